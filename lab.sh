@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets everything up on first use, then opens JupyterLab on the notebooks (127.0.0.1 only).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+PORT=${PORT:-8888}
+ARGS=(--ip=127.0.0.1 --port="$PORT" --notebook-dir="$PWD/notebooks" --ServerApp.open_browser="${OPEN_BROWSER:-True}")
+[ "$(id -u)" = 0 ] && ARGS+=(--allow-root)
+echo "==> Starting JupyterLab; open the http://127.0.0.1:$PORT/lab?token=... URL printed below. Stop with Ctrl-C."
+exec .venv/bin/jupyter lab "${ARGS[@]}" "$@"

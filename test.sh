@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets everything up on first use (packages, embedded model, headless Chromium for the
+# browser tests) and runs the whole test suite. Extra arguments go to pytest,
+# e.g. ./test.sh -m "not slow" for the fast tier only.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh test
+scripts/install-browser.sh || true   # the browser tests skip, naming the reason, if this failed
+exec .venv/bin/python -m pytest "$@"

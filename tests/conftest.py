@@ -1,0 +1,91 @@
+"""Shared fixtures: tiny randomly initialised GPT-2 and Llama models built on the spot
+(no download), and the embedded model for the slow tier."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+# Tests never reach for the hub: a model id that is not cached fails at once.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+TRAINING_TEXT = (
+    "The clock ticks once for every token. A tick is one forward pass and one chosen token. "
+    "The capital of France is Paris. The capital of Italy is Rome. 1 2 3 4 5 6 7 8 9 10.\n"
+    "Attention looks back over the context; the sampler picks the next token.\n"
+) * 20
+
+
+def _tiny_tokenizer():
+    """A byte-level BPE tokenizer (GPT-2 style) trained here on a few sentences."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator([TRAINING_TEXT], trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+
+
+def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random model of `family` ("gpt2" or "llama") with safetensors into `folder`."""
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = _tiny_tokenizer()
+    vocab = len(tokenizer)
+    eos = tokenizer.eos_token_id
+    torch.manual_seed(seed)
+    if family == "gpt2":
+        config = GPT2Config(vocab_size=vocab, n_positions=64, n_embd=64, n_layer=2, n_head=4,
+                            bos_token_id=eos, eos_token_id=eos)
+        model = GPT2LMHeadModel(config)
+    elif family == "llama":
+        # 4 query heads sharing 2 key/value heads: grouped-query attention like SmolLM2.
+        config = LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                             bos_token_id=eos, eos_token_id=eos, tie_word_embeddings=True)
+        model = LlamaForCausalLM(config)
+    else:
+        raise ValueError(family)
+    # Random init gives near-uniform next-token distributions; sharpen them so that greedy
+    # and top-k/top-p choices are well separated, as in a trained model.
+    with torch.no_grad():
+        model.get_output_embeddings().weight.mul_(8.0)
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory) -> Path:
+    return build_tiny_model("gpt2", tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    return build_tiny_model("llama", tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session", params=["gpt2", "llama"])
+def tiny_lm(request, tiny_gpt2_dir, tiny_llama_dir):
+    """Both tiny families, loaded through helpers.load_model like any other model."""
+    from helpers import load_model
+
+    return load_model(str(tiny_gpt2_dir if request.param == "gpt2" else tiny_llama_dir))
+
+
+@pytest.fixture(scope="session")
+def embedded_lm():
+    from helpers import load_model
+
+    return load_model()
