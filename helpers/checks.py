@@ -1,0 +1,106 @@
+"""Exercise checks that tell the learner what is wrong, and revealable solutions.
+
+    checks.check_close(my_probs, expected, "your softmax", hint="Did you subtract the max?")
+    checks.solution('''probs = logits.exp() / logits.exp().sum()''')
+
+A check prints a green ✔ line when right and an orange ✘ line with the reason and the hint
+when wrong; it never raises, so a learner's mistake does not stop the notebook.
+It returns True/False so a notebook can also assert on its own worked examples.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+__all__ = ["check", "check_equal", "check_close", "solution", "CheckResult"]
+
+
+class CheckResult:
+    def __init__(self, ok: bool, message: str):
+        self.ok, self.message = ok, message
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def _repr_html_(self) -> str:
+        colour, mark = ("#009E73", "✔") if self.ok else ("#D55E00", "✘")
+        body = html.escape(self.message).replace("\n", "<br>")
+        return f'<div style="color:{colour};font-size:1.05em;font-weight:500">{mark} {body}</div>'
+
+    def __repr__(self) -> str:
+        return ("✔ " if self.ok else "✘ ") + self.message
+
+
+def _show(result: CheckResult) -> CheckResult:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(result)
+            return result
+    except ImportError:
+        pass
+    print(repr(result))
+    return result
+
+
+def check(ok: bool, name: str, problem: str = "", hint: str = "") -> CheckResult:
+    """Report a yes/no check on `name`; `problem` says what is wrong, `hint` how to fix it."""
+    if ok:
+        return _show(CheckResult(True, f"{name}: correct."))
+    text = f"{name}: not yet. {problem}".rstrip()
+    if hint:
+        text += f"\nHint: {hint}"
+    return _show(CheckResult(False, text))
+
+
+def _shape(x: Any):
+    return tuple(getattr(x, "shape", ())) or None
+
+
+def check_equal(answer: Any, expected: Any, name: str, hint: str = "") -> CheckResult:
+    """Exact equality (ids, strings, lists)."""
+    if answer is None or answer is Ellipsis:
+        return check(False, name, "It is still empty: replace the ... with your code.", hint)
+    try:
+        answer_list = answer.tolist() if hasattr(answer, "tolist") else answer
+        expected_list = expected.tolist() if hasattr(expected, "tolist") else expected
+        ok = answer_list == expected_list
+    except Exception:  # incomparable types are simply wrong
+        ok = False
+        answer_list, expected_list = answer, expected
+    problem = "" if ok else f"Expected {expected_list!r:.200}, got {answer_list!r:.200}."
+    return check(ok, name, problem, hint)
+
+
+def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: float = 1e-5, rtol: float = 1e-4) -> CheckResult:
+    """Numerical closeness of tensors/arrays/floats, with a readable reason when they differ."""
+    import torch
+
+    if answer is None or answer is Ellipsis:
+        return check(False, name, "It is still empty: replace the ... with your code.", hint)
+    try:
+        a = torch.as_tensor(answer, dtype=torch.float64)
+        e = torch.as_tensor(expected, dtype=torch.float64)
+    except Exception:
+        return check(False, name, f"Expected numbers, got {type(answer).__name__}.", hint)
+    if a.shape != e.shape:
+        return check(False, name, f"Shape {tuple(a.shape)} but expected {tuple(e.shape)}.", hint)
+    if torch.isnan(a).any():
+        return check(False, name, "It contains NaN (not a number): look for 0/0 or inf - inf.", hint)
+    diff = (a - e).abs()
+    ok = bool(torch.all(diff <= atol + rtol * e.abs()))
+    problem = "" if ok else f"Largest difference {float(diff.max()):.3g} (allowed {atol:.0e})."
+    return check(ok, name, problem, hint)
+
+
+def solution(code: str, title: str = "Show a worked solution"):
+    """A collapsed block with the worked solution; the learner clicks to reveal it."""
+    from IPython.display import HTML
+
+    return HTML(
+        f"<details><summary style='cursor:pointer;color:#0072B2;font-weight:600'>{html.escape(title)}</summary>"
+        f"<pre style='background:#f6f8fa;padding:8px;border-radius:6px'>{html.escape(code.strip())}</pre></details>"
+    )

@@ -1,0 +1,5 @@
+"""Plotly figures: attention."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Plotly figures: lens."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Plotly figures: timing."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

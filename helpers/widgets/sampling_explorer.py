@@ -1,0 +1,5 @@
+"""ipywidgets UI: sampling_explorer."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

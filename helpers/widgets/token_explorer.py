@@ -1,0 +1,5 @@
+"""ipywidgets UI: token_explorer."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
