@@ -1,0 +1,214 @@
+"""The sampler: how one tick turns the model's logits into one chosen token.
+
+The model's output at a tick is a vector of logits, one score per vocabulary entry;
+softmax turns it into a *categorical* distribution over the vocabulary. The sampler
+reshapes that distribution and draws from it:
+
+    logits --repetition penalty--> --temperature--> --top-k--> --top-p--> --min-p--> softmax --> draw
+
+That is the order transformers' `generate` applies its processors in, so the same settings
+here and there give the same distribution. Every function is pure and works on a 1-D
+logits vector [vocab]. Removed entries become -inf (probability exactly 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+import torch
+
+__all__ = [
+    "SamplingConfig", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
+    "apply_top_p", "apply_min_p", "process_logits", "filtered_probs", "draw", "greedy",
+    "entropy_bits", "top_candidates",
+]
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """The sampler's settings; the defaults sample from the model's own distribution."""
+
+    temperature: float = 1.0          # 0 means greedy (always the most likely token)
+    top_k: int | None = None          # keep the k most likely tokens; None or 0 = off
+    top_p: float = 1.0                # keep the smallest set whose probability reaches p; 1 = off
+    min_p: float = 0.0                # drop tokens below min_p x (probability of the best token); 0 = off
+    repetition_penalty: float = 1.0   # > 1 discourages tokens already in the context; 1 = off
+
+    def __post_init__(self) -> None:
+        if not _is_number(self.temperature) or self.temperature < 0:
+            raise ValueError(f"temperature must be a number >= 0 (0 = greedy), got {self.temperature!r}.")
+        if self.top_k is not None and (not isinstance(self.top_k, int) or isinstance(self.top_k, bool) or self.top_k < 0):
+            raise ValueError(f"top_k must be None or 0 (off), or a whole number >= 1, got {self.top_k!r}.")
+        if not _is_number(self.top_p) or not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1] (1 = off), got {self.top_p!r}.")
+        if not _is_number(self.min_p) or not 0 <= self.min_p < 1:
+            raise ValueError(f"min_p must be in [0, 1) (0 = off), got {self.min_p!r}.")
+        if not _is_number(self.repetition_penalty) or self.repetition_penalty <= 0:
+            raise ValueError(f"repetition_penalty must be a number > 0 (1 = off), got {self.repetition_penalty!r}.")
+
+    @property
+    def is_greedy(self) -> bool:
+        return self.temperature == 0
+
+
+class Candidate(NamedTuple):
+    """One vocabulary entry of a distribution, for display."""
+
+    token_id: int
+    text: str        # decoded token text (raw, not made visible)
+    prob: float
+
+
+def _check_logits(logits: torch.Tensor) -> None:
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 1:
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"Expected a 1-D logits vector [vocab], got {shape}; take logits[0, -1] of the model output.")
+
+
+def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int], penalty: float) -> torch.Tensor:
+    """Make every token already in `previous_ids` less likely (CTRL, Keskar et al. 2019).
+
+    A positive logit is divided by the penalty, a negative one multiplied, so the token
+    always moves down when penalty > 1, whatever the sign of its score.
+    """
+    _check_logits(logits)
+    if not _is_number(penalty) or penalty <= 0:
+        raise ValueError(f"repetition_penalty must be a number > 0 (1 = off), got {penalty!r}.")
+    ids = torch.as_tensor(list(previous_ids), dtype=torch.long, device=logits.device)
+    if penalty == 1 or ids.numel() == 0:
+        return logits.clone()
+    ids = ids.unique()
+    ids = ids[ids < logits.numel()]  # ids beyond the output vocabulary can never be generated
+    score = logits[ids]
+    out = logits.clone()
+    out[ids] = torch.where(score < 0, score * penalty, score / penalty)
+    return out
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Divide by T: T < 1 sharpens the distribution, T > 1 flattens it. T must be > 0 here
+    (T = 0 means greedy, which is an argmax, not a division)."""
+    _check_logits(logits)
+    if not _is_number(temperature) or temperature <= 0:
+        raise ValueError(f"apply_temperature needs a temperature > 0, got {temperature!r}; T = 0 is greedy: use greedy(logits).")
+    scaled = logits / temperature
+    if scaled.max() == math.inf:
+        # A tiny T can overflow float32 to +inf (then softmax gives NaN). Shifting by the max
+        # first keeps every value <= 0 and does not change the softmax.
+        scaled = (logits - logits.max()) / temperature
+    return scaled
+
+
+def apply_top_k(logits: torch.Tensor, k: int | None) -> torch.Tensor:
+    """Keep the k highest logits (ties with the k-th are kept); the rest -> -inf. None/0 = off."""
+    _check_logits(logits)
+    if k is None or k == 0:
+        return logits.clone()
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"top_k must be None or 0 (off), or a whole number >= 1, got {k!r}.")
+    k = min(k, logits.numel())
+    kth_best = torch.topk(logits, k).values[-1]
+    return logits.masked_fill(logits < kth_best, -math.inf)
+
+
+def apply_top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Nucleus sampling (Holtzman et al. 2019): keep the most likely tokens whose total
+    probability first reaches p; the rest -> -inf. The best token is always kept."""
+    _check_logits(logits)
+    if not _is_number(p) or not 0 < p <= 1:
+        raise ValueError(f"top_p must be in (0, 1] (1 = off), got {p!r}.")
+    if p == 1:
+        return logits.clone()
+    # Ascending sort: the tokens whose cumulative probability stays <= 1 - p form the tail to drop.
+    sorted_logits, sorted_ids = torch.sort(logits, descending=False)
+    cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+    drop_sorted = cumulative <= (1 - p)
+    drop_sorted[-1] = False
+    drop = drop_sorted.scatter(0, sorted_ids, drop_sorted)
+    return logits.masked_fill(drop, -math.inf)
+
+
+def apply_min_p(logits: torch.Tensor, min_p: float) -> torch.Tensor:
+    """Min-p (Nguyen et al. 2024): drop tokens whose probability is below min_p times the
+    best token's probability, so the cut adapts to how confident the model is. 0 = off."""
+    _check_logits(logits)
+    if not _is_number(min_p) or not 0 <= min_p < 1:
+        raise ValueError(f"min_p must be in [0, 1) (0 = off), got {min_p!r}.")
+    if min_p == 0:
+        return logits.clone()
+    probs = logits.softmax(dim=-1)
+    drop = probs < min_p * probs.max()
+    drop[probs.argmax()] = False
+    return logits.masked_fill(drop, -math.inf)
+
+
+def process_logits(logits: torch.Tensor, config: SamplingConfig, previous_ids: Iterable[int] = ()) -> torch.Tensor:
+    """All the settings of `config`, in the order transformers' `generate` applies them.
+
+    Greedy (T = 0) applies only the repetition penalty: like `generate(do_sample=False)`,
+    the other settings only reshape a distribution that is then sampled from.
+    """
+    _check_logits(logits)
+    out = logits.float()
+    if config.repetition_penalty != 1:
+        out = apply_repetition_penalty(out, previous_ids, config.repetition_penalty)
+    if config.is_greedy:
+        return out
+    if config.temperature != 1:
+        out = apply_temperature(out, config.temperature)
+    if config.top_k:
+        out = apply_top_k(out, config.top_k)
+    if config.top_p < 1:
+        out = apply_top_p(out, config.top_p)
+    if config.min_p > 0:
+        out = apply_min_p(out, config.min_p)
+    return out
+
+
+def filtered_probs(logits: torch.Tensor, config: SamplingConfig, previous_ids: Iterable[int] = ()) -> torch.Tensor:
+    """The distribution the sampler draws from: softmax of the processed logits, or a
+    one-hot vector at the best token when greedy."""
+    processed = process_logits(logits, config, previous_ids)
+    if config.is_greedy:
+        one_hot = torch.zeros_like(processed)
+        one_hot[processed.argmax()] = 1.0
+        return one_hot
+    return processed.softmax(dim=-1)
+
+
+def draw(probs: torch.Tensor, generator: torch.Generator) -> int:
+    """Draw one token id from a categorical distribution. The same generator state gives the
+    same token: that is what makes a seeded run reproducible."""
+    if not isinstance(probs, torch.Tensor) or probs.dim() != 1:
+        raise ValueError("draw expects a 1-D probability vector [vocab]; use filtered_probs(logits, config).")
+    return int(torch.multinomial(probs, num_samples=1, generator=generator).item())
+
+
+def greedy(logits: torch.Tensor) -> int:
+    """The single most likely token (what T -> 0 tends to)."""
+    _check_logits(logits)
+    return int(logits.argmax().item())
+
+
+def entropy_bits(probs: torch.Tensor) -> float:
+    """How uncertain a distribution is, in bits: 0 when one token is certain, log2(n) when n
+    tokens are equally likely."""
+    p = probs.double()
+    p = p[p > 0]
+    return max(0.0, float(-(p * p.log2()).sum()))  # max: no -0.0 from rounding
+
+
+def top_candidates(probs: torch.Tensor, tokenizer, k: int = 10) -> list[Candidate]:
+    """The k most likely tokens, best first. Entries with probability 0 (filtered out) are
+    left out, so a filtered distribution may return fewer than k."""
+    values, ids = torch.topk(probs, min(k, probs.numel()))
+    keep = values > 0
+    values, ids = values[keep].tolist(), ids[keep].tolist()
+    texts = tokenizer.batch_decode([[i] for i in ids]) if ids else []
+    return [Candidate(i, t, v) for i, t, v in zip(ids, texts, values)]
