@@ -1,5 +1,159 @@
-"""Plotly figures: distribution."""
+"""The next-token distribution of one tick: raw softmax vs what the sampler draws from.
+
+    fig = distribution_figure(record.top_raw, record.top_filtered, chosen_id=record.token_id)
+    update_distribution_figure(fig, other.top_raw, other.top_filtered, other.token_id)  # in place
+
+Inputs are lists of `helpers.sampling.Candidate(token_id, text, prob)` (anything with those
+three fields works). One row per token that appears in either list, sorted by raw
+probability, two bars per row (raw grey, filtered blue) and the chosen token outlined in
+vermillion. Rows sit at numeric positions with the visible token text as tick labels, so two
+different tokens that look alike (e.g. two byte fragments) never merge into one bar.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Iterable, Protocol, Sequence
+
+import plotly.graph_objects as go
+
+from ..tokens import visible
+from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
+
+__all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows"]
+
+
+class CandidateLike(Protocol):
+    token_id: int
+    text: str
+    prob: float
+
+
+@dataclass(frozen=True)
+class DistributionRow:
+    token_id: int
+    label: str           # visible token text, e.g. '·Paris'
+    raw: float | None    # None: not among the raw top candidates we were given
+    filtered: float | None
+
+
+def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[CandidateLike],
+                      chosen: tuple[int, str, float | None, float | None] | None = None) -> list[DistributionRow]:
+    """Merge the two top lists into rows sorted by raw probability (highest first).
+
+    A token among the raw top but cut by the filters gets filtered=0 only if the filtered list
+    shows zeros; otherwise its filtered probability is unknown (None, no bar). `chosen`
+    (id, text, raw prob, filtered prob) adds a row for a chosen token outside both lists.
+    """
+    raw = {c.token_id: c for c in top_raw}
+    filt = {c.token_id: c for c in top_filtered}
+    filtered_complete = any(c.prob == 0.0 for c in filt.values()) or not filt
+    # Zero-probability fillers of the filtered list (top-k of a mostly-zero vector) are not rows.
+    ids = list(raw) + [i for i, c in filt.items() if i not in raw and c.prob > 0.0]
+    rows = []
+    for token_id in ids:
+        cand = raw.get(token_id) or filt[token_id]
+        raw_p = float(raw[token_id].prob) if token_id in raw else None
+        if token_id in filt:
+            filt_p: float | None = float(filt[token_id].prob)
+        else:
+            # The filtered list holds every token with p > 0 when it already shows zeros.
+            filt_p = 0.0 if filtered_complete else None
+        rows.append(DistributionRow(token_id, visible(cand.text), raw_p, filt_p))
+    if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
+        token_id, text, raw_p, filt_p = chosen
+        rows.append(DistributionRow(token_id, visible(text), raw_p, filt_p))
+    # Sort by raw probability; rows only in the filtered list follow, by filtered probability.
+    rows.sort(key=lambda r: (r.raw is None, -(r.raw if r.raw is not None else (r.filtered or 0.0))))
+    return rows
+
+
+def _percent(p: float | None) -> str:
+    if p is None:
+        return ""
+    if p == 0.0:
+        return "0%"
+    return f"{p:.1%}" if p >= 0.001 else "<0.1%"
+
+
+def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
+    n = len(rows)
+    y = list(range(n))
+    chosen_row = next((i for i, r in enumerate(rows) if r.token_id == chosen_id), None)
+    line_width = [3 if i == chosen_row else 0 for i in range(n)]
+    ticktext = []
+    for i, r in enumerate(rows):
+        label = html.escape(r.label)
+        ticktext.append(f"<span style='color:{CHOSEN_COLOR}'><b>▶ {label}</b></span>" if i == chosen_row else label)
+    raw = dict(x=[r.raw for r in rows], y=y, text=[_percent(r.raw) for r in rows],
+               customdata=[[html.escape(r.label), r.token_id] for r in rows])
+    filt = dict(x=[r.filtered for r in rows], y=y, text=[_percent(r.filtered) for r in rows],
+                customdata=[[html.escape(r.label), r.token_id] for r in rows])
+    return raw, filt, line_width, y, ticktext, chosen_row
+
+
+def _chosen_annotation(rows, chosen_row) -> dict:
+    if chosen_row is None:
+        return dict(text="", visible=False, x=0, y=0)
+    r = rows[chosen_row]
+    top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
+    return dict(text="chosen", visible=True, x=top, y=chosen_row, xanchor="left", yanchor="middle", xshift=48,
+                showarrow=False, font=dict(color=CHOSEN_COLOR, size=font_size("body")))
+
+
+def _chosen_tuple(chosen_id, chosen_probs):
+    if chosen_id is None or chosen_probs is None:
+        return None
+    text, raw_p, filt_p = chosen_probs
+    return (chosen_id, text, raw_p, filt_p)
+
+
+def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence[CandidateLike],
+                        chosen_id: int | None = None, title: str = "Next-token distribution",
+                        widget: bool = False,
+                        chosen_probs: tuple[str, float | None, float | None] | None = None) -> go.Figure:
+    """Horizontal grouped bars: raw vs filtered probability per candidate token.
+
+    chosen_probs: (text, raw prob, filtered prob) of the chosen token, used to add its row when
+    it is in neither top list (a token sampled from the tail, or forced).
+    widget=True gives a go.FigureWidget to update in place with `update_distribution_figure`.
+    """
+    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs))
+    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
+    hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
+    bar_text = dict(textposition="outside", cliponaxis=False, textfont=dict(size=font_size("small")))
+    traces = [
+        go.Bar(name="raw softmax", orientation="h", marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
+               hovertemplate=hover, **raw, **bar_text),
+        go.Bar(name="after sampling settings", orientation="h",
+               marker=dict(color=FILTERED_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
+               hovertemplate=hover, **filt, **bar_text),
+    ]
+    layout = base_layout(title, xaxis_title="probability", yaxis_title=None, height=460,
+                         barmode="group", bargap=0.25, bargroupgap=0.05,
+                         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", xanchor="left"))
+    layout["margin"] = dict(l=110, r=90, t=90, b=60)
+    layout["xaxis"].update(tickformat=".0%", rangemode="tozero", zeroline=True)
+    layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed",
+                           tickfont=dict(size=font_size("body")))
+    layout["annotations"] = [_chosen_annotation(rows, chosen_row)]
+    cls = go.FigureWidget if widget else go.Figure
+    return cls(data=traces, layout=layout)
+
+
+def update_distribution_figure(fig: go.Figure, top_raw: Sequence[CandidateLike], top_filtered: Sequence[CandidateLike],
+                               chosen_id: int | None = None,
+                               chosen_probs: tuple[str, float | None, float | None] | None = None) -> None:
+    """Show another tick's distribution in a figure made by `distribution_figure`, in place.
+
+    With a FigureWidget all changes go to the browser as one message (batch_update)."""
+    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs))
+    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
+    batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
+    with batch:
+        fig.data[0].update(marker_line_width=line_width, **raw)
+        fig.data[1].update(marker_line_width=line_width, **filt)
+        fig.layout.yaxis.update(tickvals=y, ticktext=ticktext)
+        fig.layout.annotations[0].update(_chosen_annotation(rows, chosen_row))

@@ -1,5 +1,164 @@
-"""Plotly figures: text."""
+"""The text so far as HTML, and where the newest token looked in it.
+
+    HTML(context_html(clock.tokens, len(clock.prompt_ids), token_ids=clock.ids))
+    attention_over_context_figure(record.attention, clock.tokens, layer=5, head=2)
+
+`context_html` sets the prompt apart (blue background), the generated tokens (orange) and
+the newest token (bold, strong orange); each token is its own box, so the token boundaries
+are visible, and whitespace is drawn as faint glyphs (· for a space, ↵ plus a real line
+break for a newline) so the text stays readable. Hovering a token shows its position, id and
+probability.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+from contextlib import nullcontext
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from ..tokens import visible
+from .style import (
+    FILTERED_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PALETTE, PROMPT_COLOR, base_layout, font_size,
+)
+
+__all__ = ["context_html", "token_span_html", "attention_over_context_figure",
+           "update_attention_over_context_figure"]
+
+_WHITESPACE_COLOR = "#9a9a9a"
+
+
+def _visible_html(text: str) -> str:
+    """Token text as HTML: whitespace as faint glyphs, a newline also breaks the line."""
+    if text == "":
+        return f"<span style='color:{_WHITESPACE_COLOR}'>∅</span>"
+    parts = []
+    for ch in text:
+        if ch in " \t\r\n":
+            parts.append(f"<span style='color:{_WHITESPACE_COLOR}'>{visible(ch)}</span>")
+            if ch == "\n":
+                parts.append("<br>")
+        else:
+            parts.append(html.escape(ch))
+    return "".join(parts)
+
+
+def token_span_html(text: str, background: str, title: str = "", bold: bool = False, css_class: str = "") -> str:
+    """One token as an inline box; <wbr> after it lets long text wrap between tokens."""
+    weight = "font-weight:700;" if bold else ""
+    outline = f"outline:2px solid {PALETTE['vermillion']};" if bold else ""
+    cls = f" class='{css_class}'" if css_class else ""
+    return (f"<span{cls} title='{html.escape(title, quote=True)}' style='background:{background};{weight}{outline}"
+            f"border-radius:3px;padding:1px 1px;margin:0 1px;'>{_visible_html(text)}</span><wbr>")
+
+
+def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] | None = None,
+                 probs: Sequence[float | None] | None = None, highlight_newest: bool = True,
+                 font_px: int | None = None) -> str:
+    """The text so far: prompt tokens, then generated ones, the newest highlighted.
+
+    tokens: decoded text of every position (prompt first); n_prompt: how many are prompt.
+    token_ids / probs: optional, same length as tokens, shown when hovering a token (probs of
+    prompt positions are ignored: the prompt was given, not chosen).
+    """
+    size = font_px or font_size("body") + 2
+    spans = []
+    last = len(tokens) - 1
+    for pos, text in enumerate(tokens):
+        is_prompt = pos < n_prompt
+        newest = highlight_newest and pos == last and not is_prompt
+        title = f"position {pos}" + (" (prompt)" if is_prompt else "")
+        if token_ids is not None:
+            title += f" · id {token_ids[pos]}"
+        if probs is not None and not is_prompt and probs[pos] is not None:
+            title += f" · p = {probs[pos]:.1%}"
+        background = NEW_TOKEN_COLOR if newest else (PROMPT_COLOR if is_prompt else GENERATED_COLOR)
+        css = "llmclock-new-token" if newest else ("llmclock-prompt-token" if is_prompt else "llmclock-generated-token")
+        spans.append(token_span_html(text, background, title, bold=newest, css_class=css))
+    if not tokens:
+        spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
+    legend = (f"<div style='font-size:{max(size - 4, 11)}px;color:#555;margin-bottom:4px'>"
+              f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
+              f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>generated</span> "
+              f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;font-weight:700'>newest</span>"
+              f" &nbsp;· = space, ↵ = new line</div>")
+    return (f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;line-height:1.9;"
+            f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>")
+
+
+_MONO = "'JetBrains Mono', 'DejaVu Sans Mono', 'Noto Sans Mono CJK SC', monospace"
+
+
+# --- attention of the newest token over the context ---------------------------------------
+
+def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | None):
+    """Rows of the figure: weights of one head (or the mean) and the mean over heads."""
+    import torch
+
+    att = torch.as_tensor(attention).float()  # [n_layers, n_heads, context_len]
+    n_layers, n_heads, context_len = att.shape
+    if not 0 <= layer < n_layers:
+        raise ValueError(f"layer must be in 0..{n_layers - 1}, got {layer}")
+    if head is not None and not 0 <= head < n_heads:
+        raise ValueError(f"head must be in 0..{n_heads - 1} (or None for the mean over heads), got {head}")
+    mean = att[layer].mean(dim=0)
+    chosen = mean if head is None else att[layer, head]
+    labels = [visible(t) for t in list(tokens)[:context_len]]
+    labels += ["?"] * (context_len - len(labels))
+    # Label every position while they fit; beyond ~48 labels they would overlap.
+    step = max(1, -(-context_len // 48))
+    tickvals = list(range(0, context_len, step))
+    if context_len - 1 not in tickvals:
+        tickvals.append(context_len - 1)
+    ticktext = [html.escape(labels[i]) for i in tickvals]
+    ticktext[-1] = f"<b>{ticktext[-1]}</b>"  # the query: the newest input position
+    x = list(range(context_len))
+    customdata = [html.escape(lb) for lb in labels]
+    return x, chosen.tolist(), mean.tolist(), tickvals, ticktext, customdata
+
+
+def _attention_title(layer: int, head: int | None) -> str:
+    which = "mean over heads" if head is None else f"head {head}"
+    return f"Where the newest position looks: layer {layer}, {which}"
+
+
+def attention_over_context_figure(attention, tokens: Sequence[str], layer: int = 0, head: int | None = None,
+                                  widget: bool = False, title: str | None = None) -> go.Figure:
+    """Bars: attention weight of the newest input position on each context position.
+
+    attention: [n_layers, n_heads, context_len] (TickRecord.attention); tokens: decoded text of
+    the context positions (extra trailing tokens are ignored). head=None shows the mean over
+    heads; otherwise the head's bars plus the mean over heads as a grey line for comparison.
+    """
+    x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(attention, tokens, layer, head)
+    hover = "position %{x}: %{customdata}<br>%{fullData.name}: %{y:.3f}<extra></extra>"
+    traces = [
+        go.Bar(x=x, y=chosen, name="this head" if head is not None else "mean over heads",
+               marker_color=FILTERED_COLOR, customdata=customdata, hovertemplate=hover),
+        go.Scatter(x=x, y=mean, name="mean over heads", mode="lines+markers", visible=head is not None,
+                   line=dict(color=PALETTE["orange"], width=2), marker=dict(size=6),
+                   customdata=customdata, hovertemplate=hover),
+    ]
+    layout = base_layout(title or _attention_title(layer, head), xaxis_title="context position (token)",
+                         yaxis_title="attention weight", height=360,
+                         legend=dict(orientation="h", x=1.0, y=1.0, yanchor="bottom", xanchor="right"))
+    layout["xaxis"].update(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=-50,
+                           tickfont=dict(size=font_size("small")))
+    layout["yaxis"].update(range=[0, 1.02], rangemode="tozero")
+    layout["margin"] = dict(l=70, r=30, t=80, b=90)
+    cls = go.FigureWidget if widget else go.Figure
+    return cls(data=traces, layout=layout)
+
+
+def update_attention_over_context_figure(fig: go.Figure, attention, tokens: Sequence[str], layer: int,
+                                         head: int | None = None) -> None:
+    """Show another tick, layer or head in a figure made by `attention_over_context_figure`, in place."""
+    x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(attention, tokens, layer, head)
+    batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
+    with batch:
+        fig.data[0].update(x=x, y=chosen, customdata=customdata,
+                           name="this head" if head is not None else "mean over heads")
+        fig.data[1].update(x=x, y=mean, customdata=customdata, visible=head is not None)
+        fig.layout.xaxis.update(tickvals=tickvals, ticktext=ticktext)
+        fig.layout.title.text = _attention_title(layer, head)

@@ -1,0 +1,99 @@
+"""Distribution bars, the context HTML and the attention-over-context bars: structure checks
+(the figures are also screenshot by the browser tests)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from helpers.plots import (
+    CHOSEN_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PROMPT_COLOR, attention_over_context_figure, context_html,
+    distribution_figure, distribution_rows, update_attention_over_context_figure, update_distribution_figure,
+)
+
+
+class Cand(NamedTuple):  # the fields of helpers.sampling.Candidate
+    token_id: int
+    text: str
+    prob: float
+
+
+RAW = [Cand(5, " Paris", 0.60), Cand(7, " the", 0.25), Cand(9, "\n", 0.10), Cand(11, " a", 0.05)]
+FILTERED = [Cand(5, " Paris", 0.70), Cand(7, " the", 0.30), Cand(3, "zz", 0.0), Cand(4, "yy", 0.0)]
+
+
+def test_rows_merge_sort_and_mark_cut_tokens():
+    rows = distribution_rows(RAW, FILTERED)
+    assert [r.token_id for r in rows] == [5, 7, 9, 11]  # sorted by raw prob; zero fillers dropped
+    assert [r.label for r in rows] == ["·Paris", "·the", "↵", "·a"]
+    assert [r.filtered for r in rows] == [0.70, 0.30, 0.0, 0.0]  # cut by the filters -> 0
+    # Filtered list without zeros: a raw-only token's filtered probability is unknown, not 0.
+    rows = distribution_rows(RAW, [Cand(7, " the", 0.5), Cand(8, " one", 0.5)])
+    assert [r.token_id for r in rows] == [5, 7, 9, 11, 8]
+    assert rows[0].filtered is None and rows[-1].raw is None
+
+
+def test_figure_bars_labels_and_chosen_marker():
+    fig = distribution_figure(RAW, FILTERED, chosen_id=7)
+    raw, filt = fig.data
+    assert raw.orientation == filt.orientation == "h" and fig.layout.barmode == "group"
+    assert list(raw.x) == [0.60, 0.25, 0.10, 0.05] and list(filt.x) == [0.70, 0.30, 0.0, 0.0]
+    assert list(raw.text) == ["60.0%", "25.0%", "10.0%", "5.0%"]
+    assert list(raw.marker.line.width) == [0, 3, 0, 0] and raw.marker.line.color == CHOSEN_COLOR
+    assert "▶" in fig.layout.yaxis.ticktext[1] and "▶" not in fig.layout.yaxis.ticktext[0]
+    assert fig.layout.yaxis.autorange == "reversed"  # most likely on top
+    assert fig.layout.annotations[0].text == "chosen" and fig.layout.annotations[0].y == 1
+    assert fig.layout.title.text and fig.layout.xaxis.title.text == "probability"
+
+
+def test_chosen_token_outside_the_lists_gets_its_own_row():
+    fig = distribution_figure(RAW, FILTERED, chosen_id=99, chosen_probs=("<odd>", 0.001, 0.002))
+    assert len(fig.data[0].x) == 5 and fig.data[0].x[-1] == 0.001
+    assert "&lt;odd&gt;" in fig.layout.yaxis.ticktext[-1]  # escaped: plotly would read it as a tag
+
+
+def test_update_in_place_keeps_the_same_figure_widget():
+    fig = distribution_figure(RAW, FILTERED, chosen_id=5, widget=True)
+    assert isinstance(fig, go.FigureWidget)
+    traces = fig.data
+    update_distribution_figure(fig, RAW[:2], [Cand(7, " the", 1.0), Cand(1, "q", 0.0)], chosen_id=7)
+    assert fig.data[0] is traces[0]  # same trace objects: updated, not re-created
+    assert list(fig.data[1].x) == [0.0, 1.0] and list(fig.data[0].marker.line.width) == [0, 3]
+    assert fig.layout.annotations[0].y == 1 and len(fig.layout.yaxis.tickvals) == 2
+    update_distribution_figure(fig, RAW, FILTERED, chosen_id=None)
+    assert fig.layout.annotations[0].visible is False and 3 not in fig.data[0].marker.line.width
+
+
+def test_context_html_sets_prompt_generated_and_newest_apart():
+    tokens = ["Hi", " there", "\n", "<b>", " you"]
+    page = context_html(tokens, n_prompt=2, token_ids=[1, 2, 3, 4, 5], probs=[None, None, 0.5, 0.25, 0.125])
+    assert page.count(PROMPT_COLOR) == 2 + 1  # two prompt tokens + the legend
+    assert page.count("llmclock-generated-token") == 2 and page.count("llmclock-new-token") == 1
+    assert page.index("llmclock-new-token") > page.index("&lt;b&gt;")  # the newest is the last
+    assert NEW_TOKEN_COLOR in page and GENERATED_COLOR in page
+    assert "↵</span><br>" in page and "·" in page  # whitespace visible, newline still breaks the line
+    assert "<b>" not in page  # token text is escaped, never read as a tag
+    assert "id 5 · p = 12.5%" in page and "position 0 (prompt) · id 1'" in page
+    # Nothing generated yet: no token is marked newest.
+    assert "llmclock-new-token" not in context_html(tokens[:2], n_prompt=2)
+
+
+def test_attention_over_context_head_and_mean():
+    torch.manual_seed(0)
+    att = torch.softmax(torch.randn(3, 4, 6), dim=-1).half()
+    tokens = ["a", " b", " c", "\n", " e", " f", " later"]
+    fig = attention_over_context_figure(att, tokens, layer=1, head=2, widget=True)
+    bars, mean = fig.data
+    assert torch.allclose(torch.tensor(bars.y), att[1, 2].float(), atol=1e-6)
+    assert torch.allclose(torch.tensor(mean.y), att[1].float().mean(0), atol=1e-6)
+    assert list(fig.layout.xaxis.ticktext[:4]) == ["a", "·b", "·c", "↵"] and "<b>" in fig.layout.xaxis.ticktext[-1]
+    assert "layer 1" in fig.layout.title.text and "head 2" in fig.layout.title.text
+    update_attention_over_context_figure(fig, att[:, :, :4], tokens, layer=0, head=None)
+    assert fig.data[0] is bars and len(bars.y) == 4 and mean.visible is False
+    assert torch.allclose(torch.tensor(bars.y), att[0, :, :4].float().mean(0), atol=1e-6)
+    assert "mean over heads" in fig.layout.title.text
+    with pytest.raises(ValueError, match="head must be in 0..3"):
+        attention_over_context_figure(att, tokens, layer=0, head=4)
