@@ -30,10 +30,12 @@ def test_rows_merge_sort_and_mark_cut_tokens():
     assert [r.token_id for r in rows] == [5, 7, 9, 11]  # sorted by raw prob; zero fillers dropped
     assert [r.label for r in rows] == ["·Paris", "·the", "↵", "·a"]
     assert [r.filtered for r in rows] == [0.70, 0.30, 0.0, 0.0]  # cut by the filters -> 0
-    # Filtered list without zeros: a raw-only token's filtered probability is unknown, not 0.
-    rows = distribution_rows(RAW, [Cand(7, " the", 0.5), Cand(8, " one", 0.5)])
+    # A full-length filtered list without zeros: a raw-only token's filtered probability is
+    # unknown (it may be small but not 0), so no bar rather than a false 0.
+    full = [Cand(7, " the", 0.4), Cand(8, " one", 0.3), Cand(9, "\n", 0.2), Cand(11, " a", 0.1)]
+    rows = distribution_rows(RAW, full)
     assert [r.token_id for r in rows] == [5, 7, 9, 11, 8]
-    assert rows[0].filtered is None and rows[-1].raw is None
+    assert rows[0].filtered is None and rows[-1].raw is None and rows[-1].filtered == 0.3
 
 
 def test_figure_bars_labels_and_chosen_marker():
@@ -97,3 +99,9 @@ def test_attention_over_context_head_and_mean():
     assert "mean over heads" in fig.layout.title.text
     with pytest.raises(ValueError, match="head must be in 0..3"):
         attention_over_context_figure(att, tokens, layer=0, head=4)
+
+
+def test_short_filtered_list_means_the_rest_was_cut():
+    # top_candidates leaves zeros out: a filtered list shorter than the raw one is complete.
+    rows = distribution_rows(RAW, [Cand(5, " Paris", 1.0)])
+    assert [r.filtered for r in rows] == [1.0, 0.0, 0.0, 0.0]

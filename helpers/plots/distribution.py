@@ -43,13 +43,16 @@ def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[C
                       chosen: tuple[int, str, float | None, float | None] | None = None) -> list[DistributionRow]:
     """Merge the two top lists into rows sorted by raw probability (highest first).
 
-    A token among the raw top but cut by the filters gets filtered=0 only if the filtered list
-    shows zeros; otherwise its filtered probability is unknown (None, no bar). `chosen`
+    A token among the raw top but missing from the filtered list gets filtered=0 when the
+    filtered list is complete (shorter than the raw one, or showing zeros); otherwise its
+    filtered probability is unknown (None, no bar). `chosen`
     (id, text, raw prob, filtered prob) adds a row for a chosen token outside both lists.
     """
     raw = {c.token_id: c for c in top_raw}
     filt = {c.token_id: c for c in top_filtered}
-    filtered_complete = any(c.prob == 0.0 for c in filt.values()) or not filt
+    # top_candidates leaves zeros out, so a filtered list shorter than the raw one holds every
+    # token the sampler can still pick: any other token was cut (probability 0).
+    filtered_complete = not filt or len(filt) < len(raw) or any(c.prob == 0.0 for c in filt.values())
     # Zero-probability fillers of the filtered list (top-k of a mostly-zero vector) are not rows.
     ids = list(raw) + [i for i, c in filt.items() if i not in raw and c.prob > 0.0]
     rows = []
