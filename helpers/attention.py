@@ -1,0 +1,373 @@
+"""Attention: the model's own weights, one head recomputed by hand, head patterns, offline bertviz.
+
+    weights = attention_weights(lm, "The capital of France is")   # [layers, heads, T, T]
+    head = attention_head_by_hand(lm, "The capital of France is", layer=3, head=0)
+    head.q, head.k, head.v, head.scores, head.weights, head.output  # every step of one head
+    head_view(lm, "The cat sat on the mat")                         # bertviz, works offline
+
+Two families are covered. Llama-style models (SmolLM2, TinyLlama, Mistral, Qwen2) rotate
+queries and keys by their position (RoPE) and let several query heads share one key/value
+head (grouped-query attention). GPT-2 adds a learned position vector to the input once, so
+its attention sees no extra position step, and computes q, k, v with one fused matrix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from .tokens import visible
+
+__all__ = [
+    "as_ids", "token_labels", "attention_weights", "residual_stream", "rotate_half", "apply_rope",
+    "project_qkv", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
+    "first_token_scores", "repeated_random_tokens", "induction_scores", "head_view", "model_view",
+    "offline_bertviz_html",
+]
+
+VENDOR = Path(__file__).resolve().parent / "vendor"
+# Model types whose attention these from-scratch functions reproduce exactly.
+BY_HAND_TYPES = ("gpt2", "llama", "mistral", "qwen2")
+
+
+# ---------------------------------------------------------------- inputs and the model's own numbers
+
+def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
+    """Token ids of a text (or ids passed through), checked: not empty, fits the context, in the vocabulary."""
+    if isinstance(text_or_ids, str):
+        ids = lm.encode(text_or_ids)
+    else:
+        ids = [int(i) for i in (text_or_ids.flatten().tolist() if torch.is_tensor(text_or_ids) else text_or_ids)]
+    if not ids:
+        raise ValueError("The text is empty: type at least one word.")
+    if len(ids) > lm.context_length:
+        raise ValueError(
+            f"The text is {len(ids)} tokens long but {lm.name} reads at most {lm.context_length}: shorten it."
+        )
+    bad = [i for i in ids if not 0 <= i < lm.vocab_size]
+    if bad:
+        raise ValueError(f"Token id {bad[0]} is outside the vocabulary (0..{lm.vocab_size - 1}).")
+    return ids
+
+
+def token_labels(lm, ids: Sequence[int]) -> list[str]:
+    """One readable label per token, spaces and newlines made visible ('·the', '↵')."""
+    return [visible(lm.decode([i])) for i in ids]
+
+
+def _base(lm):
+    """The transformer without its unembedding head: `.model` for Llama, `.transformer` for GPT-2."""
+    return lm.model.base_model
+
+
+def _layers(lm) -> torch.nn.ModuleList:
+    base = _base(lm)
+    return base.h if lm.family == "gpt2" else base.layers
+
+
+def _check_layer_head(lm, layer: int, head: int | None = None) -> None:
+    if not 0 <= layer < lm.n_layers:
+        raise ValueError(f"layer must be 0..{lm.n_layers - 1} for {lm.name}, got {layer}.")
+    if head is not None and not 0 <= head < lm.n_heads:
+        raise ValueError(f"head must be 0..{lm.n_heads - 1} for {lm.name}, got {head}.")
+
+
+@torch.no_grad()
+def attention_weights(lm, text_or_ids) -> torch.Tensor:
+    """The model's attention weights from one forward pass: [n_layers, n_heads, T, T].
+
+    Row i of a head's T×T matrix is how query token i spreads its attention over tokens 0..i.
+    """
+    ids = as_ids(lm, text_or_ids)
+    out = lm.model(torch.tensor([ids], device=lm.device), output_attentions=True, use_cache=False)
+    if not out.attentions:
+        raise RuntimeError("The model returned no attention weights: load it with attn_implementation='eager' "
+                           "(helpers.load_model does).")
+    return torch.stack([a[0] for a in out.attentions]).float().cpu()
+
+
+@torch.no_grad()
+def residual_stream(lm, text_or_ids) -> torch.Tensor:
+    """The residual stream [n_layers + 1, T, d_model]: entry L is the input of block L, the last
+    entry the output of the last block (before the final norm).
+
+    Read with hooks rather than `output_hidden_states`, whose last entry transformers replaces
+    by the final-normed state.
+    """
+    ids = as_ids(lm, text_or_ids)
+    layers = _layers(lm)
+    captured: list[torch.Tensor] = []
+
+    def before_first(module, args, kwargs):
+        captured.append((args[0] if args else kwargs["hidden_states"])[0].detach())
+
+    def after(module, args, output):
+        captured.append((output[0] if isinstance(output, tuple) else output)[0].detach())
+
+    handles = [layers[0].register_forward_pre_hook(before_first, with_kwargs=True)]
+    handles += [layer.register_forward_hook(after) for layer in layers]
+    try:
+        lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
+    finally:
+        for h in handles:
+            h.remove()
+    return torch.stack(captured).float().cpu()
+
+
+# ---------------------------------------------------------------- one head by hand
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """(x1, x2) -> (-x2, x1) on the two halves of the last dimension: a 90° turn of each pair (x1[i], x2[i])."""
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _rope_theta(config) -> float:
+    params = getattr(config, "rope_parameters", None) or {}
+    rope_type = params.get("rope_type", "default")
+    if rope_type != "default":
+        raise ValueError(f"The by-hand RoPE covers the original rotation; this model uses {rope_type!r} RoPE.")
+    return float(params.get("rope_theta") or getattr(config, "rope_theta", 10000.0))
+
+
+def apply_rope(x: torch.Tensor, theta: float) -> torch.Tensor:
+    """Rotate each query/key vector by its position (rotary position embedding, rotate-half layout).
+
+    x: [..., T, head_dim]. Pair i of dimensions (i, i + head_dim/2) turns by angle
+    position × theta^(-2i/head_dim): fast turns in the first pairs, slow ones in the last.
+    """
+    T, head_dim = x.shape[-2], x.shape[-1]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    angles = torch.arange(T, dtype=torch.float32)[:, None] * inv_freq[None, :]  # [T, head_dim/2]
+    angles = torch.cat((angles, angles), dim=-1)                                # one angle per pair, twice
+    return x * angles.cos() + rotate_half(x) * angles.sin()
+
+
+def _check_by_hand(lm) -> None:
+    if lm.model.config.model_type not in BY_HAND_TYPES:
+        raise ValueError(f"The by-hand attention covers {', '.join(BY_HAND_TYPES)} models, "
+                         f"not {lm.model.config.model_type!r}.")
+
+
+@torch.no_grad()
+def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Queries, keys and values of every head of `layer` from its normed input x [T, d_model].
+
+    Returns q [n_heads, T, head_dim], k and v [n_kv_heads, T, head_dim]; for Llama-family
+    models q and k are already rotated by their positions (RoPE).
+    """
+    _check_by_hand(lm)
+    attn = _layers(lm)[layer].attn if lm.family == "gpt2" else _layers(lm)[layer].self_attn
+    T = x.shape[0]
+    if lm.family == "gpt2":
+        # One fused Conv1D: x @ W + b gives [q | k | v] side by side (Conv1D stores W as [in, out]).
+        qkv = x @ attn.c_attn.weight + attn.c_attn.bias
+        q, k, v = qkv.split(lm.d_model, dim=-1)
+    else:
+        def linear(proj: torch.nn.Linear) -> torch.Tensor:
+            y = x @ proj.weight.T
+            return y + proj.bias if proj.bias is not None else y
+        q, k, v = linear(attn.q_proj), linear(attn.k_proj), linear(attn.v_proj)
+    # [T, heads * head_dim] -> [heads, T, head_dim]
+    q = q.view(T, -1, lm.head_dim).transpose(0, 1)
+    k = k.view(T, -1, lm.head_dim).transpose(0, 1)
+    v = v.view(T, -1, lm.head_dim).transpose(0, 1)
+    if lm.family != "gpt2":
+        theta = _rope_theta(lm.model.config)
+        q, k = apply_rope(q, theta), apply_rope(k, theta)
+    return q, k, v
+
+
+def _attention_scale(lm, layer: int) -> float:
+    scale = 1.0 / math.sqrt(lm.head_dim)
+    cfg = lm.model.config
+    if lm.family == "gpt2":
+        scale = scale if getattr(cfg, "scale_attn_weights", True) else 1.0
+        if getattr(cfg, "scale_attn_by_inverse_layer_idx", False):
+            scale /= layer + 1
+    return scale
+
+
+@dataclass
+class HeadComputation:
+    """Every intermediate step of one attention head, for T tokens."""
+
+    layer: int
+    head: int
+    kv_head: int               # the key/value head this query head reads (grouped-query attention)
+    tokens: list[str]          # visible token labels
+    x: torch.Tensor            # [T, d_model] normed input of the layer's attention
+    q: torch.Tensor            # [T, head_dim] queries (after RoPE for Llama-family)
+    k: torch.Tensor            # [T, head_dim] keys (after RoPE for Llama-family)
+    v: torch.Tensor            # [T, head_dim] values
+    scores: torch.Tensor       # [T, T] q·k / sqrt(head_dim), before the mask
+    masked_scores: torch.Tensor  # [T, T] future positions set to -inf
+    weights: torch.Tensor      # [T, T] softmax of each row: the attention pattern
+    output: torch.Tensor       # [T, head_dim] weights @ v: what the head writes out
+
+
+def _input_norm(lm, layer: int):
+    block = _layers(lm)[layer]
+    return block.ln_1 if lm.family == "gpt2" else block.input_layernorm
+
+
+@torch.no_grad()
+def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComputation:
+    """Recompute one head's attention from the model's weights, step by step."""
+    _check_by_hand(lm)
+    _check_layer_head(lm, layer, head)
+    ids = as_ids(lm, text_or_ids)
+    x = _input_norm(lm, layer)(residual_stream(lm, ids)[layer].to(lm.device)).cpu()
+    q_all, k_all, v_all = project_qkv(lm, layer, x)
+    kv_head = head // (lm.n_heads // lm.n_kv_heads)  # query heads are grouped in order onto kv heads
+    q, k, v = q_all[head], k_all[kv_head], v_all[kv_head]
+    T = len(ids)
+    scores = (q @ k.T) * _attention_scale(lm, layer)
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # key j > query i
+    masked = scores.masked_fill(future, float("-inf"))
+    weights = torch.softmax(masked, dim=-1)
+    return HeadComputation(layer, head, kv_head, token_labels(lm, ids), x, q, k, v, scores, masked, weights,
+                           weights @ v)
+
+
+# ---------------------------------------------------------------- what heads do: pattern scores
+
+def previous_token_scores(weights: torch.Tensor) -> torch.Tensor:
+    """[layers, heads] mean attention from each token to the one just before it (tokens 1..T-1)."""
+    return weights.diagonal(offset=-1, dim1=-2, dim2=-1).mean(-1)
+
+
+def first_token_scores(weights: torch.Tensor) -> torch.Tensor:
+    """[layers, heads] mean attention to the very first token (the 'sink'), over queries 1..T-1."""
+    return weights[..., 1:, 0].mean(-1)
+
+
+def repeated_random_tokens(lm, length: int = 20, seed: int = 0) -> list[int]:
+    """`length` distinct random ordinary tokens, then the same tokens again.
+
+    Random tokens carry no meaning, so the only way to predict the second copy is to look
+    back at the first: exactly what induction heads do.
+    """
+    special = set(lm.tokenizer.all_special_ids)
+    pool = torch.tensor([i for i in range(lm.vocab_size) if i not in special])
+    if not 2 <= length <= min(len(pool), lm.context_length // 2):
+        raise ValueError(f"length must be 2..{min(len(pool), lm.context_length // 2)}, got {length}.")
+    generator = torch.Generator().manual_seed(seed)
+    chosen = pool[torch.randperm(len(pool), generator=generator)[:length]].tolist()
+    return chosen + chosen
+
+
+def induction_scores(weights: torch.Tensor, length: int) -> torch.Tensor:
+    """[layers, heads] mean attention from the 2nd copy's token i to the token after its first occurrence.
+
+    weights come from a sequence made by `repeated_random_tokens(lm, length)`: query
+    length + i looks at key i + 1, for i = 0..length-2.
+    """
+    if weights.shape[-1] != 2 * length:
+        raise ValueError(f"weights cover {weights.shape[-1]} tokens, expected 2 × length = {2 * length}.")
+    i = torch.arange(length - 1)
+    return weights[..., length + i, i + 1].mean(-1)
+
+
+# ---------------------------------------------------------------- bertviz, offline
+
+def _vendored(name: str) -> str:
+    return (VENDOR / name).read_text(encoding="utf-8")
+
+
+def offline_bertviz_html(html: str) -> str:
+    """Make bertviz's `html_action="return"` page self-contained.
+
+    bertviz loads require.js, d3 and jQuery from a CDN, which fails offline ("require is not
+    defined"). Here the CDN script tag and the require.config go, and the vendored d3 5.7.0
+    and jQuery 2.2.4 run as CommonJS modules inside one closure with a tiny `requirejs`
+    that hands them to bertviz's callback. No globals are touched, so a page that has its
+    own require.js or jQuery (classic Notebook) is unaffected.
+    """
+    html = re.sub(r'<script src="https?://[^"]*"></script>', "", html)
+    match = re.search(r'<script type="text/javascript">(.*)</script>', html, flags=re.S)
+    if match is None:
+        raise RuntimeError("Unexpected bertviz output: no inline script found (bertviz version changed?).")
+    vis_js = re.sub(r"require\.config\(\{.*?\}\s*\}\);", "", match.group(1), count=1, flags=re.S)
+
+    def module(source: str) -> str:
+        # CommonJS wrapper: the libraries export into `module` instead of globals; `define` is
+        # shadowed so an AMD loader on the page never sees them.
+        return ("(function (module, exports, define) {\n" + source + "\n})(__m = {exports: {}}, __m.exports);\n")
+
+    script = (
+        "(function () {\n"
+        "var __m, __modules = {};\n"
+        + module(_vendored("jquery-2.2.4.min.js")) + "__modules.jquery = __m.exports;\n"
+        + module(_vendored("d3-5.7.0.min.js")) + "__modules.d3 = __m.exports;\n"
+        "function requirejs(names, callback) {\n"
+        "  callback.apply(null, names.map(function (name) { return __modules[name]; }));\n"
+        "}\n"
+        "var require = requirejs;\n"
+        + vis_js + "\n})();\n"
+    )
+    script = script.replace("</script", "<\\/script")  # never end the inline script early
+    return html[: match.start()] + '<script type="text/javascript">\n' + script + "</script>" + html[match.end():]
+
+
+def _bertviz_inputs(lm, text_or_ids, max_tokens: int = 64) -> tuple[list[torch.Tensor], list[str]]:
+    ids = as_ids(lm, text_or_ids)
+    if len(ids) > max_tokens:
+        raise ValueError(f"The text is {len(ids)} tokens; bertviz gets slow and unreadable beyond {max_tokens}: "
+                         f"use a shorter text.")
+    # 3 decimals in float64 print short in bertviz's JSON: a page several times smaller.
+    weights = (attention_weights(lm, ids).double() * 1000).round() / 1000
+    return [w[None] for w in weights], token_labels(lm, ids)
+
+
+def _check_layers(lm, layers: Sequence[int] | None) -> list[int] | None:
+    if layers is None:
+        return None
+    layers = [int(layer) for layer in layers]
+    for layer in layers:
+        _check_layer_head(lm, layer)
+    return layers
+
+
+def head_view(lm, text_or_ids, layer: int | None = None, heads: Sequence[int] | None = None,
+              include_layers: Sequence[int] | None = None):
+    """bertviz's head view (lines from each token to the tokens it attends to), rendered offline."""
+    from bertviz import head_view as bertviz_head_view
+    from IPython.display import HTML
+
+    attention, tokens = _bertviz_inputs(lm, text_or_ids)
+    include_layers = _check_layers(lm, include_layers)
+    if layer is not None:
+        _check_layer_head(lm, layer)
+        if include_layers is not None and layer not in include_layers:
+            raise ValueError(f"layer {layer} is not among include_layers {include_layers}.")
+    html = bertviz_head_view(attention, tokens, prettify_tokens=False, layer=layer,
+                             heads=list(heads) if heads is not None else None,
+                             include_layers=include_layers, html_action="return")
+    return HTML(offline_bertviz_html(html.data))
+
+
+def model_view(lm, text_or_ids, include_layers: Sequence[int] | None = None,
+               include_heads: Sequence[int] | None = None, display_mode: str = "light"):
+    """bertviz's model view (a thumbnail per layer and head), rendered offline.
+
+    Keep the text short and pick a few layers: it draws layers × heads small pictures.
+    """
+    from bertviz import model_view as bertviz_model_view
+    from IPython.display import HTML
+
+    attention, tokens = _bertviz_inputs(lm, text_or_ids)
+    include_layers = _check_layers(lm, include_layers)
+    if include_heads is not None:
+        for head in include_heads:
+            _check_layer_head(lm, 0, int(head))
+    html = bertviz_model_view(attention, tokens, prettify_tokens=False, display_mode=display_mode,
+                              include_layers=include_layers,
+                              include_heads=list(include_heads) if include_heads is not None else None,
+                              html_action="return")
+    return HTML(offline_bertviz_html(html.data))

@@ -1,0 +1,185 @@
+"""helpers.attention: the model's weights, one head by hand equal to the model, head scores,
+bertviz rendering offline."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+from helpers.attention import (
+    apply_rope, as_ids, attention_head_by_hand, attention_weights, first_token_scores, head_view,
+    induction_scores, model_view, offline_bertviz_html, previous_token_scores, repeated_random_tokens,
+    residual_stream, rotate_half,
+)
+
+TEXT = "The capital of France is Paris. The capital of Italy is"
+
+
+def _model_head_outputs(lm, text, layer):
+    """What the model's heads write, concatenated: the input of the output projection."""
+    block = lm.model.base_model.h[layer].attn.c_proj if lm.family == "gpt2" else \
+        lm.model.base_model.layers[layer].self_attn.o_proj
+    captured = {}
+    handle = block.register_forward_pre_hook(lambda module, args: captured.setdefault("x", args[0][0].detach()))
+    with torch.no_grad():
+        lm.model(torch.tensor([lm.encode(text)]))
+    handle.remove()
+    return captured["x"]
+
+
+def test_attention_weights_shape_rows_and_causality(tiny_lm):
+    w = attention_weights(tiny_lm, TEXT)
+    T = len(tiny_lm.encode(TEXT))
+    assert w.shape == (tiny_lm.n_layers, tiny_lm.n_heads, T, T)
+    torch.testing.assert_close(w.sum(-1), torch.ones(w.shape[:-1]))
+    assert torch.all(w.triu(diagonal=1) == 0)
+
+
+def _assert_every_head_matches(lm, text, atol=1e-5):
+    weights = attention_weights(lm, text)
+    for layer in range(lm.n_layers):
+        model_out = _model_head_outputs(lm, text, layer)
+        for head in range(lm.n_heads):
+            hc = attention_head_by_hand(lm, text, layer, head)
+            torch.testing.assert_close(hc.weights, weights[layer, head], atol=atol, rtol=0)
+            torch.testing.assert_close(hc.output, model_out[:, head * lm.head_dim:(head + 1) * lm.head_dim],
+                                       atol=atol, rtol=0)
+            assert torch.all(hc.weights.triu(diagonal=1) == 0)
+            torch.testing.assert_close(hc.weights.sum(-1), torch.ones(len(hc.tokens)))
+            assert torch.isneginf(hc.masked_scores.triu(diagonal=1)[0, 1:]).all()
+
+
+def test_head_by_hand_equals_the_model(tiny_lm):
+    _assert_every_head_matches(tiny_lm, TEXT)
+
+
+def test_grouped_query_mapping(tiny_llama_dir):
+    from helpers import load_model
+
+    lm = load_model(str(tiny_llama_dir))
+    assert (lm.n_heads, lm.n_kv_heads) == (4, 2)
+    assert [attention_head_by_hand(lm, TEXT, 0, h).kv_head for h in range(4)] == [0, 0, 1, 1]
+    # heads sharing a kv head read the very same keys and values
+    a, b = attention_head_by_hand(lm, TEXT, 1, 0), attention_head_by_hand(lm, TEXT, 1, 1)
+    assert torch.equal(a.k, b.k) and torch.equal(a.v, b.v) and not torch.equal(a.q, b.q)
+
+
+def test_rope_rotates_pairs_and_keeps_length():
+    x = torch.randn(2, 7, 8)
+    rotated = apply_rope(x, theta=10000.0)
+    torch.testing.assert_close(rotated[:, 0], x[:, 0])  # position 0: no turn
+    torch.testing.assert_close(rotated.norm(dim=-1), x.norm(dim=-1))  # rotations keep lengths
+    assert torch.equal(rotate_half(torch.tensor([1.0, 2.0, 3.0, 4.0])), torch.tensor([-3.0, -4.0, 1.0, 2.0]))
+    # q·k after RoPE depends only on the distance between positions
+    q, k = torch.randn(8), torch.randn(8)
+    seq_q, seq_k = q.expand(7, 8), k.expand(7, 8)
+    rq, rk = apply_rope(seq_q, 500.0), apply_rope(seq_k, 500.0)
+    assert torch.allclose(rq[5] @ rk[3], rq[3] @ rk[1], atol=1e-5)
+    assert not torch.allclose(rq[5] @ rk[3], rq[5] @ rk[1], atol=1e-3)
+
+
+def test_residual_stream_ends_with_the_raw_last_block_output(tiny_lm):
+    stream = residual_stream(tiny_lm, TEXT)
+    T = len(tiny_lm.encode(TEXT))
+    assert stream.shape == (tiny_lm.n_layers + 1, T, tiny_lm.d_model)
+    with torch.no_grad():
+        out = tiny_lm.model(torch.tensor([tiny_lm.encode(TEXT)]), output_hidden_states=True)
+    torch.testing.assert_close(stream[0], out.hidden_states[0][0])
+    torch.testing.assert_close(stream[1], out.hidden_states[1][0])
+
+
+def test_bad_input_gives_clear_messages(tiny_lm):
+    with pytest.raises(ValueError, match="empty"):
+        attention_weights(tiny_lm, "")
+    with pytest.raises(ValueError, match="shorten"):
+        as_ids(tiny_lm, [1] * (tiny_lm.context_length + 1))
+    with pytest.raises(ValueError, match="layer must be"):
+        attention_head_by_hand(tiny_lm, TEXT, tiny_lm.n_layers, 0)
+    with pytest.raises(ValueError, match="head must be"):
+        attention_head_by_hand(tiny_lm, TEXT, 0, -1)
+
+
+def test_pattern_scores_on_handmade_patterns():
+    T = 6
+    previous = torch.zeros(T, T)
+    previous[0, 0] = 1
+    previous[torch.arange(1, T), torch.arange(T - 1)] = 1
+    sink = torch.zeros(T, T)
+    sink[:, 0] = 1
+    w = torch.stack([previous, sink])[None]  # [1 layer, 2 heads, T, T]
+    torch.testing.assert_close(previous_token_scores(w), torch.tensor([[1.0, 0.2]]))
+    torch.testing.assert_close(first_token_scores(w), torch.tensor([[0.2, 1.0]]))
+    length = 3
+    induction = torch.zeros(2 * length, 2 * length)
+    induction[:, 0] = 1
+    for i in range(length - 1):
+        induction[length + i] = 0
+        induction[length + i, i + 1] = 1
+    assert induction_scores(induction[None, None], length).item() == 1.0
+    assert induction_scores(sink[None, None].expand(1, 1, 6, 6), 3).item() == 0.0
+
+
+def test_repeated_random_tokens(tiny_lm):
+    seq = repeated_random_tokens(tiny_lm, 10, seed=1)
+    assert seq[:10] == seq[10:] and len(set(seq[:10])) == 10
+    assert seq == repeated_random_tokens(tiny_lm, 10, seed=1) != repeated_random_tokens(tiny_lm, 10, seed=2)
+    assert not set(seq) & set(tiny_lm.tokenizer.all_special_ids)
+    with pytest.raises(ValueError, match="length must be"):
+        repeated_random_tokens(tiny_lm, 1)
+
+
+def _assert_offline(html: str):
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I), "a script loaded from a URL"
+    assert not re.search(r"""\b(src|href)\s*=\s*["']?https?:""", html, re.I)
+    assert "require.config" not in html and "cdnjs" not in html
+    assert "jQuery v2.2.4" in html and "d3js.org v5.7.0" in html
+    # one inline script only, never closed early by a '</script' inside the libraries; no '<!--'
+    # that would switch the HTML parser into its escaped script state
+    assert html.count('<script type="text/javascript">') == 1 and html.lower().count("</script") == 1
+    assert "<!--" not in html
+
+
+def test_head_view_is_offline_and_labelled(tiny_lm):
+    view = head_view(tiny_lm, "The clock ticks once")
+    _assert_offline(view.data)
+    for label in ("·clock", "·ticks"):  # tokens travel as JSON, so '·' arrives as \u00b7
+        assert json.dumps(label) in view.data
+    assert "PYTHON_PARAMS" not in view.data
+
+
+def test_model_view_is_offline_and_labelled(tiny_lm):
+    view = model_view(tiny_lm, "The clock ticks once", include_layers=[1])
+    _assert_offline(view.data)
+    assert json.dumps("·ticks") in view.data and '"include_layers": [1]' in view.data
+    with pytest.raises(ValueError, match="layer must be"):
+        model_view(tiny_lm, "The clock", include_layers=[99])
+
+
+def test_offline_rewrite_rejects_foreign_html():
+    with pytest.raises(RuntimeError, match="bertviz"):
+        offline_bertviz_html("<div>nothing</div>")
+
+
+@pytest.mark.slow
+def test_head_by_hand_equals_the_embedded_model(embedded_lm):
+    assert (embedded_lm.n_heads, embedded_lm.n_kv_heads) == (9, 3)
+    text = "The capital of France is"
+    for layer in (0, 14, 29):
+        model_out = _model_head_outputs(embedded_lm, text, layer)
+        weights = attention_weights(embedded_lm, text)
+        for head in (0, 4, 8):
+            hc = attention_head_by_hand(embedded_lm, text, layer, head)
+            assert hc.kv_head == head // 3
+            torch.testing.assert_close(hc.weights, weights[layer, head], atol=1e-5, rtol=0)
+            torch.testing.assert_close(hc.output, model_out[:, head * 64:(head + 1) * 64], atol=1e-5, rtol=0)
+
+
+@pytest.mark.slow
+def test_embedded_model_has_induction_heads(embedded_lm):
+    seq = repeated_random_tokens(embedded_lm, 20, seed=0)
+    scores = induction_scores(attention_weights(embedded_lm, seq), 20)
+    assert scores.max() > 0.6  # measured 0.86 at layer 18, head 6
+    assert scores[:3].max() < 0.2  # the first layers have none
