@@ -20,6 +20,7 @@ from typing import Iterable, Protocol, Sequence
 import plotly.graph_objects as go
 
 from ..tokens import visible
+from .text import readable_token
 from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
 
 __all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows"]
@@ -40,13 +41,15 @@ class DistributionRow:
 
 
 def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[CandidateLike],
-                      chosen: tuple[int, str, float | None, float | None] | None = None) -> list[DistributionRow]:
+                      chosen: tuple[int, str, float | None, float | None] | None = None,
+                      tokenizer=None) -> list[DistributionRow]:
     """Merge the two top lists into rows sorted by raw probability (highest first).
 
     A token among the raw top but missing from the filtered list gets filtered=0 when the
     filtered list is complete (shorter than the raw one, or showing zeros); otherwise its
     filtered probability is unknown (None, no bar). `chosen`
     (id, text, raw prob, filtered prob) adds a row for a chosen token outside both lists.
+    With `tokenizer`, byte fragments ('�') are labelled with their bytes ('⟨e6 88⟩').
     """
     raw = {c.token_id: c for c in top_raw}
     filt = {c.token_id: c for c in top_filtered}
@@ -64,10 +67,10 @@ def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[C
         else:
             # The filtered list holds every token with p > 0 when it already shows zeros.
             filt_p = 0.0 if filtered_complete else None
-        rows.append(DistributionRow(token_id, visible(cand.text), raw_p, filt_p))
+        rows.append(DistributionRow(token_id, visible(readable_token(cand.text, token_id, tokenizer)), raw_p, filt_p))
     if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
         token_id, text, raw_p, filt_p = chosen
-        rows.append(DistributionRow(token_id, visible(text), raw_p, filt_p))
+        rows.append(DistributionRow(token_id, visible(readable_token(text, token_id, tokenizer)), raw_p, filt_p))
     # Sort by raw probability; rows only in the filtered list follow, by filtered probability.
     rows.sort(key=lambda r: (r.raw is None, -(r.raw if r.raw is not None else (r.filtered or 0.0))))
     return rows
@@ -98,12 +101,12 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
 
 
 def _chosen_annotation(rows, chosen_row) -> dict:
+    """Position of the 'chosen' label (its look is set once, when the figure is made)."""
     if chosen_row is None:
         return dict(text="", visible=False, x=0, y=0)
     r = rows[chosen_row]
     top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
-    return dict(text="chosen", visible=True, x=top, y=chosen_row, xanchor="left", yanchor="middle", xshift=48,
-                showarrow=False, font=dict(color=CHOSEN_COLOR, size=font_size("body")))
+    return dict(text="chosen", visible=True, x=top, y=chosen_row)
 
 
 def _chosen_tuple(chosen_id, chosen_probs):
@@ -116,14 +119,16 @@ def _chosen_tuple(chosen_id, chosen_probs):
 def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence[CandidateLike],
                         chosen_id: int | None = None, title: str = "Next-token distribution",
                         widget: bool = False,
-                        chosen_probs: tuple[str, float | None, float | None] | None = None) -> go.Figure:
+                        chosen_probs: tuple[str, float | None, float | None] | None = None,
+                        tokenizer=None) -> go.Figure:
     """Horizontal grouped bars: raw vs filtered probability per candidate token.
 
     chosen_probs: (text, raw prob, filtered prob) of the chosen token, used to add its row when
-    it is in neither top list (a token sampled from the tail, or forced).
+    it is in neither top list (a token sampled from the tail, or forced). tokenizer (or the
+    LoadedModel): label byte fragments by their bytes instead of '�'.
     widget=True gives a go.FigureWidget to update in place with `update_distribution_figure`.
     """
-    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs))
+    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
     bar_text = dict(textposition="outside", cliponaxis=False, textfont=dict(size=font_size("small")))
@@ -141,18 +146,20 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
     layout["xaxis"].update(tickformat=".0%", rangemode="tozero", zeroline=True)
     layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed",
                            tickfont=dict(size=font_size("body")))
-    layout["annotations"] = [_chosen_annotation(rows, chosen_row)]
+    layout["annotations"] = [dict(_chosen_annotation(rows, chosen_row), xanchor="left", yanchor="middle", xshift=48,
+                                  showarrow=False, font=dict(color=CHOSEN_COLOR, size=font_size("body")))]
     cls = go.FigureWidget if widget else go.Figure
     return cls(data=traces, layout=layout)
 
 
 def update_distribution_figure(fig: go.Figure, top_raw: Sequence[CandidateLike], top_filtered: Sequence[CandidateLike],
                                chosen_id: int | None = None,
-                               chosen_probs: tuple[str, float | None, float | None] | None = None) -> None:
+                               chosen_probs: tuple[str, float | None, float | None] | None = None,
+                               tokenizer=None) -> None:
     """Show another tick's distribution in a figure made by `distribution_figure`, in place.
 
     With a FigureWidget all changes go to the browser as one message (batch_update)."""
-    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs))
+    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
     with batch:

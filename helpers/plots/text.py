@@ -18,15 +18,30 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from ..tokens import visible
+from ..tokens import show_bytes, token_bytes, visible
 from .style import (
     FILTERED_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PALETTE, PROMPT_COLOR, base_layout, font_size,
 )
 
-__all__ = ["context_html", "token_span_html", "attention_over_context_figure",
+__all__ = ["readable_token", "context_html", "token_span_html", "attention_over_context_figure",
            "update_attention_over_context_figure"]
 
 _WHITESPACE_COLOR = "#9a9a9a"
+_REPLACEMENT = "\ufffd"
+
+
+def readable_token(text: str, token_id: int | None = None, tokenizer=None) -> str:
+    """The token's text, or its bytes in hex ('⟨e6 88⟩') when it is only part of a character.
+
+    Decoding a byte fragment of 我 alone gives '�'; several different fragments would all look
+    the same, so with the tokenizer at hand we show the bytes instead.
+    """
+    if _REPLACEMENT in text and tokenizer is not None and token_id is not None:
+        try:
+            return show_bytes(token_bytes(tokenizer, token_id))
+        except ValueError:
+            return text
+    return text
 
 
 def _visible_html(text: str) -> str:
