@@ -47,7 +47,7 @@ LAB_SETTINGS = {
     # No "Would you like to receive official Jupyter news?" toast, no update check.
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
     # Every cell attached to the DOM: the output checks and full screenshots see the whole notebook.
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "scrollPastEnd": False},
 }
 
 
@@ -361,16 +361,30 @@ def assert_plotly_drawn(figures: list[dict], at_least: int = 1) -> None:
         assert fig["traces"] + fig["heatmaps"] > 0, f"{label} has no traces: {fig}"
 
 
-_BERTVIZ_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output')]
-    .filter(out => out.querySelector('svg') && /bertviz|layer|head/i.test(out.innerHTML)
-                   && out.querySelector('[id^="bertviz"], [id*="bertviz"], #vis, .bertviz'))
-    .map(out => ({ texts: [...out.querySelectorAll('svg text')].map(t => t.textContent.trim()).filter(Boolean),
-                   lines: out.querySelectorAll('svg line, svg path').length }))"""
+# bertviz's views live in <div id="bertviz-<uuid>">; the head view writes each token as SVG text
+# (left and right columns) and draws attention as lines between them.
+_BERTVIZ_JS = """() => [...document.querySelectorAll('[id^="bertviz-"]')].map(root => ({
+    id: root.id,
+    texts: [...root.querySelectorAll('svg text')].map(t => t.textContent.trim()).filter(Boolean),
+    lines: root.querySelectorAll('svg line, svg path').length,
+    rects: root.querySelectorAll('svg rect').length,
+}))"""
 
 
 def bertviz_views(page) -> list[dict]:
-    """Each bertviz view on the page: the token labels its SVG drew and how many edges."""
+    """Each bertviz view on the page: the token labels its SVG drew, its lines and boxes."""
     return page.evaluate(_BERTVIZ_JS)
+
+
+def assert_bertviz_drawn(views: list[dict], at_least: int = 1, tokens: list[str] | None = None) -> None:
+    """Each view drew SVG (token labels for the head view); `tokens` must all appear as labels."""
+    assert len(views) >= at_least, f"expected at least {at_least} bertviz view(s), found {len(views)}"
+    for view in views:
+        assert view["texts"] or view["rects"], f"bertviz view {view['id']} drew nothing: {view}"
+    if tokens:
+        labels = {t for view in views for t in view["texts"]}
+        missing = [t for t in tokens if t.strip() not in labels]
+        assert not missing, f"bertviz token labels missing {missing}; drew {sorted(labels)[:40]}"
 
 
 # --------------------------------------------------------------------------- screenshots
