@@ -21,11 +21,11 @@ from typing import Sequence
 
 import torch
 
+from .embeddings import apply_rope, rope_theta
 from .tokens import visible
 
 __all__ = [
-    "as_ids", "token_labels", "attention_weights", "residual_stream", "rotate_half", "apply_rope",
-    "project_qkv", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
+    "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
     "first_token_scores", "repeated_random_tokens", "induction_scores", "head_view", "model_view",
     "offline_bertviz_html",
 ]
@@ -70,6 +70,11 @@ def _layers(lm) -> torch.nn.ModuleList:
     return base.h if lm.family == "gpt2" else base.layers
 
 
+def _input_norm(lm, layer: int):
+    block = _layers(lm)[layer]
+    return block.ln_1 if lm.family == "gpt2" else block.input_layernorm
+
+
 def _check_layer_head(lm, layer: int, head: int | None = None) -> None:
     if not 0 <= layer < lm.n_layers:
         raise ValueError(f"layer must be 0..{lm.n_layers - 1} for {lm.name}, got {layer}.")
@@ -92,61 +97,24 @@ def attention_weights(lm, text_or_ids) -> torch.Tensor:
 
 
 @torch.no_grad()
-def residual_stream(lm, text_or_ids) -> torch.Tensor:
-    """The residual stream [n_layers + 1, T, d_model]: entry L is the input of block L, the last
-    entry the output of the last block (before the final norm).
-
-    Read with hooks rather than `output_hidden_states`, whose last entry transformers replaces
-    by the final-normed state.
-    """
+def attention_input(lm, text_or_ids, layer: int) -> torch.Tensor:
+    """What layer `layer`'s attention reads: its input, normed, [T, d_model] (read with a hook)."""
+    _check_layer_head(lm, layer)
     ids = as_ids(lm, text_or_ids)
-    layers = _layers(lm)
-    captured: list[torch.Tensor] = []
+    captured = {}
 
-    def before_first(module, args, kwargs):
-        captured.append((args[0] if args else kwargs["hidden_states"])[0].detach())
+    def keep(module, args, output) -> None:  # returns None: a hook that returns a value replaces the output
+        captured["x"] = output[0].detach()
 
-    def after(module, args, output):
-        captured.append((output[0] if isinstance(output, tuple) else output)[0].detach())
-
-    handles = [layers[0].register_forward_pre_hook(before_first, with_kwargs=True)]
-    handles += [layer.register_forward_hook(after) for layer in layers]
+    hook = _input_norm(lm, layer).register_forward_hook(keep)
     try:
         lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
     finally:
-        for h in handles:
-            h.remove()
-    return torch.stack(captured).float().cpu()
+        hook.remove()
+    return captured["x"].float().cpu()
 
 
 # ---------------------------------------------------------------- one head by hand
-
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    """(x1, x2) -> (-x2, x1) on the two halves of the last dimension: a 90° turn of each pair (x1[i], x2[i])."""
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def _rope_theta(config) -> float:
-    params = getattr(config, "rope_parameters", None) or {}
-    rope_type = params.get("rope_type", "default")
-    if rope_type != "default":
-        raise ValueError(f"The by-hand RoPE covers the original rotation; this model uses {rope_type!r} RoPE.")
-    return float(params.get("rope_theta") or getattr(config, "rope_theta", 10000.0))
-
-
-def apply_rope(x: torch.Tensor, theta: float) -> torch.Tensor:
-    """Rotate each query/key vector by its position (rotary position embedding, rotate-half layout).
-
-    x: [..., T, head_dim]. Pair i of dimensions (i, i + head_dim/2) turns by angle
-    position × theta^(-2i/head_dim): fast turns in the first pairs, slow ones in the last.
-    """
-    T, head_dim = x.shape[-2], x.shape[-1]
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-    angles = torch.arange(T, dtype=torch.float32)[:, None] * inv_freq[None, :]  # [T, head_dim/2]
-    angles = torch.cat((angles, angles), dim=-1)                                # one angle per pair, twice
-    return x * angles.cos() + rotate_half(x) * angles.sin()
-
 
 def _check_by_hand(lm) -> None:
     if lm.model.config.model_type not in BY_HAND_TYPES:
@@ -178,8 +146,11 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     k = k.view(T, -1, lm.head_dim).transpose(0, 1)
     v = v.view(T, -1, lm.head_dim).transpose(0, 1)
     if lm.family != "gpt2":
-        theta = _rope_theta(lm.model.config)
-        q, k = apply_rope(q, theta), apply_rope(k, theta)
+        rope_type = (getattr(lm.model.config, "rope_parameters", None) or {}).get("rope_type", "default")
+        if rope_type != "default":
+            raise ValueError(f"The by-hand RoPE covers the original rotation; {lm.name} uses {rope_type!r} RoPE.")
+        positions = torch.arange(T)
+        q, k = apply_rope(q, positions, rope_theta(lm)), apply_rope(k, positions, rope_theta(lm))
     return q, k, v
 
 
@@ -211,18 +182,13 @@ class HeadComputation:
     output: torch.Tensor       # [T, head_dim] weights @ v: what the head writes out
 
 
-def _input_norm(lm, layer: int):
-    block = _layers(lm)[layer]
-    return block.ln_1 if lm.family == "gpt2" else block.input_layernorm
-
-
 @torch.no_grad()
 def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComputation:
     """Recompute one head's attention from the model's weights, step by step."""
     _check_by_hand(lm)
     _check_layer_head(lm, layer, head)
     ids = as_ids(lm, text_or_ids)
-    x = _input_norm(lm, layer)(residual_stream(lm, ids)[layer].to(lm.device)).cpu()
+    x = attention_input(lm, ids, layer)
     q_all, k_all, v_all = project_qkv(lm, layer, x)
     kv_head = head // (lm.n_heads // lm.n_kv_heads)  # query heads are grouped in order onto kv heads
     q, k, v = q_all[head], k_all[kv_head], v_all[kv_head]

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from helpers.attention import (
-    apply_rope, as_ids, attention_head_by_hand, attention_weights, first_token_scores, head_view,
+    as_ids, attention_input, attention_head_by_hand, attention_weights, first_token_scores, head_view,
     induction_scores, model_view, offline_bertviz_html, previous_token_scores, repeated_random_tokens,
-    residual_stream, rotate_half,
 )
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
@@ -23,7 +22,11 @@ def _model_head_outputs(lm, text, layer):
     block = lm.model.base_model.h[layer].attn.c_proj if lm.family == "gpt2" else \
         lm.model.base_model.layers[layer].self_attn.o_proj
     captured = {}
-    handle = block.register_forward_pre_hook(lambda module, args: captured.setdefault("x", args[0][0].detach()))
+
+    def keep(module, args) -> None:
+        captured["x"] = args[0][0].detach()
+
+    handle = block.register_forward_pre_hook(keep)
     with torch.no_grad():
         lm.model(torch.tensor([lm.encode(text)]))
     handle.remove()
@@ -67,28 +70,14 @@ def test_grouped_query_mapping(tiny_llama_dir):
     assert torch.equal(a.k, b.k) and torch.equal(a.v, b.v) and not torch.equal(a.q, b.q)
 
 
-def test_rope_rotates_pairs_and_keeps_length():
-    x = torch.randn(2, 7, 8)
-    rotated = apply_rope(x, theta=10000.0)
-    torch.testing.assert_close(rotated[:, 0], x[:, 0])  # position 0: no turn
-    torch.testing.assert_close(rotated.norm(dim=-1), x.norm(dim=-1))  # rotations keep lengths
-    assert torch.equal(rotate_half(torch.tensor([1.0, 2.0, 3.0, 4.0])), torch.tensor([-3.0, -4.0, 1.0, 2.0]))
-    # q·k after RoPE depends only on the distance between positions
-    q, k = torch.randn(8), torch.randn(8)
-    seq_q, seq_k = q.expand(7, 8), k.expand(7, 8)
-    rq, rk = apply_rope(seq_q, 500.0), apply_rope(seq_k, 500.0)
-    assert torch.allclose(rq[5] @ rk[3], rq[3] @ rk[1], atol=1e-5)
-    assert not torch.allclose(rq[5] @ rk[3], rq[5] @ rk[1], atol=1e-3)
+def test_attention_input_is_the_normed_residual(tiny_lm):
+    from helpers.embeddings import residual_stream
 
-
-def test_residual_stream_ends_with_the_raw_last_block_output(tiny_lm):
     stream = residual_stream(tiny_lm, TEXT)
-    T = len(tiny_lm.encode(TEXT))
-    assert stream.shape == (tiny_lm.n_layers + 1, T, tiny_lm.d_model)
+    block = tiny_lm.model.base_model.h[1] if tiny_lm.family == "gpt2" else tiny_lm.model.base_model.layers[1]
+    norm = block.ln_1 if tiny_lm.family == "gpt2" else block.input_layernorm
     with torch.no_grad():
-        out = tiny_lm.model(torch.tensor([tiny_lm.encode(TEXT)]), output_hidden_states=True)
-    torch.testing.assert_close(stream[0], out.hidden_states[0][0])
-    torch.testing.assert_close(stream[1], out.hidden_states[1][0])
+        torch.testing.assert_close(attention_input(tiny_lm, TEXT, 1), norm(stream[1]))
 
 
 def test_bad_input_gives_clear_messages(tiny_lm):
