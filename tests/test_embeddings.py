@@ -164,3 +164,23 @@ def test_embedded_model_neighbours_and_rope(embedded_lm):
                           embedded_lm.model.get_input_embeddings()(torch.tensor(ids)).detach(), atol=1e-6)
     norms = residual_norms(embedded_lm, "The capital of France is")
     assert norms.shape == (31,) and norms[-1] > 10 * norms[0], "the running vector grows through the blocks"
+
+
+def test_figures(tiny_lm):
+    from helpers.plots import (neighbours_figure, projection_figure, residual_norms_figure, rope_angles_figure,
+                               rope_scores_figure)
+
+    p = project_words(tiny_lm, [" the", " clock", " token", " is"])
+    fig = projection_figure(p, groups=["a", "a", "b", "b"])
+    assert [t.name for t in fig.data] == ["a", "b"] and list(fig.data[0].text) == ["·the", "·clock"]
+    assert "%" in fig.layout.xaxis.title.text
+    with pytest.raises(ValueError, match="groups"):
+        projection_figure(p, groups=["a"])
+    fig = neighbours_figure(" the", nearest_neighbours(tiny_lm, " the", k=4))
+    assert len(fig.data[0].x) == 4 and fig.data[0].x[-1] == max(fig.data[0].x), "closest on top"
+    fig = rope_angles_figure(head_dim=16, theta=1e4, n_positions=10)
+    assert len(fig.data[0].z) == 10 and len(fig.data[0].z[0]) == 8 and fig.data[0].z[0][0] == 1.0
+    fig = rope_scores_figure(rope_scores(torch.ones(8), torch.ones(8), 6, 1e4))
+    assert len(fig.data[0].z) == 6
+    fig = residual_norms_figure(residual_norms(tiny_lm, "The clock"), "·clock")
+    assert len(fig.data[0].y) == tiny_lm.n_layers + 1 and fig.layout.yaxis.title.text

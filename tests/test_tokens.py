@@ -170,3 +170,37 @@ def test_special_tokens_are_their_own_text(embedded_lm):
     assert token_bytes(embedded_lm, tok.eos_token_id) == tok.eos_token.encode()
     spans = token_spans(embedded_lm, "<|im_start|>user")
     assert spans[0].token == "<|im_start|>" and spans[0].text == "<|im_start|>"
+
+
+# --- figures ------------------------------------------------------------------------------
+
+def test_token_spans_html_shows_ids_whitespace_and_fragments(tiny_tokenizer):
+    from helpers.plots import token_spans_html
+
+    spans = token_spans(tiny_tokenizer, "a b\n我")
+    page = token_spans_html(spans)
+    assert page.count("class='llmclock-token") - page.count("class='llmclock-tokens'") == len(spans)
+    for s in spans:
+        assert f">{s.id}</span>" in page
+    assert "·" in page and "↵" in page and "<br>" in page
+    assert page.count("llmclock-fragment") == 3 and "⟨e6⟩" in page
+    assert "#DCEBF7" in page and "#FCEBD0" in page, "alternating backgrounds"
+    pieces_page = token_spans_html(readable_pieces(spans))
+    assert pieces_page.count("llmclock-group") == 1 and ">我<" in pieces_page
+    escaped = token_spans_html(token_spans(tiny_tokenizer, "<b>"))
+    assert "<b>" not in escaped and "&lt;" in escaped and "&gt;" in escaped
+    assert "empty" in token_spans_html([])
+
+
+def test_counts_and_training_figures(tiny_tokenizer, trained):
+    from helpers.plots import bpe_training_figure, text_counts_figure
+
+    fig = text_counts_figure({"English": text_counts(tiny_tokenizer, "the clock"),
+                              "Chinese": text_counts(tiny_tokenizer, "我喜欢")})
+    assert [t.name for t in fig.data] == ["characters", "bytes", "tokens"]
+    assert list(fig.data[1].y) == [9, 9] and fig.layout.title.text
+    fig = bpe_training_figure(trained, TRAINING_TEXT[:400])
+    assert fig.data[0].y[0] == len(TRAINING_TEXT[:400].encode()) and len(fig.data[0].y) == len(trained.merges) + 1
+    assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    with pytest.raises(ValueError, match="at least one"):
+        text_counts_figure({})

@@ -1,5 +1,126 @@
-"""Plotly figures: tokens."""
+"""Tokens drawn for a slide: coloured spans with ids, counts, a BPE training curve.
+
+    HTML(token_spans_html(token_spans(lm, "I love 🍕")))          # one box per token, id below
+    HTML(token_spans_html(readable_pieces(lm, "我喜欢吃披萨")))    # byte fragments glued back
+    text_counts_figure({"English": text_counts(lm, "..."), "Chinese": text_counts(lm, "...")})
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+import re
+from typing import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+from ..tokens import BPE, Piece, TextCounts, TokenSpan, visible
+from .style import GENERATED_COLOR, PALETTE, PROMPT_COLOR, base_layout, font_size
+
+__all__ = ["token_spans_html", "text_counts_figure", "bpe_training_figure"]
+
+# Two light tints that alternate, so neighbouring tokens are told apart (blue/orange is safe
+# for the common colour-vision deficiencies); byte fragments get a dashed vermillion outline.
+_BACKGROUNDS = (PROMPT_COLOR, GENERATED_COLOR)
+_FRAGMENT_OUTLINE = PALETTE["vermillion"]
+_GROUP_OUTLINE = PALETTE["purple"]
+_MUTED = "#777"
+
+
+_HEX_FRAGMENT = re.compile(r"(⟨[0-9a-f]{2}(?: [0-9a-f]{2})*⟩)")
+
+
+def _label_html(text: str) -> str:
+    """Visible whitespace in a muted colour; hex byte fragments ⟨e6 88⟩ (from show_bytes) in vermillion."""
+    if text == "":
+        return f"<span style='color:{_MUTED}'>∅</span>"
+    out = []
+    for part in _HEX_FRAGMENT.split(text):
+        if _HEX_FRAGMENT.fullmatch(part):
+            out.append(f"<span style='color:{_FRAGMENT_OUTLINE};font-size:0.8em'>{part}</span>")
+            continue
+        for ch in visible(part) if part else "":
+            out.append(f"<span style='color:{_MUTED}'>{ch}</span>" if ch in "·↵⇥␍" else html.escape(ch))
+    return "".join(out)
+
+
+def _box(label: str, under: str, title: str, background: str, outline: str, css: str, font_px: int) -> str:
+    return (
+        f"<span class='{css}' title='{html.escape(title, quote=True)}' style='display:inline-block;"
+        f"vertical-align:top;text-align:center;background:{background};{outline}border-radius:4px;"
+        f"padding:2px 4px;margin:2px 2px;font-size:{font_px}px;line-height:1.3;font-family:monospace'>"
+        f"{label}<br><span style='font-size:{max(10, font_px * 0.62):.0f}px;color:{_MUTED}'>{html.escape(under)}</span>"
+        f"</span>"
+    )
+
+
+def token_spans_html(items: Sequence[TokenSpan] | Sequence[Piece], show_ids: bool = True,
+                     font_px: int | None = None) -> str:
+    """One coloured box per token (or readable piece) with its id underneath and details on hover.
+
+    Spaces show as ·, newlines as ↵ (and start a new line, as in the text), bytes that are only
+    part of a character as ⟨e6 88⟩ with a dashed outline. Pieces made of several tokens get a
+    solid outline and list all their ids.
+    """
+    size = font_px or font_size("body") + 3
+    if not items:
+        return f"<div style='color:{_MUTED};font-size:{size}px'>(no tokens: the text is empty)</div>"
+    boxes = []
+    for n, item in enumerate(items):
+        background = _BACKGROUNDS[n % 2]
+        if isinstance(item, TokenSpan):
+            title = (f"token {item.index} · id {item.id} · vocabulary string {item.token!r} · "
+                     f"bytes {item.bytes.hex(' ')}")
+            outline, css = "", "llmclock-token"
+            if item.is_fragment:
+                title += " · only part of a character: its bytes need a neighbour to decode"
+                outline, css = f"outline:2px dashed {_FRAGMENT_OUTLINE};outline-offset:-2px;", "llmclock-token llmclock-fragment"
+            under = str(item.id) if show_ids else ""
+            text, ends_line = item.text, item.bytes.endswith(b"\n")
+        else:
+            ids = " + ".join(str(i) for i in item.token_ids)
+            title = f"{len(item.token_ids)} token{'s' if item.is_group else ''}: ids {ids}"
+            outline, css = "", "llmclock-piece"
+            if item.is_group:
+                title += f" · bytes {item.text.encode('utf-8').hex(' ')} · glued back into whole characters"
+                outline, css = f"outline:2px solid {_GROUP_OUTLINE};outline-offset:-2px;", "llmclock-piece llmclock-group"
+            under = ids if show_ids else ""
+            text, ends_line = item.text, item.text.endswith("\n")
+        boxes.append(_box(_label_html(text), under, title, background, outline, css, size))
+        if ends_line:
+            boxes.append("<br>")
+    return f"<div class='llmclock-tokens' style='line-height:2.2'>{''.join(boxes)}</div>"
+
+
+def text_counts_figure(counts: TextCounts | Mapping[str, TextCounts], title: str = "How long is the text?") -> go.Figure:
+    """Grouped bars: characters, UTF-8 bytes and tokens, for one text or several labelled texts."""
+    by_label = {"text": counts} if isinstance(counts, TextCounts) else dict(counts)
+    if not by_label:
+        raise ValueError("Give at least one text's counts, e.g. {'English': text_counts(lm, 'Hello')}.")
+    fig = go.Figure(layout=base_layout(title, yaxis_title="count", height=380, barmode="group",
+                                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right")))
+    colours = {"characters": PALETTE["sky"], "bytes": PALETTE["orange"], "tokens": PALETTE["blue"]}
+    labels = list(by_label)
+    for kind, colour in colours.items():
+        values = [getattr(c, kind) for c in by_label.values()]
+        fig.add_bar(name=kind, x=labels, y=values, marker_color=colour, text=values, textposition="outside",
+                    hovertemplate="%{x}: %{y} " + kind + "<extra></extra>")
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def bpe_training_figure(bpe: BPE, text: str, annotate: int = 6) -> go.Figure:
+    """Token count of `text` after 0, 1, 2, ... merges, the first few merges written on the curve."""
+    lengths = [len(step) for step in bpe.encode_steps(text)]
+    fig = go.Figure(layout=base_layout("Each merge makes the text shorter", "merges learned", "tokens in the text",
+                                       height=400))
+    hover = ["start: raw bytes"] + [
+        f"merge {i + 1}: {visible(m.token.decode('utf-8', errors='replace'))!s} (seen {m.count}×)"
+        for i, m in enumerate(bpe.merges)]
+    fig.add_scatter(x=list(range(len(lengths))), y=lengths, mode="lines", line=dict(color=PALETTE["blue"], width=3),
+                    text=hover, hovertemplate="%{text}<br>%{y} tokens<extra></extra>", name="tokens")
+    for i, m in enumerate(bpe.merges[:annotate]):
+        fig.add_annotation(x=i + 1, y=lengths[i + 1], text=f"'{visible(m.token.decode('utf-8', errors='replace'))}'",
+                           showarrow=True, arrowhead=2, ax=30 + 8 * i, ay=-30 - 14 * i,
+                           font=dict(size=font_size("small")))
+    fig.update_yaxes(rangemode="tozero")
+    return fig
