@@ -1,0 +1,309 @@
+"""The clock widget driven by simulated clicks and slider moves: every panel follows the
+clock, odd click orders keep it consistent, errors show as messages and it keeps working."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+import torch
+
+from helpers.plots import presenter_mode
+from helpers.widgets import ClockWidget
+
+PROMPT = "The clock ticks"
+
+
+@pytest.fixture
+def widget(tiny_lm):
+    cw = ClockWidget(tiny_lm, PROMPT, temperature=0.0)  # greedy: deterministic tokens
+    yield cw
+    cw.close()
+
+
+def status(cw) -> str:
+    return re.sub(r"<[^>]+>", "", cw.status.value)
+
+
+def shown_tick(cw) -> int | None:
+    found = re.search(r"tick (\d+)", status(cw))
+    return int(found.group(1)) if found else None
+
+
+def assert_consistent(cw, shown: int | None = "newest"):
+    """The invariants every click must keep."""
+    history = cw.clock.history
+    newest = len(history) - 1 if history else None
+    shown = newest if shown == "newest" else shown
+    assert cw.shown == shown and shown_tick(cw) == shown
+    assert cw.scrubber.max == max(0, len(history) - 1)
+    if shown is None:
+        assert "not started" in status(cw) and "llmclock-new-token" not in cw.text.value
+        assert len(cw.distribution.data[0].x or ()) == 0 and cw.force_choice.options == ()
+        return
+    assert cw.scrubber.value == shown
+    record = history[shown]
+    # The text: prompt tokens + the generated ones up to this tick, the last one highlighted.
+    assert cw.text.value.count("llmclock-prompt-token") == len(cw.clock.prompt_ids)
+    assert cw.text.value.count("llmclock-generated-token") == shown  # all but the newest
+    assert cw.text.value.count("llmclock-new-token") == 1
+    # The distribution panel shows this tick's raw top candidates, most likely first.
+    raw = [x for x in cw.distribution.data[0].x if x is not None]
+    assert raw[: len(record.top_raw)] == pytest.approx([c.prob for c in record.top_raw])
+    assert 3 in cw.distribution.data[0].marker.line.width  # the chosen token is outlined
+    # The attention panel: the layer's mean over heads (head dropdown default), over this tick's context.
+    expected = record.attention[cw.layer.value].float().mean(0)
+    assert torch.allclose(torch.tensor(cw.attention.data[0].y), expected, atol=1e-3)
+    assert len(cw.attention.data[0].x) == record.context_len
+    assert {value for _, value in cw.force_choice.options} >= {c.token_id for c in record.top_raw}
+
+
+def test_step_fills_every_panel(widget):
+    assert_consistent(widget)
+    assert "tick –" in status(widget)
+    widget.step_button.click()
+    assert_consistent(widget)
+    assert "tick 0" in status(widget) and "prefill" in status(widget)
+    widget.step_button.click()
+    assert_consistent(widget)
+    record = widget.clock.history[1]
+    assert "tick 1" in status(widget) and "decode" in status(widget)
+    assert f"KV cache {record.kv_cache_len} positions" in status(widget) and "ms forward" in status(widget)
+    assert widget.clock.history[0].token_id == widget.clock.generated_ids[0]
+    assert widget.message.value == ""
+
+
+def test_figures_are_updated_in_place_not_recreated(widget):
+    dist, att, dist_trace = widget.distribution, widget.attention, widget.distribution.data[0]
+    for _ in range(3):
+        widget.step_button.click()
+    assert widget.distribution is dist and widget.attention is att and widget.distribution.data[0] is dist_trace
+
+
+def test_scrubber_shows_history_without_recomputing(widget, monkeypatch):
+    for _ in range(4):
+        widget.step_button.click()
+    newest_html = widget.text.value
+
+    def no_tick():
+        raise AssertionError("the scrubber must not tick")
+
+    monkeypatch.setattr(widget.clock, "tick", no_tick)
+    widget.scrubber.value = 1
+    assert_consistent(widget, shown=1)
+    assert "showing 2 of 4 ticks" in status(widget)
+    widget.scrubber.value = 3
+    assert_consistent(widget, shown=3) and widget.text.value == newest_html
+
+
+def test_layer_and_head_choice_redraws_attention(widget):
+    widget.step_button.click()
+    widget.step_button.click()
+    record = widget.clock.history[-1]
+    widget.layer.value = 0
+    widget.head.value = 1
+    assert torch.allclose(torch.tensor(widget.attention.data[0].y), record.attention[0, 1].float(), atol=1e-3)
+    assert torch.allclose(torch.tensor(widget.attention.data[1].y), record.attention[0].float().mean(0), atol=1e-3)
+    assert "layer 0, head 1" in widget.attention.layout.title.text
+
+
+def test_odd_click_orders_stay_consistent(widget):
+    widget.rewind_button.click()                       # rewind at the start
+    assert "Nothing to rewind" in widget.message.value
+    assert_consistent(widget)
+    widget.pause_button.click()                        # pause when nothing runs
+    assert "Nothing is running" in widget.message.value
+    widget.force_button.click()                        # force before any tick
+    assert "Nothing to force" in widget.message.value
+    assert_consistent(widget)
+    widget.step_button.click()
+    widget.force_choice.value = widget.force_choice.options[-1][1]
+    widget.force_button.click()                        # force, then reset
+    assert widget.clock.history[-1].forced
+    widget.reset_button.click()
+    assert_consistent(widget) and widget.clock.history == []
+    widget.run(3, background=False)                    # run, then rewind
+    widget.rewind_button.click()
+    assert len(widget.clock.history) == 2
+    assert_consistent(widget)
+    for _ in range(5):                                 # fast repeated clicks
+        widget.step_button.click()
+        widget.rewind_button.click()
+        widget.step_button.click()
+    assert len(widget.clock.history) == 7
+    assert_consistent(widget)
+    widget.rewind(7)
+    assert_consistent(widget)
+
+
+def test_rewind_then_step_replays_the_same_token(tiny_lm):
+    cw = ClockWidget(tiny_lm, PROMPT, temperature=1.0, seed=3)
+    cw.run(4, background=False)
+    before = list(cw.clock.generated_ids)
+    cw.rewind_button.click()
+    cw.step_button.click()
+    assert cw.clock.generated_ids == before
+    assert_consistent(cw)
+
+
+def test_force_replaces_the_shown_tick(widget):
+    widget.run(4, background=False)
+    widget.scrubber.value = 1
+    record = widget.clock.history[1]
+    other = next(c for c in record.top_raw if c.token_id != record.token_id)
+    widget.force_choice.value = other.token_id
+    widget.force_button.click()
+    assert len(widget.clock.history) == 2  # the ticks after the shown one are discarded
+    assert widget.clock.history[1].forced and widget.clock.history[1].token_id == other.token_id
+    assert "FORCED" in status(widget) and "re-run with" in widget.message.value
+    assert_consistent(widget)
+
+
+def test_exception_inside_a_tick_shows_a_message_and_the_widget_recovers(widget, monkeypatch):
+    widget.step_button.click()
+    model = widget.clock.lm.model
+    real_forward = model.forward
+
+    def broken_forward(*args, **kwargs):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(model, "forward", broken_forward)
+    widget.step_button.click()
+    assert "RuntimeError: simulated failure" in widget.message.value and widget.last_error
+    assert len(widget.clock.history) == 1
+    assert_consistent(widget)
+    monkeypatch.setattr(model, "forward", real_forward)
+    widget.step_button.click()
+    assert len(widget.clock.history) == 2 and widget.message.value == ""
+    assert_consistent(widget)
+
+
+def test_exception_from_the_clock_tick_itself(widget, monkeypatch):
+    monkeypatch.setattr(widget.clock, "tick", lambda: 1 / 0)
+    widget.step_button.click()
+    assert "ZeroDivisionError" in widget.message.value
+    monkeypatch.undo()
+    widget.step_button.click()
+    assert_consistent(widget) and len(widget.clock.history) == 1
+
+
+def test_settings_apply_from_the_next_tick_and_bad_values_are_refused(widget):
+    widget.step_button.click()
+    widget.temperature.value = 0.5
+    widget.top_k.value = 5
+    assert widget.clock.config.temperature == 0.5 and widget.clock.config.top_k == 5
+    assert "next tick" in widget.message.value
+    widget.step_button.click()
+    assert widget.clock.history[0].config.temperature == 0.0 and widget.clock.history[1].config.temperature == 0.5
+    widget.top_p.value = 0.0
+    assert "top_p must be in (0, 1]" in widget.message.value
+    assert widget.clock.config.top_p == 1.0 and widget.top_p.value == 1.0  # old setting kept and shown
+    widget.step_button.click()
+    assert len(widget.clock.history) == 3
+
+
+def test_seed_applies_at_reset(tiny_lm):
+    cw = ClockWidget(tiny_lm, PROMPT, temperature=1.5, seed=0)
+    cw.run(6, background=False)
+    first = list(cw.clock.generated_ids)
+    cw.seed.value = 1
+    assert "Reset" in cw.message.value
+    cw.reset_button.click()
+    cw.run(6, background=False)
+    assert cw.clock.seed == 1
+    cw.seed.value = 0
+    cw.reset_button.click()
+    cw.run(6, background=False)
+    assert cw.clock.generated_ids == first  # same seed, same story
+
+
+def test_empty_prompt_shows_a_message_and_keeps_the_state(widget):
+    widget.step_button.click()
+    widget.prompt_box.value = ""
+    widget.reset_button.click()
+    assert "prompt is empty" in widget.message.value
+    assert len(widget.clock.history) == 1 and widget.clock.prompt == PROMPT
+    assert_consistent(widget)
+    widget.prompt_box.value = "Attention looks back"
+    widget.reset_button.click()
+    assert widget.clock.prompt == "Attention looks back" and widget.clock.history == []
+    assert_consistent(widget)
+
+
+def test_run_stops_early_on_pause_from_another_thread(widget, monkeypatch):
+    real_tick = widget.clock.tick
+
+    def slow_tick():  # make each tick take a while so the pause lands mid-run
+        time.sleep(0.02)
+        return real_tick()
+
+    monkeypatch.setattr(widget.clock, "tick", slow_tick)
+    widget.n_input.value = 40
+    widget.run_button.click()
+    assert widget.step_button.disabled and not widget.pause_button.disabled and widget.scrubber.disabled
+    widget.step_button.click()  # a click while running is refused, not queued
+    assert "Busy" in widget.message.value
+
+    def press_pause_after_two_ticks():
+        while len(widget.clock.history) < 2:
+            time.sleep(0.002)
+        widget.pause_button.click()
+
+    presser = threading.Thread(target=press_pause_after_two_ticks)
+    presser.start()
+    assert widget.wait(timeout=30)
+    presser.join()
+    assert 2 <= len(widget.clock.history) < 40
+    assert "Paused after" in widget.message.value
+    assert not widget.step_button.disabled and widget.pause_button.disabled and not widget.scrubber.disabled
+    assert_consistent(widget)
+
+
+def test_stop_reason_is_shown_and_further_steps_refused(widget):
+    widget.run(200, background=False)  # the tiny models have a 64-token context
+    assert widget.clock.done
+    reason = widget.clock.stop_reason
+    assert f"stopped: {reason}" in status(widget) and reason in widget.message.value
+    n = len(widget.clock.history)
+    widget.step_button.click()
+    assert "has stopped" in widget.message.value and len(widget.clock.history) == n
+    widget.rewind_button.click()
+    assert not widget.clock.done
+    assert_consistent(widget)
+
+
+def test_controls_have_stable_css_classes(widget):
+    expected = {
+        "step_button": "llmclock-step", "run_button": "llmclock-run", "pause_button": "llmclock-pause",
+        "rewind_button": "llmclock-rewind", "reset_button": "llmclock-reset", "force_button": "llmclock-force",
+        "scrubber": "llmclock-scrubber", "status": "llmclock-status", "text": "llmclock-text",
+    }
+    for attribute, css in expected.items():
+        assert css in getattr(widget, attribute)._dom_classes, attribute
+    assert widget.step_button.description == "Step" and widget.ui._repr_mimebundle_()
+
+
+def test_presenter_mode_enlarges_fonts_without_leaking(tiny_lm):
+    normal = ClockWidget(tiny_lm, PROMPT)
+    big = ClockWidget(tiny_lm, PROMPT, presenter=True)
+    assert big.distribution.layout.title.font.size > normal.distribution.layout.title.font.size
+    assert "llmclock-presenter" in big.ui._dom_classes and not presenter_mode()
+
+
+def test_bad_constructor_arguments_name_the_fix(tiny_lm):
+    with pytest.raises(ValueError, match="top_p must be in"):
+        ClockWidget(tiny_lm, PROMPT, top_p=0.0)
+    with pytest.raises(TypeError, match="sampling settings are"):
+        ClockWidget(tiny_lm, PROMPT, temprature=0.5)
+
+
+@pytest.mark.slow
+def test_embedded_model_says_paris(embedded_lm):
+    cw = ClockWidget(embedded_lm, "The capital of France is", temperature=0.0)
+    cw.step_button.click()
+    assert "chose '·Paris'" in status(cw)
+    assert "·Paris" in cw.distribution.layout.yaxis.ticktext[0]  # most likely, and marked chosen
+    cw.run(3, background=False)
+    assert_consistent(cw)
