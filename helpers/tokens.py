@@ -17,10 +17,12 @@ from collections import Counter
 from itertools import repeat
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, NamedTuple
 
 __all__ = [
-    "visible", "Merge", "BPE", "train_bpe", "WORD_PATTERN",
+    "visible", "Merge", "BPE", "train_bpe", "pair_counts", "merge_pair", "WORD_PATTERN", "TRAINING_TEXT_PATH",
+    "training_text",
     "byte_level_alphabet", "token_bytes", "TokenSpan", "token_spans", "Piece", "readable_pieces",
     "TextCounts", "text_counts", "show_bytes",
 ]
@@ -43,6 +45,15 @@ def visible(text: str) -> str:
 # Split text into chunks before counting pairs, so merges never cross a word boundary:
 # " the", " cat", ",", "\n" ... (a simplified GPT-2 pattern; \w is Unicode-aware).
 WORD_PATTERN = r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d| ?[^\s\w]+|\s+(?!\S)|\s+"
+
+
+# A small text written for this project, to train the teaching BPE on.
+TRAINING_TEXT_PATH = Path(__file__).resolve().parent.parent / "data" / "bpe_training_text.txt"
+
+
+def training_text() -> str:
+    """The text in data/bpe_training_text.txt (about 3.6 KB of English, a little Chinese and emoji)."""
+    return TRAINING_TEXT_PATH.read_text(encoding="utf-8")
 
 
 class Merge(NamedTuple):

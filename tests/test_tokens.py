@@ -204,3 +204,12 @@ def test_counts_and_training_figures(tiny_tokenizer, trained):
     assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     with pytest.raises(ValueError, match="at least one"):
         text_counts_figure({})
+
+
+def test_merges_table(trained):
+    from helpers.plots import merges_table_html
+
+    page = merges_table_html(trained, first=5)
+    assert page.count("<tr>") == 6
+    first = trained.merges[0]
+    assert f"({first.left})" in page and f"({first.new_id})" in page and f"<td style='padding:2px 10px;border-bottom:1px solid #eee;font-family:monospace'>{first.count}</td>" in page

@@ -13,10 +13,10 @@ from typing import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from ..tokens import BPE, Piece, TextCounts, TokenSpan, visible
+from ..tokens import BPE, Piece, TextCounts, TokenSpan, show_bytes, visible
 from .style import GENERATED_COLOR, PALETTE, PROMPT_COLOR, base_layout, font_size
 
-__all__ = ["token_spans_html", "text_counts_figure", "bpe_training_figure"]
+__all__ = ["token_spans_html", "merges_table_html", "text_counts_figure", "bpe_training_figure"]
 
 # Two light tints that alternate, so neighbouring tokens are told apart (blue/orange is safe
 # for the common colour-vision deficiencies); byte fragments get a dashed vermillion outline.
@@ -89,6 +89,24 @@ def token_spans_html(items: Sequence[TokenSpan] | Sequence[Piece], show_ids: boo
         if ends_line:
             boxes.append("<br>")
     return f"<div class='llmclock-tokens' style='line-height:2.2'>{''.join(boxes)}</div>"
+
+
+def merges_table_html(bpe: BPE, first: int = 12) -> str:
+    """The first learned merges as a table: step, the pair, the new token, how often the pair occurred."""
+    vocab = bpe.vocab
+    cell = "style='padding:2px 10px;border-bottom:1px solid #eee;font-family:monospace'"
+
+    def shown(token_id: int) -> str:
+        return _label_html(show_bytes(vocab[token_id]))
+
+    rows = "".join(
+        f"<tr><td {cell}>{n + 1}</td><td {cell}>{shown(m.left)} ({m.left}) + {shown(m.right)} ({m.right})</td>"
+        f"<td {cell}><b>{shown(m.new_id)}</b> ({m.new_id})</td><td {cell}>{m.count}</td></tr>"
+        for n, m in enumerate(bpe.merges[:first]))
+    head = "".join(f"<th style='text-align:left;padding:2px 10px'>{h}</th>"
+                   for h in ("merge", "pair (ids)", "new token (id)", "times seen"))
+    return (f"<table class='llmclock-merges' style='font-size:{font_size('body')}px;border-collapse:collapse'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def text_counts_figure(counts: TextCounts | Mapping[str, TextCounts], title: str = "How long is the text?") -> go.Figure:
