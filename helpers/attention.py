@@ -25,7 +25,7 @@ from .embeddings import apply_rope, rope_theta
 from .tokens import visible
 
 __all__ = [
-    "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
+    "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of", "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
     "first_token_scores", "repeated_random_tokens", "induction_scores", "head_view", "model_view",
     "offline_bertviz_html",
 ]
@@ -56,8 +56,11 @@ def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
 
 
 def token_labels(lm, ids: Sequence[int]) -> list[str]:
-    """One readable label per token, spaces and newlines made visible ('·the', '↵')."""
-    return [visible(lm.decode([i])) for i in ids]
+    """One readable label per token: spaces and newlines made visible ('·the', '↵'), and a
+    fragment of a character shown as its bytes ('⟨e6 88⟩') rather than as '�'."""
+    from .plots.text import readable_token
+
+    return [visible(readable_token(lm.decode([i]), i, lm.tokenizer)) for i in ids]
 
 
 def _base(lm):
@@ -154,7 +157,14 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     return q, k, v
 
 
-def _attention_scale(lm, layer: int) -> float:
+def kv_head_of(lm, head: int) -> int:
+    """The key/value head a query head reads. Grouped-query attention: consecutive query heads
+    share one kv head (SmolLM2: heads 0-2 -> kv 0, 3-5 -> kv 1, 6-8 -> kv 2)."""
+    return head // (lm.n_heads // lm.n_kv_heads)
+
+
+def attention_scale(lm, layer: int) -> float:
+    """The factor on q·k: 1/sqrt(head_dim), so scores do not grow with the vector length."""
     scale = 1.0 / math.sqrt(lm.head_dim)
     cfg = lm.model.config
     if lm.family == "gpt2":
@@ -162,6 +172,20 @@ def _attention_scale(lm, layer: int) -> float:
         if getattr(cfg, "scale_attn_by_inverse_layer_idx", False):
             scale /= layer + 1
     return scale
+
+
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float):
+    """Scaled dot-product attention with a causal mask, every step returned.
+
+    q, k, v: [..., T, head_dim]. Returns scores (q·k × scale), masked scores (a query may not
+    look at later keys: -inf there), weights (softmax of each row) and output (weights @ v).
+    """
+    T = q.shape[-2]
+    scores = (q @ k.transpose(-1, -2)) * scale
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # key j > query i
+    masked = scores.masked_fill(future, float("-inf"))
+    weights = torch.softmax(masked, dim=-1)
+    return scores, masked, weights, weights @ v
 
 
 @dataclass
@@ -190,15 +214,11 @@ def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComput
     ids = as_ids(lm, text_or_ids)
     x = attention_input(lm, ids, layer)
     q_all, k_all, v_all = project_qkv(lm, layer, x)
-    kv_head = head // (lm.n_heads // lm.n_kv_heads)  # query heads are grouped in order onto kv heads
+    kv_head = kv_head_of(lm, head)
     q, k, v = q_all[head], k_all[kv_head], v_all[kv_head]
-    T = len(ids)
-    scores = (q @ k.T) * _attention_scale(lm, layer)
-    future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # key j > query i
-    masked = scores.masked_fill(future, float("-inf"))
-    weights = torch.softmax(masked, dim=-1)
+    scores, masked, weights, output = causal_attention(q, k, v, attention_scale(lm, layer))
     return HeadComputation(layer, head, kv_head, token_labels(lm, ids), x, q, k, v, scores, masked, weights,
-                           weights @ v)
+                           output)
 
 
 # ---------------------------------------------------------------- what heads do: pattern scores

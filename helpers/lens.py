@@ -1,0 +1,202 @@
+"""The residual stream and the logit lens, and one transformer block reproduced by hand.
+
+    lens = logit_lens(lm, "The capital of France is")   # top tokens after every block
+    trace = target_by_layer(lm, "The capital of France is", " Paris")
+    trace.first_top1                                     # blocks done when " Paris" leads
+    block = block_by_hand(lm, "The capital of France is", layer=3)
+
+Every block reads the residual stream and adds its result back into it. The logit lens asks
+what the model would predict if it stopped early: it sends the stream after each block
+through the model's own final norm and unembedding, exactly as the real last layer is.
+Index convention: entry n of the stream is the vector after n blocks (0 = the embeddings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .attention import (
+    _check_by_hand, _check_layer_head, _input_norm, _layers, attention_scale, causal_attention, kv_head_of,
+    project_qkv, token_labels,
+)
+from .embeddings import residual_stream, single_token_id
+
+__all__ = [
+    "residual_stream", "final_norm", "unembed", "LogitLens", "logit_lens", "TargetTrace", "target_by_layer",
+    "rms_norm", "layer_norm", "BlockComputation", "block_by_hand",
+]
+
+
+# ---------------------------------------------------------------- the logit lens
+
+def final_norm(lm) -> torch.nn.Module:
+    """The norm between the last block and the unembedding (RMSNorm `norm` or GPT-2's `ln_f`)."""
+    base = lm.model.base_model
+    return base.ln_f if lm.family == "gpt2" else base.norm
+
+
+@torch.no_grad()
+def unembed(lm, residual: torch.Tensor) -> torch.Tensor:
+    """Logits from residual-stream vectors [..., d_model]: final norm, then the unembedding matrix."""
+    residual = residual.to(lm.device)
+    return lm.model.get_output_embeddings()(final_norm(lm)(residual)).float().cpu()
+
+
+@dataclass
+class LogitLens:
+    """The lens of one text: what the model would predict after each number of blocks."""
+
+    tokens: list[str]        # the input tokens, visible
+    top_ids: torch.Tensor    # [n_layers + 1, T, k] most likely next tokens, after 0..n_layers blocks
+    top_probs: torch.Tensor  # [n_layers + 1, T, k] their probabilities
+    top_tokens: list[list[list[str]]]  # visible text of top_ids
+
+    @property
+    def n_blocks(self) -> int:
+        return self.top_ids.shape[0] - 1
+
+
+def _stream(lm, text: str) -> torch.Tensor:
+    if not isinstance(text, str):
+        raise ValueError("Give the text as a string.")
+    ids = lm.encode(text)
+    if len(ids) > lm.context_length:
+        raise ValueError(f"The text is {len(ids)} tokens long but {lm.name} reads at most "
+                         f"{lm.context_length}: shorten it.")
+    return residual_stream(lm, text)  # raises a clear error on an empty text
+
+
+@torch.no_grad()
+def logit_lens(lm, text: str, k: int = 5) -> LogitLens:
+    """Top-k next-token predictions at every position after every block."""
+    if not 1 <= k <= lm.vocab_size:
+        raise ValueError(f"k must be 1..{lm.vocab_size}, got {k}.")
+    stream = _stream(lm, text)
+    probs = torch.softmax(unembed(lm, stream), dim=-1)  # [n_layers + 1, T, vocab]
+    top = probs.topk(k, dim=-1)
+    names = {}
+    for i in top.indices.unique().tolist():
+        names[i] = token_labels(lm, [i])[0]
+    top_tokens = [[[names[i] for i in row] for row in layer] for layer in top.indices.tolist()]
+    return LogitLens(token_labels(lm, lm.encode(text)), top.indices, top.values, top_tokens)
+
+
+@dataclass
+class TargetTrace:
+    """How one target token fares at the last position, block after block."""
+
+    target: str
+    target_id: int
+    probs: torch.Tensor   # [n_layers + 1] its probability after 0..n_layers blocks
+    ranks: torch.Tensor   # [n_layers + 1] its rank (0 = top-1)
+    first_top1: int | None  # fewest blocks after which it is top-1 (None: never)
+
+
+@torch.no_grad()
+def target_by_layer(lm, text: str, target: str) -> TargetTrace:
+    """Where a single-token target (e.g. ' Paris' after 'The capital of France is') becomes top-1."""
+    target_id = single_token_id(lm, target)
+    logits = unembed(lm, _stream(lm, text)[:, -1])  # [n_layers + 1, vocab]
+    probs = torch.softmax(logits, dim=-1)[:, target_id]
+    ranks = (logits > logits[:, target_id:target_id + 1]).sum(-1)
+    top1 = (ranks == 0).nonzero().flatten().tolist()
+    return TargetTrace(target, target_id, probs, ranks, top1[0] if top1 else None)
+
+
+# ---------------------------------------------------------------- one block by hand
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm: divide each vector by its root-mean-square, then scale each dimension by a learned weight."""
+    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """LayerNorm (GPT-2): subtract the mean, divide by the standard deviation, scale and shift."""
+    mean = x.mean(-1, keepdim=True)
+    var = (x - mean).pow(2).mean(-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps) * weight + bias
+
+
+@dataclass
+class BlockComputation:
+    """Every intermediate vector of one transformer block, [T, ...] each."""
+
+    layer: int
+    tokens: list[str]
+    x_in: torch.Tensor         # [T, d_model] the residual stream entering the block
+    attn_in: torch.Tensor      # [T, d_model] normed (RMSNorm / LayerNorm)
+    weights: torch.Tensor      # [n_heads, T, T] attention pattern of every head
+    heads: torch.Tensor        # [T, n_heads * head_dim] every head's output, side by side
+    attn_out: torch.Tensor     # [T, d_model] after the output projection
+    after_attn: torch.Tensor   # [T, d_model] x_in + attn_out: first residual add
+    mlp_in: torch.Tensor       # [T, d_model] normed again
+    mlp_out: torch.Tensor      # [T, d_model] the MLP's result
+    x_out: torch.Tensor        # [T, d_model] after_attn + mlp_out: what the next block reads
+
+
+def _norm_by_hand(lm, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    if lm.family == "gpt2":
+        return layer_norm(x, module.weight, module.bias, module.eps)
+    return rms_norm(x, module.weight, module.variance_epsilon)
+
+
+def _conv1d(x: torch.Tensor, module) -> torch.Tensor:
+    """GPT-2's Conv1D is a linear layer that stores its weight as [in, out]."""
+    return x @ module.weight + module.bias
+
+
+def _linear(x: torch.Tensor, module: torch.nn.Linear) -> torch.Tensor:
+    y = x @ module.weight.T
+    return y + module.bias if module.bias is not None else y
+
+
+def _activation(name: str):
+    acts = {"silu": F.silu, "gelu_new": lambda t: F.gelu(t, approximate="tanh"),
+            "gelu_pytorch_tanh": lambda t: F.gelu(t, approximate="tanh"), "gelu": F.gelu}
+    if name not in acts:
+        raise ValueError(f"The by-hand block covers the activations {', '.join(acts)}, not {name!r}.")
+    return acts[name]
+
+
+@torch.no_grad()
+def block_by_hand(lm, text: str, layer: int) -> BlockComputation:
+    """Recompute block `layer` from its input and the model's weights, step by step.
+
+    Llama family: RMSNorm → attention (RoPE, grouped-query heads) → o_proj → add;
+    RMSNorm → SwiGLU MLP down(silu(gate x) · up x) → add.
+    GPT-2: LayerNorm → attention → c_proj → add; LayerNorm → GELU MLP → add.
+    """
+    _check_by_hand(lm)
+    _check_layer_head(lm, layer)
+    stream = _stream(lm, text)
+    block = _layers(lm)[layer]
+    params_device = next(lm.model.parameters()).device
+    x_in = stream[layer].to(params_device)
+
+    attn_in = _norm_by_hand(lm, _input_norm(lm, layer), x_in)
+    q, k, v = project_qkv(lm, layer, attn_in)  # q [H, T, hd], k and v [H_kv, T, hd]
+    shared = torch.tensor([kv_head_of(lm, h) for h in range(lm.n_heads)])
+    _, _, weights, head_out = causal_attention(q, k[shared], v[shared], attention_scale(lm, layer))
+    heads = head_out.transpose(0, 1).reshape(x_in.shape[0], -1)  # [T, H * hd]: heads side by side
+    if lm.family == "gpt2":
+        attn_out = _conv1d(heads, block.attn.c_proj)
+        post_norm, mlp = block.ln_2, block.mlp
+    else:
+        attn_out = _linear(heads, block.self_attn.o_proj)
+        post_norm, mlp = block.post_attention_layernorm, block.mlp
+    after_attn = x_in + attn_out
+
+    mlp_in = _norm_by_hand(lm, post_norm, after_attn)
+    if lm.family == "gpt2":
+        act = _activation(lm.model.config.activation_function)
+        mlp_out = _conv1d(act(_conv1d(mlp_in, mlp.c_fc)), mlp.c_proj)
+    else:
+        act = _activation(lm.model.config.hidden_act)
+        # SwiGLU: the gate decides, per hidden unit, how much of the "up" value passes
+        mlp_out = _linear(act(_linear(mlp_in, mlp.gate_proj)) * _linear(mlp_in, mlp.up_proj), mlp.down_proj)
+    x_out = after_attn + mlp_out
+    cpu = [t.float().cpu() for t in (x_in, attn_in, weights, heads, attn_out, after_attn, mlp_in, mlp_out, x_out)]
+    return BlockComputation(layer, token_labels(lm, lm.encode(text)), *cpu)

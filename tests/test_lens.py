@@ -1,0 +1,97 @@
+"""helpers.lens: the logit lens ends exactly at the model's logits; one block by hand equals the
+model's block; the target trace finds where a token takes the lead."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers.embeddings import residual_stream
+from helpers.lens import (
+    block_by_hand, final_norm, layer_norm, logit_lens, rms_norm, target_by_layer, unembed,
+)
+
+TEXT = "The capital of France is"
+
+
+def _model_logits(lm, text):
+    with torch.no_grad():
+        return lm.model(torch.tensor([lm.encode(text)])).logits[0]
+
+
+def test_lens_at_the_last_layer_is_the_models_own_logits(tiny_lm):
+    stream = residual_stream(tiny_lm, TEXT)
+    assert torch.equal(unembed(tiny_lm, stream[-1]), _model_logits(tiny_lm, TEXT))
+    # without the final norm it would not be: the lens must apply it
+    raw = tiny_lm.model.get_output_embeddings()(stream[-1]).detach()
+    assert not torch.allclose(raw, _model_logits(tiny_lm, TEXT), atol=1e-3)
+
+
+def test_logit_lens_shapes_and_top_tokens(tiny_lm):
+    lens = logit_lens(tiny_lm, TEXT, k=3)
+    T = len(tiny_lm.encode(TEXT))
+    assert lens.top_ids.shape == lens.top_probs.shape == (tiny_lm.n_layers + 1, T, 3)
+    assert lens.n_blocks == tiny_lm.n_layers and len(lens.tokens) == T
+    probs = torch.softmax(_model_logits(tiny_lm, TEXT), dim=-1)
+    top = probs.topk(3, dim=-1)
+    assert torch.equal(lens.top_ids[-1], top.indices)
+    torch.testing.assert_close(lens.top_probs[-1], top.values)
+    assert torch.all(lens.top_probs[..., :-1] >= lens.top_probs[..., 1:])  # sorted
+    i = int(top.indices[-1, 0])
+    assert lens.top_tokens[-1][-1][0] == tiny_lm.decode([i]).replace(" ", "·")
+
+
+def test_target_trace_agrees_with_the_lens(tiny_lm):
+    lens = logit_lens(tiny_lm, TEXT, k=1)
+    target_id = int(lens.top_ids[-1, -1, 0])
+    trace = target_by_layer(tiny_lm, TEXT, tiny_lm.decode([target_id]))
+    assert trace.target_id == target_id and trace.ranks[-1] == 0
+    leads = [n for n in range(tiny_lm.n_layers + 1) if int(lens.top_ids[n, -1, 0]) == target_id]
+    assert trace.first_top1 == leads[0]
+    torch.testing.assert_close(trace.probs[-1], lens.top_probs[-1, -1, 0])
+
+
+def test_bad_input_gives_clear_messages(tiny_lm):
+    with pytest.raises(ValueError, match="empty"):
+        logit_lens(tiny_lm, "")
+    with pytest.raises(ValueError, match="shorten"):
+        logit_lens(tiny_lm, "tick " * (tiny_lm.context_length + 5))
+    with pytest.raises(ValueError, match="k must be"):
+        logit_lens(tiny_lm, TEXT, k=0)
+    with pytest.raises(ValueError, match="not one"):
+        target_by_layer(tiny_lm, TEXT, " Paris is lovely")
+    with pytest.raises(ValueError, match="layer must be"):
+        block_by_hand(tiny_lm, TEXT, tiny_lm.n_layers)
+
+
+def test_norms_by_hand_equal_torch(tiny_lm):
+    x = torch.randn(5, tiny_lm.d_model)
+    norm = final_norm(tiny_lm)
+    with torch.no_grad():
+        if tiny_lm.family == "gpt2":
+            torch.testing.assert_close(layer_norm(x, norm.weight, norm.bias, norm.eps), norm(x))
+        else:
+            torch.testing.assert_close(rms_norm(x, norm.weight, norm.variance_epsilon), norm(x))
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+def test_block_by_hand_equals_the_models_block(tiny_lm, layer):
+    stream = residual_stream(tiny_lm, TEXT)
+    block = block_by_hand(tiny_lm, TEXT, layer)
+    torch.testing.assert_close(block.x_in, stream[layer])
+    torch.testing.assert_close(block.x_out, stream[layer + 1], atol=1e-5, rtol=0)
+    torch.testing.assert_close(block.after_attn + block.mlp_out, block.x_out)
+    assert block.weights.shape == (tiny_lm.n_heads, len(block.tokens), len(block.tokens))
+    assert torch.all(block.weights.triu(diagonal=1) == 0)
+
+
+@pytest.mark.slow
+def test_block_by_hand_and_lens_on_the_embedded_model(embedded_lm):
+    stream = residual_stream(embedded_lm, TEXT)
+    for layer in (0, 15, 29):
+        torch.testing.assert_close(block_by_hand(embedded_lm, TEXT, layer).x_out, stream[layer + 1],
+                                   atol=1e-4, rtol=1e-5)
+    assert torch.equal(unembed(embedded_lm, stream[-1]), _model_logits(embedded_lm, TEXT))
+    trace = target_by_layer(embedded_lm, TEXT, " Paris")
+    assert trace.first_top1 == 30 and abs(float(trace.probs[-1]) - 0.77) < 0.01  # measured: only the last block
+    assert trace.ranks[0] > 1000  # the embeddings know nothing of the answer
