@@ -172,3 +172,43 @@ def test_embedded_model_has_induction_heads(embedded_lm):
     scores = induction_scores(attention_weights(embedded_lm, seq), 20)
     assert scores.max() > 0.6  # measured 0.86 at layer 18, head 6
     assert scores[:3].max() < 0.2  # the first layers have none
+
+
+def test_attention_heatmap_masks_the_future_and_labels_tokens(tiny_lm):
+    from helpers.attention import token_labels
+    from helpers.plots.attention import attention_heatmap, update_attention_heatmap
+
+    w = attention_weights(tiny_lm, TEXT)
+    tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
+    fig = attention_heatmap(w[1, 0], tokens, title="layer 1, head 0", widget=True)
+    z = fig.data[0].z
+    T = len(tokens)
+    assert all(z[i][j] is None for i in range(T) for j in range(i + 1, T))  # blank, not 0
+    assert z[3][1] == pytest.approx(float(w[1, 0, 3, 1]))
+    assert list(fig.layout.xaxis.ticktext)[:2] == ["The", "·capital"]
+    assert fig.data[0].colorscale[0][1] != fig.data[0].colorscale[-1][1] and fig.data[0].zmax == 1
+    update_attention_heatmap(fig, w[0, 1], tokens, title="layer 0, head 1")
+    assert fig.data[0].z[3][1] == pytest.approx(float(w[0, 1, 3, 1])) and fig.layout.title.text == "layer 0, head 1"
+    with pytest.raises(ValueError, match="T, T"):
+        attention_heatmap(w[0], tokens)
+
+
+def test_query_bars_and_head_scores_figures(tiny_lm):
+    from helpers.attention import token_labels
+    from helpers.plots.attention import head_scores_figure, query_attention_figure, update_query_attention_figure
+
+    w = attention_weights(tiny_lm, TEXT)
+    tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
+    fig = query_attention_figure(w, tokens, query=4, layer=1, head=2, widget=True)
+    assert list(fig.data[0].y) == pytest.approx(w[1, 2, 4, :5].tolist())
+    assert "token 4" in fig.layout.title.text
+    update_query_attention_figure(fig, w, tokens, query=6, layer=0, head=None)
+    assert list(fig.data[0].y) == pytest.approx(w[0, :, 6, :7].mean(0).tolist())
+    assert "token 6" in fig.layout.title.text and "mean over heads" in fig.layout.title.text
+    with pytest.raises(ValueError, match="query must be"):
+        query_attention_figure(w, tokens, query=len(tokens), layer=0)
+    scores = previous_token_scores(w)
+    grid = head_scores_figure(scores, "previous-token score", top=2)
+    assert grid.data[0].z[1][2] == pytest.approx(float(scores[1, 2]))
+    best = divmod(int(scores.flatten().argmax()), tiny_lm.n_heads)
+    assert any(s.x0 == best[1] - 0.5 and s.y0 == best[0] - 0.5 for s in grid.layout.shapes)

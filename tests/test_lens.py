@@ -95,3 +95,34 @@ def test_block_by_hand_and_lens_on_the_embedded_model(embedded_lm):
     trace = target_by_layer(embedded_lm, TEXT, " Paris")
     assert trace.first_top1 == 30 and abs(float(trace.probs[-1]) - 0.77) < 0.01  # measured: only the last block
     assert trace.ranks[0] > 1000  # the embeddings know nothing of the answer
+
+
+def test_logit_lens_heatmap_shows_top_tokens_and_probabilities(tiny_lm):
+    from helpers.plots.lens import logit_lens_heatmap
+
+    lens = logit_lens(tiny_lm, TEXT, k=3)
+    fig = logit_lens_heatmap(lens)
+    heatmap, *texts = fig.data
+    assert heatmap.type == "heatmap" and heatmap.colorscale and (heatmap.zmin, heatmap.zmax) == (0, 1)
+    T = len(lens.tokens)
+    assert len(heatmap.z) == tiny_lm.n_layers + 1 and len(heatmap.z[0]) == T
+    assert heatmap.z[-1][-1] == pytest.approx(float(lens.top_probs[-1, -1, 0]))
+    # every cell carries its top-1 token as text, exactly once
+    cells = {(x, y): t for trace in texts for x, y, t in zip(trace.x, trace.y, trace.text)}
+    assert len(cells) == (tiny_lm.n_layers + 1) * T
+    assert cells[(T - 1, tiny_lm.n_layers)] == lens.top_tokens[-1][-1][0][:9]
+    assert list(fig.layout.xaxis.ticktext) == lens.tokens and "·" in "".join(fig.layout.xaxis.ticktext)
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    assert len(logit_lens_heatmap(lens, blocks=[0, tiny_lm.n_layers]).data[0].z) == 2
+    with pytest.raises(ValueError, match="blocks must be"):
+        logit_lens_heatmap(lens, blocks=[99])
+
+
+def test_target_trace_figure_marks_top1(tiny_lm):
+    from helpers.plots.lens import target_trace_figure
+
+    lens = logit_lens(tiny_lm, TEXT, k=1)
+    trace = target_by_layer(tiny_lm, TEXT, tiny_lm.decode([int(lens.top_ids[-1, -1, 0])]))
+    fig = target_trace_figure(trace)
+    assert list(fig.data[0].y) == pytest.approx(trace.probs.tolist())
+    assert tiny_lm.n_layers in fig.data[1].x and trace.first_top1 in fig.data[1].x
