@@ -1,5 +1,147 @@
-"""ipywidgets UI: attention_explorer."""
+"""The attention explorer: type a text, pick a layer and a head, see who looks at whom.
+
+    AttentionExplorer(lm)                                   # display it in a notebook cell
+    AttentionExplorer(lm, "The cat sat on the mat", layer=3)
+
+A heatmap of the chosen head's attention (rows = queries, columns = keys; future cells blank),
+the chosen query row outlined, and bars of that query token's attention. "mean over heads"
+averages the layer's heads. One forward pass per text; changing layer, head or query only
+redraws the figures in place.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+
+import ipywidgets as w
+import torch
+
+from ..attention import as_ids, attention_weights, kv_head_of, token_labels
+from ..plots.attention import (
+    attention_heatmap, query_attention_figure, update_attention_heatmap, update_query_attention_figure,
+)
+from ..plots.style import CHOSEN_COLOR, PALETTE
+
+__all__ = ["AttentionExplorer"]
+
+DEFAULT_TEXT = "The capital of France is Paris. The capital of Italy is"
+MEAN = -1  # the head selector's value for "mean over heads"
+
+
+class AttentionExplorer:
+    """An ipywidgets UI over `helpers.attention.attention_weights`; display it, or use `.ui`."""
+
+    MEAN = MEAN
+
+    def __init__(self, lm, text: str = DEFAULT_TEXT, layer: int = 0, head: int = 0):
+        self.lm = lm
+        # State: the last text that ran; a bad text leaves all of it untouched.
+        self.ids: list[int] = []
+        self.tokens: list[str] = ["∅"]
+        self.weights = torch.ones(lm.n_layers, lm.n_heads, 1, 1)
+        self._quiet = False  # set while the code itself changes selectors
+
+        self.text = w.Textarea(value=text, placeholder="Type a text, then press Enter or click outside the box",
+                               continuous_update=False, layout=w.Layout(width="98%", height="70px"))
+        self.text.add_class("llmclock-attention-text")
+        self.layer = w.IntSlider(value=min(max(layer, 0), lm.n_layers - 1), min=0, max=lm.n_layers - 1,
+                                 description="layer", continuous_update=True, layout=w.Layout(width="340px"))
+        head_options = [("mean over heads", MEAN)] + [
+            (f"head {h}" + (f" (shares kv head {kv_head_of(lm, h)})" if lm.n_kv_heads < lm.n_heads else ""), h)
+            for h in range(lm.n_heads)
+        ]
+        self.head = w.Dropdown(options=head_options, value=head if -1 <= head < lm.n_heads else 0,
+                               description="head", layout=w.Layout(width="300px"))
+        self.query = w.Dropdown(options=[("0: ∅", 0)], value=0, description="query token",
+                                layout=w.Layout(width="300px"))
+        self.message = w.HTML()
+        self.message.add_class("llmclock-message")
+
+        self.heatmap = attention_heatmap(self.weights[0, 0], self.tokens, title="", widget=True)
+        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=None, widget=True)
+        self.heatmap.data[0].on_click(self._on_heatmap_click)
+
+        self.text.observe(self._on_text, names="value")
+        for selector in (self.layer, self.head, self.query):
+            selector.observe(self._on_selection, names="value")
+
+        name = html.escape(lm.name)
+        group = (f"; {lm.n_heads} query heads share {lm.n_kv_heads} key/value heads"
+                 if lm.n_kv_heads < lm.n_heads else "")
+        self.ui = w.VBox([
+            w.HTML(f"<b>Attention explorer</b> — <code>{name}</code>: {lm.n_layers} layers × {lm.n_heads} heads"
+                   f"{html.escape(group)}. Click a row of the heatmap to pick the query token."),
+            self.text,
+            w.HBox([self.layer, self.head, self.query], layout=w.Layout(flex_flow="row wrap")),
+            self.message, self.heatmap, self.bars,
+        ], layout=w.Layout(width="100%"))
+        self.ui.add_class("llmclock")
+        self.ui.add_class("llmclock-attention-explorer")
+        if not self.load(text):
+            self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _say(self, text: str, error: bool = False) -> None:
+        colour = PALETTE["vermillion"] if error else "#555"
+        self.message.value = f"<div style='color:{colour}'>{html.escape(text)}</div>" if text else ""
+
+    def _on_text(self, change) -> None:
+        self.load(change["new"])
+
+    def _on_selection(self, change) -> None:
+        if not self._quiet:
+            self.refresh()
+
+    def _on_heatmap_click(self, trace, points, state) -> None:
+        if points.ys:
+            self.query.value = int(points.ys[0])  # the row: the query token
+
+    def load(self, text) -> bool:
+        """Run the model on `text` and show it; on bad input, say why and keep the previous text."""
+        try:
+            ids = as_ids(self.lm, text if isinstance(text, str) else "")
+            weights = attention_weights(self.lm, ids)
+        except ValueError as err:
+            self._say(f"{err} (Still showing the previous text.)" if self.ids else str(err), error=True)
+            return False
+        except Exception as err:  # the widget must stay alive whatever happens
+            self._say(f"Could not run the model on this text ({type(err).__name__}: {str(err)[:200]}).", error=True)
+            return False
+        self.ids, self.weights, self.tokens = ids, weights, token_labels(self.lm, ids)
+        self._quiet = True
+        try:
+            self.query.options = [(f"{i}: {tok}", i) for i, tok in enumerate(self.tokens)]
+            self.query.value = len(self.tokens) - 1  # the newest token: the one predicting the next
+        finally:
+            self._quiet = False
+        self._say("")
+        self.refresh()
+        return True
+
+    def selected_weights(self) -> torch.Tensor:
+        """The [T, T] pattern on show: one head, or the mean over the layer's heads."""
+        layer_weights = self.weights[self.layer.value]
+        return layer_weights.mean(0) if self.head.value == MEAN else layer_weights[self.head.value]
+
+    def refresh(self) -> None:
+        """Redraw both figures for the current layer, head and query, in place."""
+        layer, head, query = self.layer.value, self.head.value, self.query.value
+        which = "mean over heads" if head == MEAN else f"head {head}"
+        if not self.ids and not self.message.value:
+            self._say("Type a text above to see its attention.")
+        try:
+            update_attention_heatmap(self.heatmap, self.selected_weights(), self.tokens,
+                                     title=f"Attention pattern: layer {layer}, {which}")
+            update_query_attention_figure(self.bars, self.weights, self.tokens, query=query, layer=layer,
+                                          head=None if head == MEAN else head)
+            T = len(self.tokens)
+            self.heatmap.layout.shapes = [dict(type="rect", x0=-0.5, x1=query + 0.5, y0=query - 0.5, y1=query + 0.5,
+                                               line=dict(color=CHOSEN_COLOR, width=3))] if self.ids else []
+            self.heatmap.layout.xaxis.range = [-0.5, T - 0.5]
+            self.heatmap.layout.yaxis.range = [T - 0.5, -0.5]
+        except ValueError as err:
+            self._say(str(err), error=True)

@@ -1,0 +1,95 @@
+"""AttentionExplorer driven like a learner would: set the widgets' values, check the figures."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from helpers.attention import attention_weights
+from helpers.widgets.attention_explorer import MEAN, AttentionExplorer
+
+TEXT = "The capital of France is Paris."
+
+
+def _assert_heatmap_shows(explorer, expected):
+    z = explorer.heatmap.data[0].z
+    T = expected.shape[0]
+    assert len(z) == T
+    for i in range(T):
+        assert all(v is None for v in z[i][i + 1:])  # the future stays blank
+        assert list(z[i][: i + 1]) == pytest.approx(expected[i, : i + 1].tolist())
+
+
+@pytest.fixture
+def explorer(tiny_lm):
+    return AttentionExplorer(tiny_lm, TEXT)
+
+
+def test_starts_on_the_text_with_the_last_token_as_query(explorer, tiny_lm):
+    w = attention_weights(tiny_lm, TEXT)
+    T = len(tiny_lm.encode(TEXT))
+    assert explorer.weights.shape == w.shape and len(explorer.tokens) == T
+    assert explorer.query.value == T - 1 and len(explorer.query.options) == T
+    _assert_heatmap_shows(explorer, w[0, 0])
+    assert list(explorer.bars.data[0].y) == pytest.approx(w[0, 0, T - 1].tolist())
+    assert explorer.message.value == ""
+    assert "layer 0, head 0" in explorer.heatmap.layout.title.text
+
+
+def test_layer_head_and_query_selectors_update_the_figures_in_place(explorer, tiny_lm):
+    w = attention_weights(tiny_lm, TEXT)
+    heatmap, bars = explorer.heatmap, explorer.bars
+    explorer.layer.value = 1
+    _assert_heatmap_shows(explorer, w[1, 0])
+    assert "layer 1, head 0" in heatmap.layout.title.text
+    explorer.head.value = 3
+    _assert_heatmap_shows(explorer, w[1, 3])
+    explorer.query.value = 2
+    assert list(bars.data[0].y) == pytest.approx(w[1, 3, 2, :3].tolist())
+    assert "token 2" in bars.layout.title.text
+    assert heatmap.layout.shapes[0].y0 == 1.5 and heatmap.layout.shapes[0].y1 == 2.5  # query row outlined
+    explorer.head.value = MEAN
+    _assert_heatmap_shows(explorer, w[1].mean(0))
+    assert list(bars.data[0].y) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())
+    assert "mean over heads" in heatmap.layout.title.text
+    assert explorer.heatmap is heatmap and explorer.bars is bars  # same FigureWidgets, updated in place
+
+
+def test_clicking_a_heatmap_row_picks_the_query(explorer, tiny_lm):
+    w = attention_weights(tiny_lm, TEXT)
+    explorer._on_heatmap_click(explorer.heatmap.data[0], SimpleNamespace(xs=[0], ys=[3]), None)
+    assert explorer.query.value == 3
+    assert list(explorer.bars.data[0].y) == pytest.approx(w[0, 0, 3, :4].tolist())
+
+
+def test_new_text_reruns_the_model(explorer, tiny_lm):
+    explorer.query.value = 1
+    explorer.text.value = "A tick is one forward pass"
+    w = attention_weights(tiny_lm, "A tick is one forward pass")
+    assert torch.equal(explorer.weights, w)
+    assert explorer.query.value == w.shape[-1] - 1 and len(explorer.query.options) == w.shape[-1]
+    _assert_heatmap_shows(explorer, w[0, 0])
+
+
+@pytest.mark.parametrize("bad, words", [("", "empty"), ("tick " * 80, "shorten")])
+def test_bad_text_gives_a_message_and_keeps_the_state(explorer, tiny_lm, bad, words):
+    explorer.layer.value = 1
+    before = (explorer.ids, explorer.weights, list(explorer.heatmap.data[0].z), explorer.query.value)
+    explorer.text.value = bad
+    assert words in explorer.message.value and "previous text" in explorer.message.value
+    assert explorer.ids is before[0] and explorer.weights is before[1]
+    assert list(explorer.heatmap.data[0].z) == before[2] and explorer.query.value == before[3]
+    explorer.head.value = 2  # still works afterwards
+    _assert_heatmap_shows(explorer, attention_weights(tiny_lm, TEXT)[1, 2])
+    explorer.text.value = TEXT
+    assert explorer.message.value == ""
+
+
+def test_starting_with_an_empty_text_is_a_message_not_an_error(tiny_lm):
+    explorer = AttentionExplorer(tiny_lm, "")
+    assert "empty" in explorer.message.value and explorer.ids == []
+    explorer.layer.value = 1  # selectors do not crash with nothing loaded
+    explorer.text.value = TEXT
+    assert explorer.ids == tiny_lm.encode(TEXT) and explorer.message.value == ""
