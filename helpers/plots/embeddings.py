@@ -38,7 +38,9 @@ def projection_figure(projection: Projection, groups: Sequence[str] | None = Non
         members = [i for i, g in enumerate(groups) if g == group]
         fig.add_scatter(
             x=[xy[i][0] for i in members], y=[xy[i][1] for i in members], mode="markers+text", name=group,
-            text=[projection.labels[i] for i in members], textposition="top center",
+            text=[projection.labels[i] for i in members],
+            # alternate above/below so the labels of neighbouring points do not sit on each other
+            textposition=["top center" if j % 2 == 0 else "bottom center" for j in range(len(members))],
             customdata=[projection.token_ids[i] for i in members],
             marker=dict(size=12, color=_GROUP_COLOURS[n % len(_GROUP_COLOURS)], line=dict(width=1, color="white")),
             textfont=dict(size=font_size("body")),
