@@ -162,8 +162,13 @@ def update_distribution_figure(fig: go.Figure, top_raw: Sequence[CandidateLike],
     rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
-    with batch:
-        fig.data[0].update(marker_line_width=line_width, **raw)
-        fig.data[1].update(marker_line_width=line_width, **filt)
-        fig.layout.yaxis.update(tickvals=y, ticktext=ticktext)
-        fig.layout.annotations[0].update(_chosen_annotation(rows, chosen_row))
+    with batch:  # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
+        for trace, values in zip(fig.data, (raw, filt)):
+            for name, value in values.items():
+                setattr(trace, name, value)
+            trace.marker.line.width = line_width
+        fig.layout.yaxis.tickvals = y
+        fig.layout.yaxis.ticktext = ticktext
+        annotation = fig.layout.annotations[0]
+        for name, value in _chosen_annotation(rows, chosen_row).items():
+            setattr(annotation, name, value)

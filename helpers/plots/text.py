@@ -171,9 +171,11 @@ def update_attention_over_context_figure(fig: go.Figure, attention, tokens: Sequ
     """Show another tick, layer or head in a figure made by `attention_over_context_figure`, in place."""
     x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(attention, tokens, layer, head)
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
-    with batch:
-        fig.data[0].update(x=x, y=chosen, customdata=customdata,
-                           name="this head" if head is not None else "mean over heads")
-        fig.data[1].update(x=x, y=mean, customdata=customdata, visible=head is not None)
-        fig.layout.xaxis.update(tickvals=tickvals, ticktext=ticktext)
+    with batch:  # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
+        bars, line = fig.data
+        bars.x, bars.y, bars.customdata = x, chosen, customdata
+        bars.name = "this head" if head is not None else "mean over heads"
+        line.x, line.y, line.customdata, line.visible = x, mean, customdata, head is not None
+        fig.layout.xaxis.tickvals = tickvals
+        fig.layout.xaxis.ticktext = ticktext
         fig.layout.title.text = _attention_title(layer, head)
