@@ -341,6 +341,7 @@ _PLOTLY_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot
         heatmaps: plot.querySelectorAll('.hm image').length,
         xTicks: [...plot.querySelectorAll('.xtick text')].map(t => t.textContent),
         yTicks: [...plot.querySelectorAll('.ytick text')].map(t => t.textContent),
+        pointTexts: [...plot.querySelectorAll('.textpoint text')].map(t => t.textContent),
         cell: (() => { const c = plot.closest('.jp-Cell');
                        return c ? [...c.parentNode.children].indexOf(c) : -1; })(),
     };

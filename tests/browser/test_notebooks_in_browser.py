@@ -35,6 +35,42 @@ def _expect_the_clock(page) -> None:
     assert _figures_with(figures, "bars"), "00_the_clock shows a next-token distribution as bars"
 
 
+def _figure_titled(figures: list[dict], words: str) -> dict:
+    found = [f for f in figures if words.lower() in f["title"].lower()]
+    assert found, f"no figure titled like {words!r}; titles: {[f['title'] for f in figures]}"
+    return found[0]
+
+
+def _expect_tokenization(page) -> None:
+    figures = plotly_figures(page)
+    assert_plotly_drawn(figures, at_least=2)
+    counts = _figure_titled(figures, "characters, bytes and tokens")
+    assert counts["bars"] >= 3, counts
+    # The token explorer, typed into: Chinese splits into byte fragments, grouping glues them back.
+    explorer = page.locator(".llmclock-token-explorer").first
+    explorer.locator(".llmclock-token-text textarea").fill("我喜欢吃披萨")
+    counts_line = explorer.locator(".llmclock-token-counts")
+    page.wait_for_function("(el) => /6\\s*characters\\s*·\\s*18\\s*bytes/.test(el.innerText)",
+                           arg=counts_line.element_handle())
+    assert explorer.locator(".llmclock-token-view .llmclock-fragment").count() > 0, "byte fragments outlined"
+    explorer.locator(".llmclock-group-toggle").click()
+    pieces = explorer.locator(".llmclock-token-view .llmclock-piece")
+    pieces.first.wait_for()
+    glued = "".join(pieces.all_inner_texts())
+    assert all(ch in glued for ch in "我喜欢吃披萨"), glued
+    screenshot_element(explorer, "token-explorer")
+
+
+def _expect_embeddings(page) -> None:
+    figures = plotly_figures(page)
+    assert_plotly_drawn(figures, at_least=3)
+    neighbours = [f for f in figures if f["bars"] and any("Paris" in t for t in f["yTicks"] + f["xTicks"])]
+    assert neighbours, "the nearest neighbours of ' Paris' are drawn as bars labelled with tokens"
+    maps = [f for f in figures if any("Tokyo" in t for t in f["pointTexts"])]
+    assert maps, "the 2-D map labels its points with the words"
+    assert _figures_with(figures, "heatmaps"), "RoPE is drawn as a heatmap"
+
+
 def _expect_attention(page) -> None:
     figures = plotly_figures(page)
     assert_plotly_drawn(figures, at_least=1)
@@ -58,6 +94,8 @@ def _expect_sampling(page) -> None:
 
 EXPECTATIONS: dict[str, Callable] = {
     "00_the_clock": _expect_the_clock,
+    "01_tokenization": _expect_tokenization,
+    "02_embeddings": _expect_embeddings,
     "03_attention": _expect_attention,
     "05_sampling": _expect_sampling,
 }
