@@ -105,3 +105,34 @@ def test_short_filtered_list_means_the_rest_was_cut():
     # top_candidates leaves zeros out: a filtered list shorter than the raw one is complete.
     rows = distribution_rows(RAW, [Cand(5, " Paris", 1.0)])
     assert [r.filtered for r in rows] == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_tick_table_and_attention_over_ticks_follow_the_clock(tiny_lm):
+    from helpers.clock import Clock
+    from helpers.plots import attention_over_ticks_figure, tick_table_html
+    from helpers.sampling import SamplingConfig
+
+    clock = Clock(tiny_lm, "The clock ticks", SamplingConfig(temperature=0.0))
+    clock.run(5)
+    clock.rewind(1)
+    clock.force(clock.history[-1].top_raw[2].token_id)
+    clock.tick()
+    table = tick_table_html(clock.history, tiny_lm)
+    assert table.count("<tr>") == 1 + 5 and "(forced)" in table and "prefill" in table
+    n_prompt = len(clock.prompt_ids)
+    assert f"{n_prompt} new, {n_prompt} in context" in table and f"1 new, {n_prompt + 4} in context" in table
+
+    fig = attention_over_ticks_figure(clock.history, clock.tokens)
+    z = fig.data[0].z
+    assert len(z) == 5 and len(z[0]) == n_prompt + 4
+    for r, row in zip(clock.history, z):
+        values = [v for v in row if v is not None]
+        assert len(values) == r.context_len  # nothing drawn for positions that did not exist yet
+        assert values == pytest.approx(r.attention.float().mean(dim=(0, 1)).tolist(), abs=1e-4)
+        assert sum(values) == pytest.approx(1.0, abs=1e-2)  # a softmax row
+    one = attention_over_ticks_figure(clock.history, clock.tokens, layer=1, head=0)
+    assert one.data[0].z[2][: clock.history[2].context_len] == pytest.approx(
+        clock.history[2].attention[1, 0].float().tolist(), abs=1e-4)
+    assert "layer 1, head 0" in one.layout.title.text
+    with pytest.raises(ValueError, match="run the clock first"):
+        attention_over_ticks_figure([], clock.tokens)

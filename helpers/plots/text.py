@@ -24,7 +24,7 @@ from .style import (
 )
 
 __all__ = ["readable_token", "context_html", "token_span_html", "attention_over_context_figure",
-           "update_attention_over_context_figure"]
+           "update_attention_over_context_figure", "tick_table_html", "attention_over_ticks_figure"]
 
 _WHITESPACE_COLOR = "#9a9a9a"
 _REPLACEMENT = "\ufffd"
@@ -179,3 +179,68 @@ def update_attention_over_context_figure(fig: go.Figure, attention, tokens: Sequ
         fig.layout.xaxis.tickvals = tickvals
         fig.layout.xaxis.ticktext = ticktext
         fig.layout.title.text = _attention_title(layer, head)
+
+
+# --- the whole run at a glance ---------------------------------------------------------------
+
+def _token_cell(text: str, token_id: int, tokenizer) -> str:
+    return f"<code>{html.escape(visible(readable_token(text, token_id, tokenizer)))}</code>"
+
+
+def tick_table_html(history: Sequence, tokenizer=None, alternatives: int = 3) -> str:
+    """A compact table, one row per tick: phase, chosen token, its probabilities, the runners-up,
+    the KV cache and the time. `history` is `Clock.history`; `tokenizer` (or the LoadedModel)
+    labels byte fragments by their bytes."""
+    head = ("<tr><th>tick</th><th>phase</th><th>positions read</th><th>chosen token</th><th>p (sampled from)</th>"
+            "<th>p (raw)</th><th>entropy</th><th>runners-up (raw p)</th><th>KV cache</th><th>time</th></tr>")
+    rows = []
+    for r in history:
+        others = [c for c in r.top_raw if c.token_id != r.token_id][:alternatives]
+        runners = ", ".join(f"{_token_cell(c.text, c.token_id, tokenizer)} {c.prob:.0%}" for c in others)
+        fed = r.context_len if r.phase == "prefill" else 1
+        chosen = _token_cell(r.token_text, r.token_id, tokenizer) + (" <b>(forced)</b>" if r.forced else "")
+        stop = f"<br><i>stop: {html.escape(r.stop_reason)}</i>" if r.stop_reason else ""
+        rows.append(
+            f"<tr><td>{r.index}</td><td>{r.phase}</td><td>{fed} new, {r.context_len} in context</td><td>{chosen}{stop}</td>"
+            f"<td>{r.prob:.1%}</td><td>{r.raw_prob:.1%}</td><td>{r.entropy_bits:.2f} bits</td><td>{runners}</td>"
+            f"<td>{r.kv_cache_len} positions</td><td>{r.forward_ms:.0f} + {r.sampling_ms:.0f} ms</td></tr>")
+    style = (f"<style>.llmclock-tick-table td, .llmclock-tick-table th {{padding:3px 8px;text-align:left;"
+             f"font-size:{font_size('small') + 1}px}} .llmclock-tick-table tr:nth-child(even) {{background:#f6f8fa}}</style>")
+    return f"{style}<table class='llmclock-tick-table'>{head}{''.join(rows)}</table>"
+
+
+def attention_over_ticks_figure(history: Sequence, tokens: Sequence[str], layer: int | None = None,
+                                head: int | None = None, title: str | None = None) -> go.Figure:
+    """Heatmap: one row per tick, the newest position's attention over the context at that tick.
+
+    layer=None averages over all layers (and heads); head=None averages over heads. Cells to
+    the right of a row's context are empty: that position did not exist yet. `tokens` are the
+    decoded tokens of the whole text (Clock.tokens).
+    """
+    if not history:
+        raise ValueError("No ticks yet: run the clock first, e.g. clock.run(10).")
+    width = max(r.context_len for r in history)
+    z = []
+    for r in history:
+        att = r.attention.float()
+        att = att.mean(dim=0) if layer is None else att[layer]
+        row = att.mean(dim=0) if head is None else att[head]
+        z.append(row.tolist() + [None] * (width - r.context_len))
+    labels = [visible(t) for t in list(tokens)[:width]]
+    ylabels = [f"tick {r.index} · reads '{labels[r.context_len - 1]}'" for r in history]
+    which = ("mean over layers and heads" if layer is None else
+             f"layer {layer}, " + ("mean over heads" if head is None else f"head {head}"))
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(width)), y=list(range(len(history))), colorscale="Viridis", zmin=0,
+        colorbar=dict(title=dict(text="weight")), hoverongaps=False,
+        customdata=[[html.escape(lb) for lb in labels]] * len(history),
+        hovertemplate="tick %{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>"))
+    fig.update_layout(**base_layout(title or f"Where the newest position looked at each tick ({which})",
+                                    xaxis_title="context position (token)", yaxis_title=None,
+                                    height=140 + 28 * len(history)))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(width)), ticktext=[html.escape(lb) for lb in labels],
+                     tickangle=-50, tickfont=dict(size=font_size("small")))
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(history))), ticktext=[html.escape(y) for y in ylabels],
+                     autorange="reversed")
+    fig.update_layout(margin=dict(l=200, r=30, t=70, b=100))
+    return fig
