@@ -23,6 +23,32 @@ __all__ = ["projection_figure", "neighbours_figure", "rope_angles_figure", "rope
 _GROUP_COLOURS = [PALETTE[c] for c in ("blue", "orange", "green", "purple", "vermillion", "sky", "black", "grey")]
 
 
+_LABEL_OFFSETS = {"top center": (0.0, 1.0), "bottom center": (0.0, -1.0), "middle right": (1.6, 0.0),
+                  "middle left": (-1.6, 0.0)}
+
+
+def _label_positions(xy: list[list[float]]) -> list[str]:
+    """Put each label above, below, left or right of its point, wherever it is farthest from the
+    points and the labels placed so far (greedy), so that labels of close points do not collide."""
+    if not xy:
+        return []
+    xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+    # offsets in data units: a label is roughly 6% of the width wide and 5% of the height tall
+    sx, sy = 0.05 * ((max(xs) - min(xs)) or 1.0), 0.05 * ((max(ys) - min(ys)) or 1.0)
+    placed: list[tuple[float, float]] = []
+    positions = []
+    for x, y in xy:
+        def clearance(offset: tuple[float, float]) -> float:
+            cx, cy = x + offset[0] * sx, y + offset[1] * sy
+            others = placed + [(px, py) for px, py in xy if (px, py) != (x, y)]
+            return min((((cx - ox) / sx) ** 2 + ((cy - oy) / sy) ** 2 for ox, oy in others), default=1e9)
+        best = max(_LABEL_OFFSETS, key=lambda name: clearance(_LABEL_OFFSETS[name]))
+        positions.append(best)
+        dx, dy = _LABEL_OFFSETS[best]
+        placed.append((x + dx * sx, y + dy * sy))
+    return positions
+
+
 def projection_figure(projection: Projection, groups: Sequence[str] | None = None,
                       title: str = "Word vectors projected to 2-D") -> go.Figure:
     """Scatter of the 2-D projection, each point labelled with its word, coloured by group."""
@@ -34,18 +60,23 @@ def projection_figure(projection: Projection, groups: Sequence[str] | None = Non
         title, f"direction 1 ({x_share:.0%} of the spread)", f"direction 2 ({y_share:.0%} of the spread)",
         height=520, legend=dict(title=dict(text="group"))))
     xy = projection.xy.tolist()
+    label_positions = _label_positions(xy)
     for n, group in enumerate(dict.fromkeys(groups)):
         members = [i for i, g in enumerate(groups) if g == group]
         fig.add_scatter(
             x=[xy[i][0] for i in members], y=[xy[i][1] for i in members], mode="markers+text", name=group,
             text=[projection.labels[i] for i in members],
-            # alternate above/below so the labels of neighbouring points do not sit on each other
-            textposition=["top center" if j % 2 == 0 else "bottom center" for j in range(len(members))],
+            textposition=[label_positions[i] for i in members],
             customdata=[projection.token_ids[i] for i in members],
             marker=dict(size=12, color=_GROUP_COLOURS[n % len(_GROUP_COLOURS)], line=dict(width=1, color="white")),
             textfont=dict(size=font_size("body")),
             hovertemplate="%{text} (id %{customdata})<br>(%{x:.2f}, %{y:.2f})<extra>" + group + "</extra>",
         )
+    # margins so the labels of the outermost points stay inside the plot
+    xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    fig.update_xaxes(range=[min(xs) - 0.15 * span_x, max(xs) + 0.15 * span_x])
+    fig.update_yaxes(range=[min(ys) - 0.12 * span_y, max(ys) + 0.12 * span_y])
     return fig
 
 
@@ -84,7 +115,8 @@ def rope_scores_figure(scores: torch.Tensor, title: str = "q · k after RoPE: th
     fig = go.Figure(layout=base_layout(title, "key position n", "query position m", height=480))
     fig.add_heatmap(z=scores.tolist(), colorscale=DIVERGING, zmid=0, colorbar=dict(title=dict(text="q·k")),
                     hovertemplate="query at %{y}, key at %{x}<br>q·k = %{z:.2f}<extra></extra>")
-    fig.update_yaxes(autorange="reversed", scaleanchor="x")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_xaxes(constrain="domain")
     return fig
 
 

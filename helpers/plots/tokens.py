@@ -126,8 +126,8 @@ def text_counts_figure(counts: TextCounts | Mapping[str, TextCounts], title: str
     return fig
 
 
-def bpe_training_figure(bpe: BPE, text: str, annotate: int = 6) -> go.Figure:
-    """Token count of `text` after 0, 1, 2, ... merges, the first few merges written on the curve."""
+def bpe_training_figure(bpe: BPE, text: str, annotate: int = 5) -> go.Figure:
+    """Token count of `text` after 0, 1, 2, ... merges; a few merges (the token they made) on the curve."""
     lengths = [len(step) for step in bpe.encode_steps(text)]
     fig = go.Figure(layout=base_layout("Each merge makes the text shorter", "merges learned", "tokens in the text",
                                        height=400))
@@ -136,9 +136,12 @@ def bpe_training_figure(bpe: BPE, text: str, annotate: int = 6) -> go.Figure:
         for i, m in enumerate(bpe.merges)]
     fig.add_scatter(x=list(range(len(lengths))), y=lengths, mode="lines", line=dict(color=PALETTE["blue"], width=3),
                     text=hover, hovertemplate="%{text}<br>%{y} tokens<extra></extra>", name="tokens")
-    for i, m in enumerate(bpe.merges[:annotate]):
-        fig.add_annotation(x=i + 1, y=lengths[i + 1], text=f"'{visible(m.token.decode('utf-8', errors='replace'))}'",
-                           showarrow=True, arrowhead=2, ax=30 + 8 * i, ay=-30 - 14 * i,
-                           font=dict(size=font_size("small")))
-    fig.update_yaxes(rangemode="tozero")
+    # label a few merges spread along the curve (the first ones, then ever later ones)
+    steps = sorted({s for s in (1, 20, 60, 150, len(bpe.merges)) if 1 <= s <= len(bpe.merges)})[:annotate]
+    for step in steps:
+        m = bpe.merges[step - 1]
+        fig.add_annotation(x=step, y=lengths[step], text=f"{step}: '{visible(m.token.decode('utf-8', errors='replace'))}'",
+                           showarrow=True, arrowhead=2, ax=25, ay=-35, xanchor="left",
+                           font=dict(size=font_size("small")), bgcolor="rgba(255,255,255,0.8)")
+    fig.update_yaxes(range=[0, 1.15 * lengths[0]])  # room above the curve for the labels
     return fig
