@@ -184,3 +184,12 @@ def test_figures(tiny_lm):
     assert len(fig.data[0].z) == 6
     fig = residual_norms_figure(residual_norms(tiny_lm, "The clock"), "·clock")
     assert len(fig.data[0].y) == tiny_lm.n_layers + 1 and fig.layout.yaxis.title.text
+
+
+def test_word_map_labels_of_close_points_go_different_ways():
+    from helpers.plots.embeddings import _label_positions
+
+    positions = _label_positions([[0.0, 0.0], [0.01, 0.0], [5.0, 5.0], [-5.0, 2.0]])
+    assert positions[0] != positions[1]
+    assert positions[0] == "middle left" and positions[1] == "middle right", "pushed apart, away from each other"
+    assert _label_positions([]) == []
