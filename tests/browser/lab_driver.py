@@ -316,6 +316,9 @@ def output_problems(page) -> list[str]:
         if match:
             start = max(0, match.start() - 100)
             problems.append(f"rendered output shows {match.group(0)!r}: ...{text[start:match.end() + 300]}")
+    # Anywhere else on the page too (dialogs, other panels).
+    if not problems and "Javascript Error" in page.evaluate("() => document.body.innerText"):
+        problems.append("the page shows 'Javascript Error' outside the notebook outputs")
     return problems
 
 
@@ -409,10 +412,22 @@ def screenshot_notebook(page, name: str, max_height: int = 16000) -> Path:
 
 
 def screenshot_element(locator, name: str) -> Path:
+    """One element in one PNG. JupyterLab scrolls inside its notebook panel, not the page, so a
+    tall element would be cut at the window's edge: the viewport grows to fit it first."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    locator.scroll_into_view_if_needed()
-    locator.screenshot(path=str(path))
+    page = locator.page
+    viewport = page.viewport_size
+    height = locator.evaluate("el => el.getBoundingClientRect().height")
+    if height + 200 > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": int(height) + 200})
+        page.wait_for_timeout(300)
+    locator.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(200)
+    try:
+        locator.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(viewport)
     return path
 
 

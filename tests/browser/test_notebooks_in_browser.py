@@ -73,14 +73,24 @@ def _expect_embeddings(page) -> None:
 
 def _expect_attention(page) -> None:
     figures = plotly_figures(page)
-    assert_plotly_drawn(figures, at_least=1)
-    heatmaps = _figures_with(figures, "heatmaps")
-    assert heatmaps, "03_attention draws attention heatmaps"
-    assert_bertviz_drawn(bertviz_views(page), at_least=1)
-    heatmap = page.locator(".js-plotly-plot", has=page.locator(".hm image")).first
-    screenshot_element(heatmap, "attention-heatmap")
-    bertviz = page.locator('[id^="bertviz-"]').first
-    screenshot_element(bertviz, "attention-bertviz")
+    assert_plotly_drawn(figures, at_least=2)
+    assert _figures_with(figures, "heatmaps"), "03_attention draws attention heatmaps"
+    views = bertviz_views(page)
+    assert_bertviz_drawn(views, at_least=2)  # head view and model view
+    head_view_labels = {t for v in views for t in v["texts"]}
+    assert {"·cat", "·mat", "·tired"} <= head_view_labels, sorted(head_view_labels)[:40]
+    # The attention explorer, driven: another head redraws the heatmap in place.
+    explorer = page.locator(".llmclock-attention-explorer").first
+    heatmap_image = explorer.locator(".js-plotly-plot .hm image").first
+    before = heatmap_image.get_attribute("href")
+    assert before, "the heatmap is drawn as an image"
+    head = explorer.locator("select").first
+    head.select_option(index=3)
+    page.wait_for_function("([el, before]) => el.getAttribute('href') !== before",
+                           arg=[heatmap_image.element_handle(), before], timeout=30_000)
+    screenshot_element(explorer, "attention-explorer")
+    screenshot_element(explorer.locator(".js-plotly-plot", has=page.locator(".hm image")).first, "attention-heatmap")
+    screenshot_element(page.locator('[id^="bertviz-"]').first, "attention-bertviz")
 
 
 def _expect_sampling(page) -> None:
@@ -108,9 +118,11 @@ EXPECTATIONS: dict[str, Callable] = {
 def test_notebook_runs_clean_in_jupyterlab(lab, path: Path):
     page = lab.page
     open_notebook(page, lab.server, path.name)
-    seconds = run_all_cells(page, timeout_s=300)
-    page.wait_for_timeout(1000)  # late renders: widgets, bertviz scripts, plotly layout
-    screenshot_notebook(page, path.stem)
+    try:
+        seconds = run_all_cells(page, timeout_s=300)
+        page.wait_for_timeout(1000)  # late renders: widgets, bertviz scripts, plotly layout
+    finally:
+        screenshot_notebook(page, path.stem)  # also when the run timed out: see where it hung
     print(f"\n{path.name}: Run All took {seconds:.1f} s in the browser")
     assert_notebook_clean(page)
     figures = plotly_figures(page)
