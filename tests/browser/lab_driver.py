@@ -239,7 +239,7 @@ def open_notebook(page, server: LabServer, relative_path: str, timeout_ms: int =
         arg=relative_path,
         timeout=timeout_ms,
     )
-    # More room for the notebook: close the file browser; dismiss any toast.
+    # More room for the notebook: close the file browser.
     page.evaluate(
         """() => { window.__nbPanel = window.jupyterapp.shell.currentWidget;
                    window.jupyterapp.shell.collapseLeft(); }"""

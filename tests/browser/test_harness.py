@@ -29,6 +29,7 @@ DEFECTS = [
     ("code", "from IPython.display import HTML, Javascript, display\n"
              "display(HTML('<script src=\"https://cdn.example.org/lib.js\"></script><p>cdn</p>'))"),
     ("code", "display(Javascript('throw new Error(\"deliberate\")'))"),
+    ("code", "display(Javascript('setTimeout(() => { throw new Error(\"uncaught deliberate\") }, 0)'))"),
     ("code", "import sys\nprint('careful', file=sys.stderr)"),
     ("code", "raise ValueError('deliberate failure')"),
     ("code", "print('never reached')"),
@@ -64,6 +65,7 @@ def test_every_kind_of_defect_is_caught(lab, lab_root):
     assert "Javascript Error" in problems
     assert "https://example.com/hotlinked.png" in lab.guard.blocked
     assert "https://cdn.example.org/lib.js" in lab.guard.blocked
+    assert any("uncaught deliberate" in e for e in lab.guard.page_errors), lab.guard.page_errors
     with pytest.raises(AssertionError, match="another host"):
         lab.guard.assert_clean()
 
