@@ -229,16 +229,16 @@ def token_bytes(lm_or_tokenizer, token_id: int) -> bytes:
     raw = tokenizer.convert_ids_to_tokens(int(token_id))
     if raw is None:
         raise ValueError(f"Token id {token_id} is not in the vocabulary (0..{len(tokenizer) - 1}).")
-    if raw in tokenizer.get_added_vocab():
-        return raw.encode("utf-8")
     if _is_byte_level(tokenizer):
         table = _char_to_byte()
-        if all(ch in table for ch in raw):
+        if raw not in tokenizer.get_added_vocab() and all(ch in table for ch in raw):
             return bytes(table[ch] for ch in raw)
         return raw.encode("utf-8")
     fallback = _BYTE_FALLBACK.fullmatch(raw)
     if fallback:
         return bytes([int(fallback.group(1), 16)])
+    if raw in tokenizer.get_added_vocab():
+        return raw.encode("utf-8")
     return raw.replace("▁", " ").encode("utf-8")
 
 
@@ -299,10 +299,16 @@ def token_spans(lm_or_tokenizer, text: str) -> list[TokenSpan]:
     encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = encoding["input_ids"], encoding["offset_mapping"]
     tokens = tokenizer.convert_ids_to_tokens(ids)
-    return [
+    spans = [
         TokenSpan(i, int(tid), tok, token_bytes(tokenizer, tid), int(start), int(end))
         for i, (tid, tok, (start, end)) in enumerate(zip(ids, tokens, offsets))
     ]
+    # SentencePiece-style tokenizers (Llama 2, TinyLlama) put a '▁' before the first word that
+    # is not in the text (the "dummy prefix"); it belongs to no character, so drop its byte.
+    if spans and b"".join(s.bytes for s in spans) == b" " + text.encode("utf-8") and spans[0].bytes.startswith(b" "):
+        first = spans[0]
+        spans[0] = TokenSpan(first.index, first.id, first.token, first.bytes[1:], first.start, first.end)
+    return spans
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,11 @@ def test_byte_level_alphabet_is_gpt2s():
     table = byte_level_alphabet()
     assert len(set(table.values())) == 256
     assert table[ord(" ")] == "Ġ" and table[ord("\n")] == "Ċ" and table[ord("a")] == "a"
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    assert set(table.values()) == set(ByteLevel.alphabet())
+    assert table == bytes_to_unicode()
 
 
 def test_show_bytes_marks_fragments():
@@ -213,3 +218,37 @@ def test_merges_table(trained):
     assert page.count("<tr>") == 6
     first = trained.merges[0]
     assert f"({first.left})" in page and f"({first.new_id})" in page and f"<td style='padding:2px 10px;border-bottom:1px solid #eee;font-family:monospace'>{first.count}</td>" in page
+
+
+@pytest.fixture(scope="module")
+def sentencepiece_tokenizer():
+    """A Llama-2/TinyLlama-style tokenizer: '▁' for spaces, a dummy prefix, <0xNN> byte fallback."""
+    import json
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>", fuse_unk=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)])
+    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False)
+    tok.train_from_iterator([TRAINING_TEXT.replace("我喜欢吃披萨", "")], trainer=trainer)
+    spec = json.loads(tok.to_str())
+    for b in range(256):  # the byte tokens live in the model's vocabulary, as in Llama 2
+        spec["model"]["vocab"].setdefault(f"<0x{b:02X}>", len(spec["model"]["vocab"]))
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)), unk_token="<unk>",
+                                   bos_token="<s>", eos_token="</s>")
+
+
+def test_sentencepiece_byte_fallback_and_dummy_prefix(sentencepiece_tokenizer):
+    text = "我喜欢 pizza 🍕"
+    spans = token_spans(sentencepiece_tokenizer, text)
+    assert spans[0].token == "▁" and spans[0].bytes == b"", "the dummy-prefix space is not part of the text"
+    assert spans[2].token == "<0xE5>" and spans[2].bytes == b"\xe5" and spans[2].is_fragment
+    assert b"".join(s.bytes for s in spans) == text.encode("utf-8")
+    pieces = readable_pieces(spans)
+    assert "".join(p.text for p in pieces) == text
+    assert [p.text for p in pieces if p.is_group] == ["喜", "欢"]
+    for sample in ["The clock ticks.", "é", "  two  spaces\nnew"]:
+        assert "".join(p.text for p in readable_pieces(sentencepiece_tokenizer, sample)) == sample
