@@ -42,6 +42,7 @@ class TokenExplorer:
 
         self.text = w.Textarea(value="", placeholder="Type or paste any text here",
                                continuous_update=True, layout=w.Layout(width="98%", height="90px"))
+        self.text.style.font_size = f"{font_size('body') + 3}px"  # as large as the token boxes
         self.text.add_class("llmclock-token-text")
         self.examples = w.Dropdown(options=["(examples)"] + list(EXAMPLE_TEXTS), value="(examples)",
                                    description="try", layout=w.Layout(width="260px"))
