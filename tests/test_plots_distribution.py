@@ -136,3 +136,13 @@ def test_tick_table_and_attention_over_ticks_follow_the_clock(tiny_lm):
     assert "layer 1, head 0" in one.layout.title.text
     with pytest.raises(ValueError, match="run the clock first"):
         attention_over_ticks_figure([], clock.tokens)
+
+
+def test_byte_fragments_show_their_bytes(tiny_lm):
+    from helpers.plots import readable_token
+    from helpers.tokens import visible
+
+    ids = tiny_lm.encode("我")  # not in the tiny vocabulary: three single-byte tokens
+    labels = [visible(readable_token(tiny_lm.decode([i]), i, tiny_lm)) for i in ids]
+    assert labels == ["⟨e6⟩", "⟨88⟩", "⟨91⟩"]
+    assert readable_token(" the", 5, tiny_lm) == " the" and readable_token("�") == "�"

@@ -13,6 +13,7 @@ probability.
 from __future__ import annotations
 
 import html
+import re
 from contextlib import nullcontext
 from typing import Sequence
 
@@ -38,9 +39,11 @@ def readable_token(text: str, token_id: int | None = None, tokenizer=None) -> st
     """
     if _REPLACEMENT in text and tokenizer is not None and token_id is not None:
         try:
-            return show_bytes(token_bytes(tokenizer, token_id))
+            shown = show_bytes(token_bytes(tokenizer, token_id))
         except ValueError:
             return text
+        # A thin space between the hex bytes, so that `visible` does not draw it as a '·' space.
+        return re.sub(r"⟨[^⟩]*⟩", lambda m: m.group(0).replace(" ", "\u2009"), shown)
     return text
 
 
