@@ -252,3 +252,17 @@ def test_sentencepiece_byte_fallback_and_dummy_prefix(sentencepiece_tokenizer):
     assert [p.text for p in pieces if p.is_group] == ["喜", "欢"]
     for sample in ["The clock ticks.", "é", "  two  spaces\nnew"]:
         assert "".join(p.text for p in readable_pieces(sentencepiece_tokenizer, sample)) == sample
+
+
+def test_bpe_steps_html(trained):
+    from helpers.plots import bpe_steps_html
+
+    sentence = "The clock ticks."
+    page = bpe_steps_html(trained, sentence, steps=(0, 1, -1))
+    steps = trained.encode_steps(sentence)
+    assert f"after <b>0</b> merges · <b>{len(sentence)}</b> tokens" in page
+    assert f"after <b>{len(trained.merges)}</b> merges · <b>{len(steps[-1])}</b> tokens" in page
+    assert page.count("class='llmclock-token'") == len(steps[0]) + len(steps[1]) + len(steps[-1])
+    assert "made by merge 1" in page, "the token the first merge made is outlined"
+    with pytest.raises(ValueError, match="out of range"):
+        bpe_steps_html(trained, sentence, steps=(10_000,))

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from ..tokens import BPE, Piece, TextCounts, TokenSpan, show_bytes, visible
 from .style import GENERATED_COLOR, PALETTE, PROMPT_COLOR, base_layout, font_size
 
-__all__ = ["token_spans_html", "merges_table_html", "text_counts_figure", "bpe_training_figure"]
+__all__ = ["token_spans_html", "bpe_steps_html", "merges_table_html", "text_counts_figure", "bpe_training_figure"]
 
 # Two light tints that alternate, so neighbouring tokens are told apart (blue/orange is safe
 # for the common colour-vision deficiencies); byte fragments get a dashed vermillion outline.
@@ -89,6 +89,34 @@ def token_spans_html(items: Sequence[TokenSpan] | Sequence[Piece], show_ids: boo
         if ends_line:
             boxes.append("<br>")
     return f"<div class='llmclock-tokens' style='line-height:2.2'>{''.join(boxes)}</div>"
+
+
+def bpe_steps_html(bpe: BPE, text: str, steps: Sequence[int] = (0, 1, 2, 5, 20, 50, 100, -1),
+                   font_px: int | None = None) -> str:
+    """The ids of `text` after a few numbers of merges, one row of token boxes per step.
+
+    A step of -1 means all the merges. Tokens made by the merge of that very step are outlined.
+    """
+    size = font_px or font_size("body")
+    all_steps = bpe.encode_steps(text)
+    vocab = bpe.vocab
+    rows = []
+    for step in steps:
+        n = len(bpe.merges) if step == -1 else step
+        if not 0 <= n <= len(bpe.merges):
+            raise ValueError(f"step {step} is out of range: this BPE learned {len(bpe.merges)} merges.")
+        newest = bpe.merges[n - 1].new_id if n else None
+        boxes = []
+        for k, token_id in enumerate(all_steps[n]):
+            fresh = token_id == newest
+            outline = f"outline:2px solid {_GROUP_OUTLINE};outline-offset:-2px;" if fresh else ""
+            title = f"id {token_id} · bytes {vocab[token_id].hex(' ')}" + (f" · made by merge {n}" if fresh else "")
+            boxes.append(_box(_label_html(show_bytes(vocab[token_id])), str(token_id), title, _BACKGROUNDS[k % 2],
+                              outline, "llmclock-token", size))
+        label = (f"<div style='font-size:{size}px;color:#333;margin-top:6px'>after <b>{n}</b> merge{'s' if n != 1 else ''}"
+                 f" · <b>{len(all_steps[n])}</b> tokens</div>")
+        rows.append(label + "".join(boxes))
+    return f"<div class='llmclock-bpe-steps' style='line-height:2.2'>{''.join(rows)}</div>"
 
 
 def merges_table_html(bpe: BPE, first: int = 12) -> str:
