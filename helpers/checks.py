@@ -19,6 +19,7 @@ __all__ = ["check", "check_equal", "check_close", "solution", "CheckResult"]
 class CheckResult:
     def __init__(self, ok: bool, message: str):
         self.ok, self.message = ok, message
+        self.shown = False  # displayed once already, so a check on a cell's last line is not shown twice
 
     def __bool__(self) -> bool:
         return self.ok
@@ -28,17 +29,22 @@ class CheckResult:
         body = html.escape(self.message).replace("\n", "<br>")
         return f'<div style="color:{colour};font-size:1.05em;font-weight:500">{mark} {body}</div>'
 
+    def _ipython_display_(self) -> None:
+        if not self.shown:
+            _show(self)
+
     def __repr__(self) -> str:
         return ("✔ " if self.ok else "✘ ") + self.message
 
 
 def _show(result: CheckResult) -> CheckResult:
+    result.shown = True
     try:
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.display import HTML, display
 
         if get_ipython() is not None:
-            display(result)
+            display(HTML(result._repr_html_()))
             return result
     except ImportError:
         pass
