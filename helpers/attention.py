@@ -25,7 +25,8 @@ from .embeddings import apply_rope, rope_theta
 from .tokens import visible
 
 __all__ = [
-    "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of", "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
+    "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
+    "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
     "first_token_scores", "repeated_random_tokens", "induction_scores", "head_view", "model_view",
     "offline_bertviz_html",
 ]
@@ -134,6 +135,7 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     """
     _check_by_hand(lm)
     attn = _layers(lm)[layer].attn if lm.family == "gpt2" else _layers(lm)[layer].self_attn
+    x = x.to(next(attn.parameters()).device)
     T = x.shape[0]
     if lm.family == "gpt2":
         # One fused Conv1D: x @ W + b gives [q | k | v] side by side (Conv1D stores W as [in, out]).
@@ -182,7 +184,7 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: f
     """
     T = q.shape[-2]
     scores = (q @ k.transpose(-1, -2)) * scale
-    future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # key j > query i
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=q.device), diagonal=1)  # key j > query i
     masked = scores.masked_fill(future, float("-inf"))
     weights = torch.softmax(masked, dim=-1)
     return scores, masked, weights, weights @ v
@@ -215,7 +217,7 @@ def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComput
     x = attention_input(lm, ids, layer)
     q_all, k_all, v_all = project_qkv(lm, layer, x)
     kv_head = kv_head_of(lm, head)
-    q, k, v = q_all[head], k_all[kv_head], v_all[kv_head]
+    q, k, v = (t.float().cpu() for t in (q_all[head], k_all[kv_head], v_all[kv_head]))
     scores, masked, weights, output = causal_attention(q, k, v, attention_scale(lm, layer))
     return HeadComputation(layer, head, kv_head, token_labels(lm, ids), x, q, k, v, scores, masked, weights,
                            output)
@@ -332,6 +334,8 @@ def head_view(lm, text_or_ids, layer: int | None = None, heads: Sequence[int] | 
         _check_layer_head(lm, layer)
         if include_layers is not None and layer not in include_layers:
             raise ValueError(f"layer {layer} is not among include_layers {include_layers}.")
+    for head in heads or []:
+        _check_layer_head(lm, 0, int(head))
     html = bertviz_head_view(attention, tokens, prettify_tokens=False, layer=layer,
                              heads=list(heads) if heads is not None else None,
                              include_layers=include_layers, html_action="return")

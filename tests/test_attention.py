@@ -145,6 +145,8 @@ def test_model_view_is_offline_and_labelled(tiny_lm):
     assert json.dumps("·ticks") in view.data and '"include_layers": [1]' in view.data
     with pytest.raises(ValueError, match="layer must be"):
         model_view(tiny_lm, "The clock", include_layers=[99])
+    with pytest.raises(ValueError, match="head must be"):
+        head_view(tiny_lm, "The clock", heads=[tiny_lm.n_heads])
 
 
 def test_offline_rewrite_rejects_foreign_html():
