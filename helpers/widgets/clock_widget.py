@@ -180,7 +180,12 @@ class ClockWidget:
             self.ui.children = (w.HTML(_PRESENTER_CSS),) + self.ui.children
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        bundle = self.ui._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)  # shown where widgets cannot render (e.g. a plain console)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"ClockWidget({self.clock!r})"
 
     # ------------------------------------------------------------------ actions
     def step(self) -> bool:
