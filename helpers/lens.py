@@ -75,13 +75,14 @@ def logit_lens(lm, text: str, k: int = 5) -> LogitLens:
     if not 1 <= k <= lm.vocab_size:
         raise ValueError(f"k must be 1..{lm.vocab_size}, got {k}.")
     stream = _stream(lm, text)
-    probs = torch.softmax(unembed(lm, stream), dim=-1)  # [n_layers + 1, T, vocab]
-    top = probs.topk(k, dim=-1)
-    names = {}
-    for i in top.indices.unique().tolist():
-        names[i] = token_labels(lm, [i])[0]
-    top_tokens = [[[names[i] for i in row] for row in layer] for layer in top.indices.tolist()]
-    return LogitLens(token_labels(lm, lm.encode(text)), top.indices, top.values, top_tokens)
+    # One snapshot at a time: all of them at once would hold (n_layers + 1) × T × vocab floats.
+    tops = [torch.softmax(unembed(lm, snapshot), dim=-1).topk(k, dim=-1) for snapshot in stream]
+    top_ids = torch.stack([top.indices for top in tops])      # [n_layers + 1, T, k]
+    top_probs = torch.stack([top.values for top in tops])
+    unique = top_ids.unique().tolist()
+    names = dict(zip(unique, token_labels(lm, unique)))
+    top_tokens = [[[names[i] for i in row] for row in layer] for layer in top_ids.tolist()]
+    return LogitLens(token_labels(lm, lm.encode(text)), top_ids, top_probs, top_tokens)
 
 
 @dataclass

@@ -93,3 +93,11 @@ def test_starting_with_an_empty_text_is_a_message_not_an_error(tiny_lm):
     explorer.layer.value = 1  # selectors do not crash with nothing loaded
     explorer.text.value = TEXT
     assert explorer.ids == tiny_lm.encode(TEXT) and explorer.message.value == ""
+
+
+def test_the_explorer_caps_the_text_length(explorer):
+    explorer.max_tokens = 5
+    before = explorer.weights
+    explorer.text.value = "one two three four five six seven"
+    assert "at most 5" in explorer.message.value and "shorten" in explorer.message.value
+    assert explorer.weights is before

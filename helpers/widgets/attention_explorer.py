@@ -26,6 +26,7 @@ __all__ = ["AttentionExplorer"]
 
 DEFAULT_TEXT = "The capital of France is Paris. The capital of Italy is"
 MEAN = -1  # the head selector's value for "mean over heads"
+MAX_TOKENS = 200  # layers × heads × T × T weights: 200 tokens is ~40 MB for SmolLM2, and a readable heatmap
 
 
 class AttentionExplorer:
@@ -35,6 +36,7 @@ class AttentionExplorer:
 
     def __init__(self, lm, text: str = DEFAULT_TEXT, layer: int = 0, head: int = 0):
         self.lm = lm
+        self.max_tokens = MAX_TOKENS
         # State: the last text that ran; a bad text leaves all of it untouched.
         self.ids: list[int] = []
         self.tokens: list[str] = ["∅"]
@@ -104,6 +106,9 @@ class AttentionExplorer:
         """Run the model on `text` and show it; on bad input, say why and keep the previous text."""
         try:
             ids = as_ids(self.lm, text if isinstance(text, str) else "")
+            if len(ids) > self.max_tokens:
+                raise ValueError(f"The text is {len(ids)} tokens long; the explorer shows at most "
+                                 f"{self.max_tokens}: shorten it.")
             weights = attention_weights(self.lm, ids)
         except ValueError as err:
             self._say(f"{err} (Still showing the previous text.)" if self.ids else str(err), error=True)
