@@ -101,3 +101,9 @@ def test_the_explorer_caps_the_text_length(explorer):
     explorer.text.value = "one two three four five six seven"
     assert "at most 5" in explorer.message.value and "shorten" in explorer.message.value
     assert explorer.weights is before
+
+
+def test_displays_as_a_widget_with_a_short_text_fallback(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("AttentionExplorer(") and len(bundle["text/plain"]) < 100

@@ -83,7 +83,12 @@ class AttentionExplorer:
             self.refresh()
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        bundle = self.ui._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)  # shown where widgets cannot render; not the widget tree
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"AttentionExplorer({self.lm.name!r}, {len(self.ids)} tokens)"
 
     # ------------------------------------------------------------------ callbacks
 
