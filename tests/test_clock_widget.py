@@ -307,3 +307,17 @@ def test_embedded_model_says_paris(embedded_lm):
     assert "·Paris" in cw.distribution.layout.yaxis.ticktext[0]  # most likely, and marked chosen
     cw.run(3, background=False)
     assert_consistent(cw)
+
+
+def test_end_of_text_after_a_step_is_reported(widget):
+    widget.step_button.click()
+    widget.clock.force(widget.lm.tokenizer.eos_token_id)  # make the next tick end the text
+    widget.step_button.click()
+    assert widget.clock.stop_reason == "end of text"
+    assert "stopped: end of text" in status(widget) and "has stopped (end of text)" in widget.message.value
+    assert not widget.run()  # Run N refuses too, with the same message
+    assert "has stopped" in widget.message.value and len(widget.clock.history) == 2
+    widget.rewind_button.click()
+    widget.step_button.click()
+    assert not widget.clock.done and widget.message.value == ""
+    assert_consistent(widget)

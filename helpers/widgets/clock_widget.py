@@ -129,7 +129,7 @@ class ClockWidget:
         self.status.add_class("llmclock-status")
         self.message = w.HTML()
         self.message.add_class("llmclock-message")
-        self.text = w.HTML(layout=w.Layout(width="98%", max_height="260px", overflow="auto"))
+        self.text = w.HTML(layout=w.Layout(width="98%"))
         self.text.add_class("llmclock-text")
 
         self.distribution = distribution_figure([], [], title="Next-token distribution at this tick", widget=True)
@@ -194,12 +194,9 @@ class ClockWidget:
             self._say("Busy: a run is in progress. Click Pause first.", error=True)
             return False
         try:
-            ok = self._tick_and_show()
+            return self._tick_and_show()
         finally:
             self._tick_lock.release()
-        if ok:
-            self._say("")
-        return ok
 
     def run(self, n: int | None = None, background: bool = True) -> bool:
         """Run n ticks (default: the N box). In the background the kernel stays free for Pause."""
@@ -306,20 +303,20 @@ class ClockWidget:
             self._show(self._newest())
             return False
         self._show(self._newest())
-        if self.clock.done:
-            self._say(self._stopped_text())
+        self._say(self._stopped_text() if self.clock.done else "")
         return True
 
     def _run_loop(self, n: int) -> None:
         done = 0
         try:
             for _ in range(n):
-                if self._stop.is_set() or not self._tick_and_show():
+                if self._stop.is_set() or self.clock.done or not self._tick_and_show():
                     break
                 done += 1
         finally:
             self._tick_lock.release()
             self._set_running(False)
+            self.scrubber.disabled = not self.clock.history
         if self._stop.is_set():
             self._say(f"Paused after {done} tick{'s' * (done != 1)}.")
         elif done == n:
@@ -409,7 +406,8 @@ class ClockWidget:
         if index is None:
             self.status.value = self._status_html(
                 f"tick – · not started · the prompt is {n_prompt} tokens; Step runs the first tick: the prefill")
-            self.text.value = context_html(tokens[:n_prompt], n_prompt, token_ids=ids[:n_prompt], font_px=text_px)
+            self.text.value = _scroll_to_end(context_html(tokens[:n_prompt], n_prompt, token_ids=ids[:n_prompt],
+                                                          font_px=text_px))
             update_distribution_figure(self.distribution, [], [])
             update_attention_over_context_figure(self.attention, _empty_attention(self.lm), [""], self.layer.value,
                                                  self._head())
@@ -418,7 +416,8 @@ class ClockWidget:
         record = history[index]
         end = n_prompt + index + 1  # the text as it was right after this tick
         probs = [None] * n_prompt + [r.prob for r in history[: index + 1]]
-        self.text.value = context_html(tokens[:end], n_prompt, token_ids=ids[:end], probs=probs, font_px=text_px)
+        self.text.value = _scroll_to_end(context_html(tokens[:end], n_prompt, token_ids=ids[:end], probs=probs,
+                                                      font_px=text_px))
         update_distribution_figure(self.distribution, record.top_raw, record.top_filtered, record.token_id,
                                    chosen_probs=(record.token_text, record.raw_prob, record.prob),
                                    tokenizer=self.lm.tokenizer)
@@ -458,6 +457,13 @@ class ClockWidget:
     def _status_html(self, text: str) -> str:
         size = font_size("body") + (6 if self.presenter else 1)
         return f"<div style='font-size:{size}px;font-weight:600;color:#222'>{html.escape(text, quote=False)}</div>"
+
+
+def _scroll_to_end(page: str, max_height_px: int = 240) -> str:
+    """A scroll box that stays at its bottom: column-reverse anchors the scroll position to the
+    end, so the newest token stays in view as the text grows (no JavaScript needed)."""
+    return (f"<div style='max-height:{max_height_px}px;overflow-y:auto;display:flex;flex-direction:column-reverse'>"
+            f"<div>{page}</div></div>")
 
 
 def _empty_attention(lm):
