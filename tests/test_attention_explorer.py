@@ -50,6 +50,8 @@ def test_layer_head_and_query_selectors_update_the_figures_in_place(explorer, ti
     assert list(bars.data[0].y) == pytest.approx(w[1, 3, 2, :3].tolist())
     assert "token 2" in bars.layout.title.text
     assert heatmap.layout.shapes[0].y0 == 1.5 and heatmap.layout.shapes[0].y1 == 2.5  # query row outlined
+    assert bars.data[1].visible and bars.data[1].name == "mean over heads"   # the comparison line, labelled
+    assert list(bars.data[1].y) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())
     explorer.head.value = MEAN
     _assert_heatmap_shows(explorer, w[1].mean(0))
     assert list(bars.data[0].y) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())

@@ -128,6 +128,8 @@ def update_query_attention_figure(fig: go.Figure, weights, tokens: Sequence[str]
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
     with batch:
         update_attention_over_context_figure(fig, rows, context, layer=layer, head=head)
+        # Name the comparison line again: a FigureWidget that started with it hidden showed "trace 1".
+        fig.data[1].name = "mean over heads"
         fig.layout.title.text = _query_title(tokens, query, layer, head)
 
 

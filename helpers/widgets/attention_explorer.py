@@ -60,7 +60,7 @@ class AttentionExplorer:
         self.message.add_class("llmclock-message")
 
         self.heatmap = attention_heatmap(self.weights[0, 0], self.tokens, title="", widget=True)
-        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=None, widget=True)
+        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=0, widget=True)
         self.heatmap.data[0].on_click(self._on_heatmap_click)
 
         self.text.observe(self._on_text, names="value")
