@@ -211,6 +211,7 @@ def test_query_bars_and_head_scores_figures(tiny_lm):
         query_attention_figure(w, tokens, query=len(tokens), layer=0)
     scores = previous_token_scores(w)
     grid = head_scores_figure(scores, "previous-token score", top=2)
-    assert grid.data[0].z[1][2] == pytest.approx(float(scores[1, 2]))
-    best = divmod(int(scores.flatten().argmax()), tiny_lm.n_heads)
-    assert any(s.x0 == best[1] - 0.5 and s.y0 == best[0] - 0.5 for s in grid.layout.shapes)
+    assert grid.data[0].z[2][1] == pytest.approx(float(scores[1, 2]))  # rows are heads, columns layers
+    assert grid.layout.xaxis.title.text == "layer" and grid.layout.yaxis.title.text == "head"
+    best_layer, best_head = divmod(int(scores.flatten().argmax()), tiny_lm.n_heads)
+    assert any(s.x0 == best_layer - 0.5 and s.y0 == best_head - 0.5 for s in grid.layout.shapes)

@@ -134,25 +134,29 @@ def update_query_attention_figure(fig: go.Figure, weights, tokens: Sequence[str]
 
 
 def head_scores_figure(scores, title: str, colorbar_title: str = "score", top: int = 3) -> go.Figure:
-    """Layers × heads grid of one score per head (e.g. induction score); the `top` best are outlined."""
+    """Grid of one score per head (e.g. induction score): layers across, heads down; the `top` best outlined.
+
+    scores: [layers, heads]. Layers run left to right like the forward pass, which keeps the
+    figure wide and short (30 layers × 9 heads for SmolLM2).
+    """
     s = torch.as_tensor(scores).float()
     if s.dim() != 2:
         raise ValueError(f"scores must be [layers, heads], got shape {tuple(s.shape)}.")
     n_layers, n_heads = s.shape
-    layout = base_layout(title, "head", "layer", height=min(820, max(320, 110 + 22 * n_layers)),
+    layout = base_layout(title, "layer", "head", height=min(560, max(300, 150 + 30 * n_heads)),
                          plot_bgcolor="white")
-    layout["xaxis"].update(tickmode="linear", dtick=1, showgrid=False, zeroline=False)
-    layout["yaxis"].update(tickmode="linear", dtick=max(1, n_layers // 15), autorange="reversed",
-                           showgrid=False, zeroline=False)
+    layout["xaxis"].update(tickmode="linear", dtick=1 if n_layers <= 32 else 2, showgrid=False, zeroline=False,
+                           tickfont=dict(size=font_size("small")))
+    layout["yaxis"].update(tickmode="linear", dtick=1, autorange="reversed", showgrid=False, zeroline=False)
     fig = go.Figure(layout=layout)
-    fig.add_heatmap(z=s.tolist(), colorscale=SEQUENTIAL, zmin=0, zmax=max(1e-9, float(s.max())), xgap=1, ygap=1,
-                    hovertemplate="layer %{y}, head %{x}: %{z:.3f}<extra></extra>",
+    fig.add_heatmap(z=s.T.tolist(), colorscale=SEQUENTIAL, zmin=0, zmax=max(1e-9, float(s.max())), xgap=1, ygap=1,
+                    hovertemplate="layer %{x}, head %{y}: %{z:.3f}<extra></extra>",
                     colorbar=dict(title=dict(text=colorbar_title), thickness=14))
     best = s.flatten().topk(min(top, s.numel())).indices.tolist()
     for index in best:
         layer, head = divmod(index, n_heads)
-        fig.add_shape(type="rect", x0=head - 0.5, x1=head + 0.5, y0=layer - 0.5, y1=layer + 0.5,
+        fig.add_shape(type="rect", x0=layer - 0.5, x1=layer + 0.5, y0=head - 0.5, y1=head + 0.5,
                       line=dict(color=CHOSEN_COLOR, width=3))
-        fig.add_annotation(x=head, y=layer, text=f"{float(s[layer, head]):.2f}", showarrow=False,
+        fig.add_annotation(x=layer, y=head, text=f"{float(s[layer, head]):.2f}", showarrow=False,
                            font=dict(size=font_size("small"), color="white"), bgcolor="rgba(0,0,0,0.45)")
     return fig
