@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from transformers import DynamicCache
@@ -32,7 +32,7 @@ from transformers import DynamicCache
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
 
-__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "end_of_text_ids"]
+__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "end_of_text_ids", "next_token_logits"]
 
 TOP_K_RECORDED = 10
 
@@ -83,6 +83,19 @@ def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
     if isinstance(endoftext, int) and lm.tokenizer.convert_ids_to_tokens(endoftext) == "<|endoftext|>":
         ids.add(endoftext)
     return frozenset(i for i in ids if 0 <= i < lm.vocab_size)
+
+
+def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
+    """Raw logits [vocab] for the token after `ids`: one forward pass over the whole context,
+    without a KV cache (what every tick would cost if nothing were remembered)."""
+    ids = list(ids)
+    if not ids:
+        raise ClockError("There are no tokens to read: give some text, e.g. 'Once upon a time'.")
+    if len(ids) > lm.context_length:
+        raise ClockError(f"{len(ids)} tokens, but {lm.name} reads at most {lm.context_length}: use a shorter text.")
+    with torch.inference_mode():
+        out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False, logits_to_keep=1)
+    return out.logits[0, -1].float().cpu()
 
 
 def _cache_bytes(cache: DynamicCache | None) -> int:

@@ -297,3 +297,16 @@ def test_embedded_kv_cache_equals_full_forward_and_chat_ends_at_im_end(embedded_
     assert tuple(clock.history[-1].attention.shape) == (30, 9, clock.history[-1].context_len)
     clock.run(60)
     assert clock.stop_reason == "end of text" and clock.generated_ids[-1] == 2
+
+
+def test_next_token_logits_is_one_forward_pass_without_a_cache(tiny_lm):
+    from helpers.clock import next_token_logits
+
+    ids = tiny_lm.encode(PROMPT)
+    with torch.no_grad():
+        expected = tiny_lm.model(torch.tensor([ids])).logits[0, -1]
+    torch.testing.assert_close(next_token_logits(tiny_lm, ids), expected)
+    with pytest.raises(ClockError, match="no tokens"):
+        next_token_logits(tiny_lm, [])
+    with pytest.raises(ClockError, match="shorter"):
+        next_token_logits(tiny_lm, [1] * (tiny_lm.context_length + 1))

@@ -1,5 +1,207 @@
-"""ipywidgets UI: sampling_explorer."""
+"""The sampling explorer: move the sampler's settings, watch the next-token distribution change.
+
+    SamplingExplorer(lm)                                         # display it in a notebook cell
+    SamplingExplorer(lm, "Once upon a time", temperature=0.7, top_k=20)
+
+One forward pass reads the prompt; every slider move then only re-runs the sampler on the
+same logits (a millisecond) and redraws the bar chart in place: grey = the model's raw
+softmax, blue = the distribution the sampler draws from. "Draw a token" samples from the blue
+bars with a seeded generator and outlines the chosen token. Out-of-range settings (top-p 0,
+min-p 1, repetition penalty 0) show a message and the previous value comes back.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+from contextlib import contextmanager
+
+import ipywidgets as w
+import torch
+
+from ..clock import ClockError, next_token_logits
+from ..plots.distribution import distribution_figure, update_distribution_figure
+from ..plots.style import CHOSEN_COLOR, font_size
+from ..sampling import SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
+from ..tokens import visible
+
+__all__ = ["SamplingExplorer"]
+
+DEFAULT_PROMPT = "The capital of France is"
+_SETTINGS = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty")
+
+
+class SamplingExplorer:
+    """An ipywidgets UI over `helpers.sampling` for one prompt's next token; display it, or use `.ui`.
+
+    sampling: temperature, top_k, top_p, min_p, repetition_penalty (see SamplingConfig).
+    k: how many of the most likely tokens the chart shows.
+    """
+
+    def __init__(self, lm, prompt: str = DEFAULT_PROMPT, k: int = 10, seed: int = 0, **sampling):
+        unknown = set(sampling) - set(_SETTINGS)
+        if unknown:
+            raise TypeError(f"Unknown setting(s) {sorted(unknown)}; the sampling settings are {list(_SETTINGS)}.")
+        self.lm = lm
+        self.k = k
+        self.seed = seed
+        self.config = SamplingConfig(**sampling)
+        self.prompt, self.prompt_ids, self.logits = self._read(prompt)  # raises ClockError on a bad prompt
+        self.generator = torch.Generator().manual_seed(seed)
+        self.chosen_id: int | None = None
+        self.last_error: str | None = None
+        self._syncing = False
+        self._build()
+        self._redraw()
+
+    # ------------------------------------------------------------------ state
+    def _read(self, prompt: str) -> tuple[str, list[int], torch.Tensor]:
+        if not isinstance(prompt, str) or not prompt:
+            raise ClockError("The prompt is empty: type some text for the model to continue, e.g. 'Once upon a time'.")
+        ids = self.lm.encode(prompt)
+        return prompt, ids, next_token_logits(self.lm, ids)
+
+    @property
+    def raw_probs(self) -> torch.Tensor:
+        """softmax(logits): the model's own distribution for the next token."""
+        return self.logits.softmax(dim=-1)
+
+    @property
+    def probs(self) -> torch.Tensor:
+        """The distribution the sampler draws from under the current settings."""
+        return filtered_probs(self.logits, self.config, self.prompt_ids)
+
+    # ------------------------------------------------------------------ actions
+    def set_prompt(self, prompt: str) -> bool:
+        """Read a new prompt (one forward pass). False, with a message, if it cannot be read."""
+        try:
+            self.prompt, self.prompt_ids, self.logits = self._read(prompt)
+        except ClockError as err:
+            self._say(str(err), error=True)
+            return False
+        self.chosen_id = None
+        self.generator.manual_seed(self.seed)
+        self._say("")
+        self._redraw()
+        return True
+
+    def set(self, **settings) -> bool:
+        """Change settings from code, as the sliders do; False, with a message, if out of range."""
+        unknown = set(settings) - set(_SETTINGS)
+        if unknown:
+            self._say(f"Unknown setting(s) {sorted(unknown)}; use {list(_SETTINGS)}.", error=True)
+            return False
+        values = {name: getattr(self.config, name) for name in _SETTINGS} | settings
+        try:
+            config = SamplingConfig(**values)
+        except ValueError as err:
+            self._say(f"{err} Keeping the previous settings.", error=True)
+            return False
+        self.config = config
+        self.chosen_id = None  # a drawn token belonged to the old distribution
+        with self._sync():
+            for name in _SETTINGS:
+                getattr(self, name).value = _control_value(name, getattr(config, name))
+        self._say("")
+        self._redraw()
+        return True
+
+    def draw(self) -> int:
+        """Sample one token from the current distribution (seeded: a fresh explorer repeats the sequence)."""
+        self.chosen_id = draw(self.probs, self.generator)
+        self._say(f"Drew {visible(self.lm.decode([self.chosen_id]))!r} (id {self.chosen_id}).")
+        self._redraw()
+        return self.chosen_id
+
+    # ------------------------------------------------------------------ UI
+    def _build(self) -> None:
+        slider = dict(continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="300px"))
+        c = self.config
+        self.temperature = w.FloatSlider(value=c.temperature, min=0.0, max=2.0, step=0.01, readout_format=".2f",
+                                         description="temperature (0 = greedy)", **slider)
+        self.top_k = w.IntSlider(value=c.top_k or 0, min=0, max=100, description="top-k (0 = off)", **slider)
+        self.top_p = w.FloatSlider(value=c.top_p, min=0.0, max=1.0, step=0.01, description="top-p (1 = off)", **slider)
+        self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01, description="min-p (0 = off)", **slider)
+        self.repetition_penalty = w.FloatSlider(value=c.repetition_penalty, min=0.0, max=3.0, step=0.05,
+                                                description="repetition penalty (1 = off)", **slider)
+        for name in _SETTINGS:
+            control = getattr(self, name)
+            control.add_class(f"llmclock-sampling-{name.replace('_', '-')}")
+            control.observe(self._on_slider, names="value")
+        self.prompt_box = w.Text(value=self.prompt, description="Prompt", layout=w.Layout(width="70%"))
+        self.read_button = w.Button(description="Read prompt", tooltip="One forward pass over the new prompt",
+                                    icon="refresh", layout=w.Layout(width="auto"))
+        self.draw_button = w.Button(description="Draw a token", button_style="primary", icon="random",
+                                    tooltip="Sample one token from the blue distribution", layout=w.Layout(width="auto"))
+        self.read_button.on_click(lambda _: self.set_prompt(self.prompt_box.value))
+        self.draw_button.on_click(lambda _: self.draw())
+        self.stats = w.HTML()
+        self.message = w.HTML()
+        self.figure = distribution_figure([], [], title=self._title(), widget=True, tokenizer=self.lm)
+        self.ui = w.VBox([
+            w.HBox([self.prompt_box, self.read_button]),
+            w.HBox([self.temperature, self.top_k, self.top_p], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.min_p, self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
+            self.stats, self.message, self.figure,
+        ])
+        self.ui.add_class("llmclock-sampling-explorer")
+
+    def _on_slider(self, change) -> None:
+        if self._syncing:
+            return
+        name = next(n for n in _SETTINGS if getattr(self, n) is change["owner"])
+        if not self.set(**{name: _config_value(name, change["new"])}):
+            with self._sync():  # put the slider back to the setting still in force
+                change["owner"].value = change["old"]
+
+    def _title(self) -> str:
+        shown = self.prompt if len(self.prompt) <= 40 else "…" + self.prompt[-39:]
+        return f"Next token after {visible(shown)!r}"
+
+    def _redraw(self) -> None:
+        raw, probs = self.raw_probs, self.probs
+        top_raw = top_candidates(raw, self.lm.tokenizer, self.k)
+        top_filtered = top_candidates(probs, self.lm.tokenizer, self.k)
+        chosen_probs = None
+        if self.chosen_id is not None:
+            chosen_probs = (self.lm.decode([self.chosen_id]), float(raw[self.chosen_id]), float(probs[self.chosen_id]))
+        update_distribution_figure(self.figure, top_raw, top_filtered, self.chosen_id, chosen_probs, tokenizer=self.lm)
+        self.figure.layout.title.text = self._title()
+        kept = int((probs > 0).sum())
+        best = top_raw[0]
+        self.stats.value = (
+            f"<div style='font-size:{font_size('body')}px'>Kept <b>{kept:,}</b> of {probs.numel():,} tokens · "
+            f"entropy {entropy_bits(raw):.2f} bits raw → <b>{entropy_bits(probs):.2f}</b> bits after the settings · "
+            f"most likely: <code>{html.escape(visible(best.text))}</code> ({best.prob:.1%})</div>")
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.last_error = text if error else None
+        if not text:
+            self.message.value = ""
+            return
+        colour, mark = (CHOSEN_COLOR, "⚠ ") if error else ("#444", "")
+        self.message.value = (f"<div style='color:{colour};font-size:{font_size('body')}px'>"
+                              f"{mark}{html.escape(text, quote=False)}</div>")
+
+    @contextmanager
+    def _sync(self):
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.ui._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"SamplingExplorer({self.prompt!r}, {self.config})"
+
+
+def _control_value(name: str, value):
+    return (value or 0) if name == "top_k" else value
+
+
+def _config_value(name: str, value):
+    return (int(value) or None) if name == "top_k" else float(value)
