@@ -43,8 +43,9 @@ class AttentionExplorer:
         self.weights = torch.ones(lm.n_layers, lm.n_heads, 1, 1)
         self._quiet = False  # set while the code itself changes selectors
 
-        self.text = w.Textarea(value=text, placeholder="Type a text, then press Enter or click outside the box",
-                               continuous_update=False, layout=w.Layout(width="98%", height="70px"))
+        # One line, run on Enter (or when the box loses focus), not at every keystroke.
+        self.text = w.Text(value=text, placeholder="Type a text, then press Enter",
+                           continuous_update=False, layout=w.Layout(width="98%"))
         self.text.add_class("llmclock-attention-text")
         self.layer = w.IntSlider(value=min(max(layer, 0), lm.n_layers - 1), min=0, max=lm.n_layers - 1,
                                  description="layer", continuous_update=True, layout=w.Layout(width="340px"))
