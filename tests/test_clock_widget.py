@@ -32,6 +32,11 @@ def shown_tick(cw) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def tokens_drawn(cw, kind: str) -> int:
+    """Tokens in the text panel's boxes of one kind (a box may glue byte tokens into a character)."""
+    return sum(int(n) for n in re.findall(rf"llmclock-{kind}-token' data-tokens='(\d+)'", cw.text.value))
+
+
 def assert_consistent(cw, shown: int | None = "newest"):
     """The invariants every click must keep."""
     history = cw.clock.history
@@ -46,8 +51,8 @@ def assert_consistent(cw, shown: int | None = "newest"):
     assert cw.scrubber.value == shown
     record = history[shown]
     # The text: prompt tokens + the generated ones up to this tick, the last one highlighted.
-    assert cw.text.value.count("llmclock-prompt-token") == len(cw.clock.prompt_ids)
-    assert cw.text.value.count("llmclock-generated-token") == shown  # all but the newest
+    assert tokens_drawn(cw, "prompt") == len(cw.clock.prompt_ids)
+    assert tokens_drawn(cw, "generated") + tokens_drawn(cw, "new") == shown + 1
     assert cw.text.value.count("llmclock-new-token") == 1
     # The distribution panel shows this tick's raw top candidates, most likely first.
     raw = [x for x in cw.distribution.data[0].x if x is not None]
@@ -321,3 +326,13 @@ def test_end_of_text_after_a_step_is_reported(widget):
     widget.step_button.click()
     assert not widget.clock.done and widget.message.value == ""
     assert_consistent(widget)
+
+
+@pytest.mark.slow
+def test_embedded_chat_prompt_keeps_the_typed_prompt_in_the_box(embedded_lm):
+    cw = ClockWidget(embedded_lm, "What is the capital of France?", chat=True, temperature=0.0)
+    assert cw.prompt_box.value == "What is the capital of France?"
+    assert "im_start" in cw.text.value  # the panel shows what the model reads: the chat template
+    cw.step()
+    cw.reset_button.click()  # Reset re-wraps the typed prompt, it does not wrap the wrapped text
+    assert cw.clock.prompt_text.count("<|im_start|>user") == 1 and cw.clock.history == []

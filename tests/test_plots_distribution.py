@@ -146,3 +146,15 @@ def test_byte_fragments_show_their_bytes(tiny_lm):
     labels = [visible(readable_token(tiny_lm.decode([i]), i, tiny_lm)) for i in ids]
     assert labels == ["⟨e6⟩", "⟨88⟩", "⟨91⟩"]
     assert readable_token(" the", 5, tiny_lm) == " the" and readable_token("�") == "�"
+
+
+def test_context_html_glues_byte_tokens_into_characters(tiny_lm):
+    ids = tiny_lm.encode("The 我") + tiny_lm.encode("吃")[:1]  # the last character is unfinished
+    tokens = [tiny_lm.decode([i]) for i in ids]
+    n_whole = len(tiny_lm.encode("The "))
+    page = context_html(tokens, n_prompt=n_whole + 3, token_ids=ids, tokenizer=tiny_lm)
+    assert ">我</span>" in page and "data-tokens='3'" in page and "3 byte tokens, one character" in page
+    assert "⟨e5⟩" in page and "�" not in page  # an unfinished character stays in hex bytes
+    assert page.count("llmclock-new-token") == 1 and "underline dotted" in page
+    # Without a tokenizer every token is its own box, as decoded.
+    assert context_html(tokens, n_prompt=n_whole + 3).count("data-tokens='1'") == len(ids)

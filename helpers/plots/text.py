@@ -50,11 +50,12 @@ def readable_token(text: str, token_id: int | None = None, tokenizer=None) -> st
 def _visible_html(text: str) -> str:
     """Token text as HTML: whitespace as faint glyphs, a newline also breaks the line."""
     if text == "":
-        return f"<span style='color:{_WHITESPACE_COLOR}'>∅</span>"
+        return "<span style='opacity:0.5'>∅</span>"
     parts = []
     for ch in text:
         if ch in " \t\r\n":
-            parts.append(f"<span style='color:{_WHITESPACE_COLOR}'>{visible(ch)}</span>")
+            # Faded, not grey: stays visible on every background (including the newest token's).
+            parts.append(f"<span style='opacity:0.5'>{visible(ch)}</span>")
             if ch == "\n":
                 parts.append("<br>")
         else:
@@ -62,45 +63,94 @@ def _visible_html(text: str) -> str:
     return "".join(parts)
 
 
-def token_span_html(text: str, background: str, title: str = "", bold: bool = False, css_class: str = "") -> str:
-    """One token as an inline box; <wbr> after it lets long text wrap between tokens."""
+def token_span_html(text: str, background: str, title: str = "", bold: bool = False, css_class: str = "",
+                    n_tokens: int = 1) -> str:
+    """One token (or one character made of n_tokens byte tokens, underlined) as an inline box;
+    <wbr> after it lets long text wrap between tokens."""
     weight = "font-weight:700;" if bold else ""
     outline = f"outline:2px solid {PALETTE['vermillion']};" if bold else ""
+    group = "text-decoration:underline dotted;text-underline-offset:4px;" if n_tokens > 1 else ""
     cls = f" class='{css_class}'" if css_class else ""
-    return (f"<span{cls} title='{html.escape(title, quote=True)}' style='background:{background};{weight}{outline}"
-            f"border-radius:3px;padding:1px 1px;margin:0 1px;'>{_visible_html(text)}</span><wbr>")
+    return (f"<span{cls} data-tokens='{n_tokens}' title='{html.escape(title, quote=True)}' "
+            f"style='background:{background};{weight}{outline}{group}border-radius:3px;padding:1px 1px;margin:0 1px;'>"
+            f"{_visible_html(text)}</span><wbr>")
+
+
+def _pieces(tokens: Sequence[str], token_ids: Sequence[int] | None, n_prompt: int, tokenizer) -> list[tuple[list[int], str]]:
+    """Runs of positions drawn as one box: a single token, or several byte tokens that only
+    together make whole characters (我 = ⟨e6 88⟩ + ⟨91⟩). Bytes of an unfinished character
+    (a tick can stop mid-character) stay separate, shown in hex."""
+    if tokenizer is None or token_ids is None:
+        return [([pos], text) for pos, text in enumerate(tokens)]
+    pieces: list[tuple[list[int], str]] = []
+    members: list[int] = []
+    buffer = b""
+
+    def flush_fragments() -> None:
+        for pos in members:
+            pieces.append(([pos], readable_token(tokens[pos], token_ids[pos], tokenizer)))
+        members.clear()
+
+    for pos, text in enumerate(tokens):
+        if members and (pos == n_prompt or _REPLACEMENT not in text):
+            flush_fragments()  # never glue across the prompt's end, nor onto a whole token
+            buffer = b""
+        if not members and _REPLACEMENT not in text:
+            pieces.append(([pos], text))
+            continue
+        members.append(pos)
+        try:
+            buffer += token_bytes(tokenizer, token_ids[pos])
+            whole = buffer.decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        pieces.append((list(members), whole))
+        members.clear()
+        buffer = b""
+    flush_fragments()
+    return pieces
 
 
 def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] | None = None,
                  probs: Sequence[float | None] | None = None, highlight_newest: bool = True,
-                 font_px: int | None = None) -> str:
+                 font_px: int | None = None, tokenizer=None) -> str:
     """The text so far: prompt tokens, then generated ones, the newest highlighted.
 
     tokens: decoded text of every position (prompt first); n_prompt: how many are prompt.
     token_ids / probs: optional, same length as tokens, shown when hovering a token (probs of
     prompt positions are ignored: the prompt was given, not chosen).
+    tokenizer (or the LoadedModel), with token_ids: byte tokens that together make a character
+    are drawn as that character, underlined, instead of as '�' pieces.
     """
     size = font_px or font_size("body") + 2
     spans = []
     last = len(tokens) - 1
-    for pos, text in enumerate(tokens):
-        is_prompt = pos < n_prompt
-        newest = highlight_newest and pos == last and not is_prompt
-        title = f"position {pos}" + (" (prompt)" if is_prompt else "")
+    for positions, text in _pieces(tokens, token_ids, n_prompt, tokenizer):
+        first = positions[0]
+        is_prompt = first < n_prompt
+        newest = highlight_newest and last in positions and not is_prompt
+        where = f"position {first}" if len(positions) == 1 else f"positions {first}–{positions[-1]}"
+        title = where + (" (prompt)" if is_prompt else "")
         if token_ids is not None:
-            title += f" · id {token_ids[pos]}"
-        if probs is not None and not is_prompt and probs[pos] is not None:
-            title += f" · p = {probs[pos]:.1%}"
+            title += " · id " + ", ".join(str(token_ids[p]) for p in positions)
+        if len(positions) > 1:
+            title += f" · {len(positions)} byte tokens, one character"
+        if probs is not None and not is_prompt:
+            shown = [f"{probs[p]:.1%}" for p in positions if probs[p] is not None]
+            if shown:
+                title += " · p = " + ", ".join(shown)
         background = NEW_TOKEN_COLOR if newest else (PROMPT_COLOR if is_prompt else GENERATED_COLOR)
         css = "llmclock-new-token" if newest else ("llmclock-prompt-token" if is_prompt else "llmclock-generated-token")
-        spans.append(token_span_html(text, background, title, bold=newest, css_class=css))
+        spans.append(token_span_html(text, background, title, bold=newest, css_class=css, n_tokens=len(positions)))
     if not tokens:
         spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
+    grouped = (" · <span style='text-decoration:underline dotted'>underlined</span> = one character from several byte tokens"
+               if tokenizer is not None else "")
     legend = (f"<div style='font-size:{max(size - 4, 11)}px;color:#555;margin-bottom:4px'>"
               f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
               f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>generated</span> "
               f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;font-weight:700'>newest</span>"
-              f" &nbsp;· = space, ↵ = new line</div>")
+              f" &nbsp;· = space, ↵ = new line{grouped}</div>")
     return (f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;line-height:1.9;"
             f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>")
 
@@ -138,7 +188,7 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
 
 def _attention_title(layer: int, head: int | None) -> str:
     which = "mean over heads" if head is None else f"head {head}"
-    return f"Where the newest position looks: layer {layer}, {which}"
+    return f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
 
 
 def attention_over_context_figure(attention, tokens: Sequence[str], layer: int = 0, head: int | None = None,

@@ -92,8 +92,8 @@ class ClockWidget:
 
     def _build(self) -> None:
         cfg = self.clock.config
-        big = self.presenter
-        self.prompt_box = w.Textarea(value=self.clock.prompt_text, description="Prompt",
+        # The prompt as typed (with chat=True, prompt_text is the chat-template-wrapped version).
+        self.prompt_box = w.Textarea(value=getattr(self.clock, "prompt", self.clock.prompt_text), description="Prompt",
                                      placeholder="Type a prompt, then Reset",
                                      layout=w.Layout(width="98%", height="64px"))
         self.prompt_box.add_class("llmclock-prompt")
@@ -161,18 +161,20 @@ class ClockWidget:
         self.reset_button.on_click(lambda _: self.reset())
         self.force_button.on_click(lambda _: self.force())
 
-        half = w.Layout(width="50%", min_width="420px")
+        # Fixed figure widths: two panels side by side on a 1200 px screen, stacked when narrower.
+        self.distribution.layout.width = 560 + (80 if self.presenter else 0)
+        self.attention.layout.width = 620 + (80 if self.presenter else 0)
+        half = w.Layout(width="auto", margin="0 12px 0 0")
         self.ui = w.VBox([
             self.prompt_box,
             w.HBox([self.step_button, self.run_button, self.n_input, self.pause_button, self.rewind_button,
                     self.reset_button], layout=w.Layout(flex_flow="row wrap")),
             w.HBox([self.temperature, self.top_k, self.top_p, self.min_p, self.repetition_penalty, self.seed],
                    layout=w.Layout(flex_flow="row wrap")),
-            self.status, self.message, self.text,
+            self.status, self.message, self.scrubber, self.text,
             w.HBox([w.VBox([self.distribution, w.HBox([self.force_choice, self.force_button])], layout=half),
                     w.VBox([self.attention, w.HBox([self.layer, self.head])], layout=half)],
                    layout=w.Layout(flex_flow="row wrap", width="100%")),
-            self.scrubber,
         ], layout=w.Layout(width="100%"))
         self.ui.add_class("llmclock")
         if self.presenter:
@@ -400,14 +402,15 @@ class ClockWidget:
                 self.scrubber.value = index or 0
         self.scrubber.disabled = not history or (self._thread is not None and self._thread.is_alive())
         n_prompt = len(self.clock.prompt_ids)
-        tokens = self._display_tokens()
+        tokens = self.clock.tokens  # raw: context_html glues byte tokens into characters itself
         ids = self.clock.ids
+        tokenizer = self.lm.tokenizer
         text_px = font_size("body") + (8 if self.presenter else 2)
         if index is None:
             self.status.value = self._status_html(
                 f"tick – · not started · the prompt is {n_prompt} tokens; Step runs the first tick: the prefill")
             self.text.value = _scroll_to_end(context_html(tokens[:n_prompt], n_prompt, token_ids=ids[:n_prompt],
-                                                          font_px=text_px))
+                                                          font_px=text_px, tokenizer=tokenizer))
             update_distribution_figure(self.distribution, [], [])
             update_attention_over_context_figure(self.attention, _empty_attention(self.lm), [""], self.layer.value,
                                                  self._head())
@@ -417,7 +420,7 @@ class ClockWidget:
         end = n_prompt + index + 1  # the text as it was right after this tick
         probs = [None] * n_prompt + [r.prob for r in history[: index + 1]]
         self.text.value = _scroll_to_end(context_html(tokens[:end], n_prompt, token_ids=ids[:end], probs=probs,
-                                                      font_px=text_px))
+                                                      font_px=text_px, tokenizer=tokenizer))
         update_distribution_figure(self.distribution, record.top_raw, record.top_filtered, record.token_id,
                                    chosen_probs=(record.token_text, record.raw_prob, record.prob),
                                    tokenizer=self.lm.tokenizer)
@@ -433,19 +436,19 @@ class ClockWidget:
         update_attention_over_context_figure(self.attention, record.attention,
                                              self._display_tokens()[: record.context_len], self.layer.value, self._head())
 
+    def _label(self, token_id: int, text: str) -> str:
+        """A token's text for labels; a byte fragment of a character shown as its bytes (cached)."""
+        if token_id not in self._labels:
+            self._labels[token_id] = readable_token(text, token_id, self.lm.tokenizer)
+        return self._labels[token_id]
+
     def _display_tokens(self) -> list[str]:
-        """Each position's text for display; byte fragments of a character shown as their bytes."""
-        labels = self._labels
-        out = []
-        for token_id, text in zip(self.clock.ids, self.clock.tokens):
-            if token_id not in labels:
-                labels[token_id] = readable_token(text, token_id, self.lm.tokenizer)
-            out.append(labels[token_id])
-        return out
+        return [self._label(i, t) for i, t in zip(self.clock.ids, self.clock.tokens)]
 
     def _status_text(self, r, n_ticks: int) -> str:
+        chosen = visible(self._label(r.token_id, r.token_text))
         parts = [f"tick {r.index}", r.phase + (" (whole prompt)" if r.phase == "prefill" else ""),
-                 f"chose '{visible(r.token_text)}' p={r.prob:.1%} (raw {r.raw_prob:.1%})" + (" · FORCED" if r.forced else ""),
+                 f"chose '{chosen}' p={r.prob:.1%} (raw {r.raw_prob:.1%})" + (" · FORCED" if r.forced else ""),
                  f"KV cache {r.kv_cache_len} positions, {_bytes(r.kv_cache_bytes)}",
                  f"{r.forward_ms:.1f} ms forward + {r.sampling_ms:.1f} ms sampling"]
         if r.index != n_ticks - 1:
