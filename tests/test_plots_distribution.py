@@ -158,3 +158,17 @@ def test_context_html_glues_byte_tokens_into_characters(tiny_lm):
     assert page.count("llmclock-new-token") == 1 and "underline dotted" in page
     # Without a tokenizer every token is its own box, as decoded.
     assert context_html(tokens, n_prompt=n_whole + 3).count("data-tokens='1'") == len(ids)
+
+
+def test_context_html_styles_parse_as_written():
+    from html.parser import HTMLParser
+
+    styles = []
+
+    class Styles(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            styles.extend(value for name, value in attrs if name == "style")
+
+    Styles().feed(context_html(["a", " b"], n_prompt=1, font_px=23))
+    outer = styles[0]  # quotes inside the font list must not end the attribute early
+    assert "font-size:23px" in outer and "monospace" in outer

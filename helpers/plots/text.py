@@ -155,7 +155,8 @@ def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] 
             f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>")
 
 
-_MONO = "'JetBrains Mono', 'DejaVu Sans Mono', 'Noto Sans Mono CJK SC', monospace"
+# Double quotes inside: the HTML attributes around it use single quotes.
+_MONO = '"JetBrains Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace'
 
 
 # --- attention of the newest token over the context ---------------------------------------

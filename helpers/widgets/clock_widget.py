@@ -162,8 +162,8 @@ class ClockWidget:
         self.force_button.on_click(lambda _: self.force())
 
         # Fixed figure widths: two panels side by side on a 1200 px screen, stacked when narrower.
-        self.distribution.layout.width = 560 + (80 if self.presenter else 0)
-        self.attention.layout.width = 620 + (80 if self.presenter else 0)
+        self.distribution.layout.width = 520 + (40 if self.presenter else 0)
+        self.attention.layout.width = 580 + (20 if self.presenter else 0)
         half = w.Layout(width="auto", margin="0 12px 0 0")
         self.ui = w.VBox([
             self.prompt_box,
