@@ -133,9 +133,9 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
     bar_text = dict(textposition="outside", cliponaxis=False, textfont=dict(size=font_size("small")))
     traces = [
-        go.Bar(name="raw softmax", orientation="h", marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
+        go.Bar(name="raw (the model)", orientation="h", marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
                hovertemplate=hover, **raw, **bar_text),
-        go.Bar(name="after sampling settings", orientation="h",
+        go.Bar(name="sampled from", orientation="h",
                marker=dict(color=FILTERED_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
                hovertemplate=hover, **filt, **bar_text),
     ]

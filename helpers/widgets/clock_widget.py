@@ -138,7 +138,7 @@ class ClockWidget:
                                  continuous_update=False, style={"description_width": "initial"})
         self.layer.add_class("llmclock-layer")
         self.head = w.Dropdown(options=[("mean over heads", -1)] + [(f"head {h}", h) for h in range(self.lm.n_heads)],
-                               value=-1, description="head", layout=w.Layout(width="220px"))
+                               value=-1, description="head", layout=w.Layout(width="250px"))
         self.head.add_class("llmclock-head")
         self.layer.observe(self._on_attention_choice, names="value")
         self.head.observe(self._on_attention_choice, names="value")
