@@ -16,7 +16,8 @@ import statistics
 import pytest
 
 from lab_driver import (
-    REPO, PageGuard, assert_notebook_clean, open_notebook, run_all_cells, screenshot_element,
+    REPO, PageGuard, assert_everything_drawn_clean, assert_plotly_drawn, open_notebook, plotly_figures,
+    run_all_cells, screenshot_element, screenshot_notebook,
 )
 
 CLOCK_NOTEBOOK = REPO / "notebooks" / "06_tick_by_tick.ipynb"
@@ -86,6 +87,16 @@ class ClockView:
         )
         return float(result[0]), result[1].strip()
 
+    def figures_overflowing(self) -> list[str]:
+        """Titles of the widget's figures that stick out of the widget (cut off on screen)."""
+        return self.root.evaluate(
+            """root => { const box = root.getBoundingClientRect();
+                return [...root.querySelectorAll('.js-plotly-plot')].filter(plot => {
+                    const b = plot.querySelector('.main-svg').getBoundingClientRect();
+                    return b.left < box.left - 1 || b.right > box.right + 1; })
+                  .map(plot => (plot.querySelector('.gtitle') || {}).textContent || '(untitled)'); }"""
+        )
+
     def wait_for_tick(self, n: int, timeout_ms: int = 60_000) -> None:
         self.page.wait_for_function(
             r"""([selector, n]) => {
@@ -112,7 +123,12 @@ def clock(browser, lab_server):
     page = context.new_page()
     page.set_default_timeout(30_000)
     open_notebook(page, lab_server, CLOCK_NOTEBOOK.name)
-    run_all_cells(page, timeout_s=300)
+    try:
+        seconds = run_all_cells(page, timeout_s=300)
+        page.wait_for_timeout(1000)
+    finally:
+        screenshot_notebook(page, CLOCK_NOTEBOOK.stem)
+    print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser")
     view = ClockView(page)
     view.control("step").wait_for()
     view.root.scroll_into_view_if_needed()
@@ -123,8 +139,11 @@ def clock(browser, lab_server):
 
 def test_notebook_ran_clean_and_widget_shows(clock):
     view, guard = clock
-    assert_notebook_clean(view.page)
+    assert_everything_drawn_clean(view.page)  # the same checks as every other notebook
+    outside = [f for f in plotly_figures(view.page) if not f["inWidget"]]
+    assert_plotly_drawn(outside, at_least=1)
     assert view.root.locator(".js-plotly-plot .main-svg").count() >= 2, "distribution and attention figures drawn"
+    assert "not started" in view.status(), view.status()
     screenshot_element(view.root, "clock-widget-start")
     guard.assert_clean()
 
@@ -148,6 +167,7 @@ def test_step_advances_tick_text_and_bars(clock):
     overhead = statistics.median(s - f - m for _, s, f, m in rows)
     print(f"median browser + comm overhead per Step: {overhead:.0f} ms")
     assert not view.message().startswith("⚠"), view.message()
+    assert not view.figures_overflowing(), f"figures cut off at the widget's edge: {view.figures_overflowing()}"
     screenshot_element(view.root, "clock-widget")
     guard.assert_clean()
 

@@ -11,13 +11,15 @@ from typing import Callable
 import pytest
 
 from lab_driver import (
-    REPO, assert_bertviz_drawn, assert_notebook_clean, assert_plotly_drawn, bertviz_views, open_notebook,
+    REPO, assert_bertviz_drawn, assert_everything_drawn_clean, assert_plotly_drawn, bertviz_views, open_notebook,
     plotly_figures, run_all_cells, screenshot_element, screenshot_notebook,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+# 06_tick_by_tick is run once by test_clock_widget.py, which applies these same checks to it
+# before clicking through its widget: one run of the slowest notebook instead of two.
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if p.stem != "06_tick_by_tick")
 
 
 # ------------------------------------------------------------------ per-notebook expectations
@@ -31,8 +33,12 @@ def _figures_with(figures: list[dict], key: str) -> list[dict]:
 
 def _expect_the_clock(page) -> None:
     figures = plotly_figures(page)
-    assert_plotly_drawn(figures, at_least=1)
-    assert _figures_with(figures, "bars"), "00_the_clock shows a next-token distribution as bars"
+    assert_plotly_drawn(figures, at_least=3)
+    tick0 = _figure_titled(figures, "Tick 0: the next-token distribution")
+    assert tick0["bars"] >= 10 and any("Paris" in t for t in tick0["yTicks"]), tick0
+    assert _figures_with(figures, "heatmaps"), "attention over the ticks is a heatmap"
+    bars = page.locator(".js-plotly-plot", has=page.locator(".gtitle", has_text="Tick 0: the next-token")).first
+    screenshot_element(bars, "distribution")
 
 
 def _figure_titled(figures: list[dict], words: str) -> dict:
@@ -71,6 +77,13 @@ def _expect_embeddings(page) -> None:
     assert _figures_with(figures, "heatmaps"), "RoPE is drawn as a heatmap"
 
 
+def _expect_forward_pass(page) -> None:
+    figures = plotly_figures(page)
+    assert_plotly_drawn(figures, at_least=2)
+    assert _figures_with(figures, "heatmaps"), "the logit lens is a heatmap over layers"
+    assert _figures_with(figures, "lines"), "the residual norm / target rank curves are lines"
+
+
 def _expect_attention(page) -> None:
     figures = plotly_figures(page)
     assert_plotly_drawn(figures, at_least=2)
@@ -93,13 +106,26 @@ def _expect_attention(page) -> None:
     screenshot_element(page.locator('[id^="bertviz-"]').first, "attention-bertviz")
 
 
+_BAR_GEOMETRY_JS = "plot => [...plot.querySelectorAll('.trace.bars .point path')].map(p => p.getAttribute('d')).join('|')"
+
+
 def _expect_sampling(page) -> None:
     figures = plotly_figures(page)
-    assert_plotly_drawn(figures, at_least=1)
-    bars = _figures_with(figures, "bars")
-    assert bars, "05_sampling draws distributions as bars"
-    distribution = page.locator(".js-plotly-plot", has=page.locator(".trace.bars")).first
-    screenshot_element(distribution, "distribution")
+    assert_plotly_drawn(figures, at_least=3)
+    assert len(_figures_with(figures, "bars")) >= 3, "raw vs filtered distributions and histograms as bars"
+    # The sampling explorer, driven: temperature to 0 (Home key on the slider) makes the
+    # filtered distribution greedy, so its bars are redrawn.
+    explorer = page.locator(".llmclock-sampling-explorer").first
+    plot = explorer.locator(".js-plotly-plot").first
+    before = plot.evaluate(_BAR_GEOMETRY_JS)
+    assert before, "the explorer shows its distribution"
+    handle = explorer.locator(".llmclock-sampling-temperature .noUi-handle").first
+    handle.focus()
+    handle.press("Home")
+    page.wait_for_function(f"([plot, before]) => ({_BAR_GEOMETRY_JS})(plot) !== before",
+                           arg=[plot.element_handle(), before], timeout=30_000)
+    assert "0.00" in explorer.locator(".llmclock-sampling-temperature").inner_text()
+    screenshot_element(explorer, "sampling-explorer")
 
 
 EXPECTATIONS: dict[str, Callable] = {
@@ -107,6 +133,7 @@ EXPECTATIONS: dict[str, Callable] = {
     "01_tokenization": _expect_tokenization,
     "02_embeddings": _expect_embeddings,
     "03_attention": _expect_attention,
+    "04_forward_pass": _expect_forward_pass,
     "05_sampling": _expect_sampling,
 }
 
@@ -124,13 +151,7 @@ def test_notebook_runs_clean_in_jupyterlab(lab, path: Path):
     finally:
         screenshot_notebook(page, path.stem)  # also when the run timed out: see where it hung
     print(f"\n{path.name}: Run All took {seconds:.1f} s in the browser")
-    assert_notebook_clean(page)
-    figures = plotly_figures(page)
-    if figures:
-        assert_plotly_drawn(figures)
-    views = bertviz_views(page)
-    if views:
-        assert_bertviz_drawn(views)
+    assert_everything_drawn_clean(page)
     if path.stem in EXPECTATIONS:
         EXPECTATIONS[path.stem](page)
     lab.guard.assert_clean()
