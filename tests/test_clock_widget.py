@@ -336,3 +336,9 @@ def test_embedded_chat_prompt_keeps_the_typed_prompt_in_the_box(embedded_lm):
     cw.step()
     cw.reset_button.click()  # Reset re-wraps the typed prompt, it does not wrap the wrapped text
     assert cw.clock.prompt_text.count("<|im_start|>user") == 1 and cw.clock.history == []
+
+
+def test_a_setting_changed_while_the_run_thread_moves_the_scrubber_is_not_lost(widget):
+    with widget._quietly("scrubber"):  # what the run thread does while it draws a tick
+        widget.temperature.value = 0.9
+    assert widget.clock.config.temperature == 0.9

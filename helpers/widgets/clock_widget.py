@@ -75,7 +75,9 @@ class ClockWidget:
         self._draw_lock = threading.RLock()    # one drawing at a time (run thread + main thread)
         self._stop = threading.Event()         # Pause
         self._thread: threading.Thread | None = None
-        self._syncing = False                  # True while the widget itself moves a control
+        # Controls the widget itself is moving (their observers must not react). One name per
+        # control, so the run thread moving the scrubber never hides a user's settings change.
+        self._quiet: set[str] = set()
         self.shown: int | None = None          # index of the tick on display (None: no tick yet)
         self.last_error: str | None = None
         self._labels: dict[int, str] = {}      # token id -> readable text (byte fragments as hex)
@@ -348,7 +350,7 @@ class ClockWidget:
                               f"{mark}{html.escape(text, quote=False)}</div>")
 
     def _on_setting(self, change) -> None:
-        if self._syncing:
+        if "settings" in self._quiet:
             return
         if change["owner"] is self.seed:
             self._apply_seed(change["new"])
@@ -358,7 +360,7 @@ class ClockWidget:
             self.clock.config = SamplingConfig(**values)
         except ValueError as err:
             self._say(f"{err} Keeping the previous settings.", error=True)
-            with self._sync():  # put the control back to the setting still in force
+            with self._quietly("settings"):  # put the control back to the setting still in force
                 change["owner"].value = change["old"]
             return
         self._say("New sampling settings: they apply from the next tick.")
@@ -368,15 +370,15 @@ class ClockWidget:
         self._say(f"Seed {seed}: it applies from the next Reset (Rewind keeps the draws of the old seed).")
 
     @contextmanager
-    def _sync(self):
-        self._syncing = True
+    def _quietly(self, control: str):
+        self._quiet.add(control)
         try:
             yield
         finally:
-            self._syncing = False
+            self._quiet.discard(control)
 
     def _on_scrub(self, change) -> None:
-        if not self._syncing and self.clock.history:
+        if "scrubber" not in self._quiet and self.clock.history:
             self._show(min(int(change["new"]), len(self.clock.history) - 1), move_scrubber=False)
 
     def _on_attention_choice(self, _change) -> None:
@@ -397,7 +399,7 @@ class ClockWidget:
         history = self.clock.history
         self.shown = index
         if move_scrubber:
-            with self._sync():
+            with self._quietly("scrubber"):
                 self.scrubber.max = max(0, len(history) - 1)
                 self.scrubber.value = index or 0
         self.scrubber.disabled = not history or (self._thread is not None and self._thread.is_alive())
