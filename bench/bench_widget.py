@@ -47,6 +47,20 @@ def time_round(lm, ticks: int) -> tuple[list[float], list[float], list[float]]:
     return bare, widget, drawing
 
 
+def time_drawing(lm, draws: int = 60) -> float:
+    """CPU ms to redraw every panel for a past tick (what the scrubber does), alone: process
+    time, so other programs on the machine do not count."""
+    cw = ClockWidget(lm, PROMPT, temperature=0.0)
+    cw.run(8, background=False)
+    times = []
+    for i in range(draws):
+        start = time.process_time()
+        cw._show(i % len(cw.clock.history))
+        times.append((time.process_time() - start) * 1000)
+    cw.close()
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=30)
@@ -66,6 +80,7 @@ def main() -> None:
     print(f"  ClockWidget Step       {wd:7.1f} ms")
     print(f"  widget's own work      {d:7.1f} ms (widget time minus the tick's forward + sampling)")
     print(f"  ratio widget / bare    {wd / b:7.2f}")
+    print(f"  redrawing all panels   {time_drawing(lm):7.1f} ms CPU (scrubbing to a past tick)")
 
 
 if __name__ == "__main__":
