@@ -179,6 +179,7 @@ def test_embedded_model_has_induction_heads(embedded_lm):
 def test_attention_heatmap_masks_the_future_and_labels_tokens(tiny_lm):
     from helpers.attention import token_labels
     from helpers.plots.attention import attention_heatmap, update_attention_heatmap
+    from helpers.plots.style import font_size
 
     w = attention_weights(tiny_lm, TEXT)
     tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
@@ -191,6 +192,12 @@ def test_attention_heatmap_masks_the_future_and_labels_tokens(tiny_lm):
     assert fig.data[0].colorscale[0][1] != fig.data[0].colorscale[-1][1] and fig.data[0].zmax == 1
     update_attention_heatmap(fig, w[0, 1], tokens, title="layer 0, head 1")
     assert fig.data[0].z[3][1] == pytest.approx(float(w[0, 1, 3, 1])) and fig.layout.title.text == "layer 0, head 1"
+    # Short texts get body-size token labels; a long text shrinks them, also when updated in place.
+    assert fig.layout.xaxis.tickfont.size == fig.layout.yaxis.tickfont.size == font_size("body")
+    long_weights, long_tokens = torch.full((30, 30), 1 / 30).tril(), [f"t{i}" for i in range(30)]
+    update_attention_heatmap(fig, long_weights, long_tokens)
+    assert fig.layout.xaxis.tickfont.size == font_size("small") and len(fig.data[0].z) == 30
+    assert fig.layout.height == attention_heatmap(long_weights, long_tokens).layout.height, "same size either way"
     with pytest.raises(ValueError, match="T, T"):
         attention_heatmap(w[0], tokens)
 

@@ -38,6 +38,16 @@ def _ticks(labels: list[str]) -> tuple[list[int], list[str]]:
     return values, [html.escape(labels[i]) for i in values]
 
 
+def _heatmap_height(n_tokens: int) -> int:
+    """Tall enough for readable rows, short enough for one screen."""
+    return min(760, max(400, 160 + 30 * n_tokens))
+
+
+def _tick_font(n_tokens: int) -> dict:
+    """Token labels at body size while they fit; dense (long) texts get the small size."""
+    return dict(size=font_size("body") if n_tokens <= 20 else font_size("small"))
+
+
 def _heatmap_arrays(weights, tokens: Sequence[str]):
     w = torch.as_tensor(weights).float()
     if w.dim() != 2 or w.shape[0] != w.shape[1]:
@@ -63,10 +73,9 @@ def attention_heatmap(weights, tokens: Sequence[str], title: str = "Attention pa
     z, custom, labels = _heatmap_arrays(weights, tokens)
     T = len(labels)
     tickvals, ticktext = _ticks(labels)
-    size = height or min(720, max(360, 140 + 26 * T))
-    layout = base_layout(title, "key: the token looked at", "query: the token looking", height=size,
-                         plot_bgcolor="white")
-    axis = dict(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickfont=dict(size=font_size("small")),
+    layout = base_layout(title, "key: the token looked at", "query: the token looking",
+                         height=height or _heatmap_height(T), plot_bgcolor="white")
+    axis = dict(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(T),
                 showgrid=False, zeroline=False)
     layout["xaxis"].update(axis, tickangle=-50, constrain="domain")
     layout["yaxis"].update(axis, autorange="reversed", scaleanchor="x", constrain="domain")
@@ -85,9 +94,9 @@ def update_attention_heatmap(fig: go.Figure, weights, tokens: Sequence[str], tit
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
     with batch:
         fig.data[0].update(z=z, customdata=custom)
-        fig.layout.xaxis.update(tickvals=tickvals, ticktext=ticktext)
-        fig.layout.yaxis.update(tickvals=tickvals, ticktext=ticktext)
-        fig.layout.height = min(720, max(360, 140 + 26 * len(labels)))
+        for axis in (fig.layout.xaxis, fig.layout.yaxis):
+            axis.update(tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(len(labels)))
+        fig.layout.height = _heatmap_height(len(labels))
         if title is not None:
             fig.layout.title.text = title
 
