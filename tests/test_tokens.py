@@ -207,6 +207,9 @@ def test_counts_and_training_figures(tiny_tokenizer, trained):
     fig = bpe_training_figure(trained, TRAINING_TEXT[:400])
     assert fig.data[0].y[0] == len(TRAINING_TEXT[:400].encode()) and len(fig.data[0].y) == len(trained.merges) + 1
     assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    labels = fig.layout.annotations
+    assert labels and all(a.text.startswith("merge ") for a in labels)
+    assert labels[-1].xanchor == "right" and labels[0].xanchor == "left", "the label at the right edge points left"
     with pytest.raises(ValueError, match="at least one"):
         text_counts_figure({})
 

@@ -168,8 +168,10 @@ def bpe_training_figure(bpe: BPE, text: str, annotate: int = 5) -> go.Figure:
     steps = sorted({s for s in (1, 20, 60, 150, len(bpe.merges)) if 1 <= s <= len(bpe.merges)})[:annotate]
     for step in steps:
         m = bpe.merges[step - 1]
-        fig.add_annotation(x=step, y=lengths[step], text=f"{step}: '{visible(m.token.decode('utf-8', errors='replace'))}'",
-                           showarrow=True, arrowhead=2, ax=25, ay=-35, xanchor="left",
-                           font=dict(size=font_size("small")), bgcolor="rgba(255,255,255,0.8)")
+        near_right_edge = step > 0.8 * len(bpe.merges)  # point left there, so the label is not cut off
+        fig.add_annotation(x=step, y=lengths[step], text=f"merge {step}: '{visible(m.token.decode('utf-8', errors='replace'))}'",
+                           showarrow=True, arrowhead=2, ax=-25 if near_right_edge else 25, ay=-35,
+                           xanchor="right" if near_right_edge else "left",
+                           font=dict(size=font_size("body")), bgcolor="rgba(255,255,255,0.8)")
     fig.update_yaxes(range=[0, 1.15 * lengths[0]])  # room above the curve for the labels
     return fig
