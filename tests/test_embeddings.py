@@ -182,8 +182,9 @@ def test_figures(tiny_lm):
     assert len(fig.data[0].z) == 10 and len(fig.data[0].z[0]) == 8 and fig.data[0].z[0][0] == 1.0
     fig = rope_scores_figure(rope_scores(torch.ones(8), torch.ones(8), 6, 1e4))
     assert len(fig.data[0].z) == 6
-    fig = residual_norms_figure(residual_norms(tiny_lm, "The clock"), "·clock")
+    fig = residual_norms_figure(residual_norms(tiny_lm, "The clock"), " clock")
     assert len(fig.data[0].y) == tiny_lm.n_layers + 1 and fig.layout.yaxis.title.text
+    assert "'·clock'" in fig.layout.title.text, "the token's leading space is shown as ·"
 
 
 def test_word_map_labels_of_close_points_go_different_ways():

@@ -121,9 +121,10 @@ def rope_scores_figure(scores: torch.Tensor, title: str = "q · k after RoPE: th
 
 
 def residual_norms_figure(norms: torch.Tensor, token_label: str = "") -> go.Figure:
-    """Length of one token's running vector after the embedding (0) and after each block."""
+    """Length of one token's running vector after the embedding (0) and after each block;
+    `token_label` (' is' or '·is') is shown with its spaces visible."""
     values = [float(v) for v in norms]
-    who = f" of {token_label!r}" if token_label else ""
+    who = f" of {visible(token_label)!r}" if token_label else ""
     fig = go.Figure(layout=base_layout(f"The running vector{who} grows as each block adds to it",
                                        "after block (0 = embedding)", "length ‖x‖", height=400))
     fig.add_scatter(x=list(range(len(values))), y=values, mode="lines+markers", name="‖x‖",
