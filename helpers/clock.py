@@ -182,6 +182,12 @@ class Clock:
         return self.stop_reason is not None
 
     @property
+    def kv_cache(self) -> DynamicCache | None:
+        """The KV cache itself (None before the prefill): per layer, keys and values of shape
+        [1, kv_heads, cached positions, head_dim]. Look, do not modify."""
+        return self._cache
+
+    @property
     def kv_cache_len(self) -> int:
         return self._cache.get_seq_length() if self._cache is not None else 0
 

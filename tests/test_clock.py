@@ -310,3 +310,24 @@ def test_next_token_logits_is_one_forward_pass_without_a_cache(tiny_lm):
         next_token_logits(tiny_lm, [])
     with pytest.raises(ClockError, match="shorter"):
         next_token_logits(tiny_lm, [1] * (tiny_lm.context_length + 1))
+
+
+# ----- timing figures of a clock run -------------------------------------------------------------
+
+def test_timing_figures_show_the_clock_run(tiny_lm):
+    from helpers.plots import clock_rate_figure, kv_memory_figure, prefill_decode_figure, tick_cost_figure, tick_times_figure
+
+    clock = Clock(tiny_lm, PROMPT, seed=0)
+    clock.run(6)
+    fig = tick_times_figure(clock.history)
+    assert list(fig.data[0].x) == list(range(6)) and list(fig.data[0].y) == [r.forward_ms for r in clock.history]
+    assert list(fig.data[1].y) == [r.sampling_ms for r in clock.history] and fig.layout.barmode == "stack"
+    assert fig.data[0].marker.color[0] != fig.data[0].marker.color[1]  # the prefill stands out
+    fig = tick_cost_figure([10, 11], [1.0, 1.1], [10, 50], [5.0, 20.0])
+    assert list(fig.data[1].y) == [5.0, 20.0] and fig.layout.xaxis.title.text == "tokens in the context"
+    fig = prefill_decode_figure([8, 32], [16.0, 32.0], 4.0)
+    assert list(fig.data[0].y) == [2.0, 1.0] and list(fig.data[1].y) == [4.0, 4.0]
+    fig = kv_memory_figure([1, 2], [2**20, 2**21], [2**20, 2**21])
+    assert list(fig.data[1].y) == [1.0, 2.0]
+    fig = clock_rate_figure({"measured": 20.0, "bound": 60.0})
+    assert list(fig.data[0].x) == [20.0, 60.0] and fig.layout.title.text
