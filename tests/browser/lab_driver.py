@@ -47,7 +47,8 @@ LAB_SETTINGS = {
     # No "Would you like to receive official Jupyter news?" toast, no update check.
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
     # Every cell attached to the DOM: the output checks and full screenshots see the whole notebook.
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "scrollPastEnd": False},
+    # recordTiming: each cell's execution times land in its metadata, to report the slow cells.
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "scrollPastEnd": False, "recordTiming": True},
 }
 
 
@@ -300,6 +301,20 @@ _OUTPUTS_JS = """() => {
     });
     return found;
 }"""
+
+
+_TIMING_JS = """() => window.__nbPanel.content.widgets.map((cell, index) => {
+    const t = cell.model.type === 'code' ? cell.model.getMetadata('execution') : null;
+    if (!t || !t['iopub.execute_input'] || !t['shell.execute_reply']) return null;
+    return [index, (Date.parse(t['shell.execute_reply']) - Date.parse(t['iopub.execute_input'])) / 1000,
+            cell.model.sharedModel.getSource().split('\\n')[0].slice(0, 70)];
+}).filter(Boolean)"""
+
+
+def slowest_cells(page, n: int = 3) -> list[tuple[int, float, str]]:
+    """(cell index, seconds, first line) of the n slowest code cells of the last run."""
+    timings = [tuple(t) for t in page.evaluate(_TIMING_JS)]
+    return sorted(timings, key=lambda t: -t[1])[:n]
 
 
 def output_problems(page) -> list[str]:

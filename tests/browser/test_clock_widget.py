@@ -17,7 +17,7 @@ import pytest
 
 from lab_driver import (
     REPO, PageGuard, assert_everything_drawn_clean, assert_plotly_drawn, open_notebook, plotly_figures,
-    run_all_cells, screenshot_element, screenshot_notebook,
+    run_all_cells, screenshot_element, screenshot_notebook, slowest_cells,
 )
 
 CLOCK_NOTEBOOK = REPO / "notebooks" / "06_tick_by_tick.ipynb"
@@ -128,7 +128,9 @@ def clock(browser, lab_server):
         page.wait_for_timeout(1000)
     finally:
         screenshot_notebook(page, CLOCK_NOTEBOOK.stem)
-    print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser")
+    print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
+    for index, cell_seconds, first_line in slowest_cells(page):
+        print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
     view = ClockView(page)
     view.control("step").wait_for()
     view.root.scroll_into_view_if_needed()

@@ -4,6 +4,8 @@ exception, stderr, a JavaScript error) must be caught. A guard that cannot fail 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lab_driver import (
@@ -69,3 +71,12 @@ def test_every_kind_of_defect_is_caught(lab, lab_root):
     with pytest.raises(AssertionError, match="another host"):
         lab.guard.assert_clean()
 
+
+
+def test_missing_chromium_names_the_fix(monkeypatch):
+    """Without Chromium the browser tests skip with a reason that says what to install."""
+    import lab_driver
+
+    monkeypatch.setattr(lab_driver, "CHROMIUM", Path("/nonexistent/chromium"))
+    problem = lab_driver.chromium_problem()
+    assert problem and "/nonexistent/chromium" in problem and "install-browser.sh" in problem

@@ -12,7 +12,7 @@ import pytest
 
 from lab_driver import (
     REPO, assert_bertviz_drawn, assert_everything_drawn_clean, assert_plotly_drawn, bertviz_views, open_notebook,
-    plotly_figures, run_all_cells, screenshot_element, screenshot_notebook,
+    plotly_figures, run_all_cells, screenshot_element, screenshot_notebook, slowest_cells,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -150,7 +150,9 @@ def test_notebook_runs_clean_in_jupyterlab(lab, path: Path):
         page.wait_for_timeout(1000)  # late renders: widgets, bertviz scripts, plotly layout
     finally:
         screenshot_notebook(page, path.stem)  # also when the run timed out: see where it hung
-    print(f"\n{path.name}: Run All took {seconds:.1f} s in the browser")
+    print(f"\n{path.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
+    for index, cell_seconds, first_line in slowest_cells(page):
+        print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
     assert_everything_drawn_clean(page)
     if path.stem in EXPECTATIONS:
         EXPECTATIONS[path.stem](page)
