@@ -166,7 +166,7 @@ def kv_head_of(lm, head: int) -> int:
 
 
 def attention_scale(lm, layer: int) -> float:
-    """The factor on q·k: 1/sqrt(head_dim), so scores do not grow with the vector length."""
+    """The factor on q·k: 1/sqrt(head_dim), so the spread of the scores does not grow with head_dim."""
     scale = 1.0 / math.sqrt(lm.head_dim)
     cfg = lm.model.config
     if lm.family == "gpt2":

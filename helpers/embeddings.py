@@ -17,7 +17,7 @@ __all__ = [
     "embedding_matrix", "one_hot", "lookup_by_one_hot", "single_token_id", "cosine_similarity",
     "Neighbour", "nearest_neighbours", "Projection", "project_2d", "project_words",
     "position_table", "gpt2_input_vectors", "rope_theta", "rope_inverse_frequencies", "rope_angles",
-    "rope_cos_sin", "rotate_half", "apply_rope", "rope_scores", "residual_stream", "residual_norms",
+    "rope_cos_sin", "rotate_half", "apply_rope", "rope_scores", "final_norm", "residual_stream", "residual_norms",
 ]
 
 
@@ -213,10 +213,10 @@ def rope_scores(q: torch.Tensor, k: torch.Tensor, n_positions: int, theta: float
 
 # --- the residual stream ---------------------------------------------------------------------
 
-def _final_norm(lm) -> torch.nn.Module:
-    if lm.family == "gpt2":
-        return lm.model.transformer.ln_f
-    return lm.model.model.norm
+def final_norm(lm) -> torch.nn.Module:
+    """The norm between the last block and the unembedding (RMSNorm `norm` or GPT-2's `ln_f`)."""
+    base = lm.model.base_model
+    return base.ln_f if lm.family == "gpt2" else base.norm
 
 
 @torch.no_grad()
@@ -230,7 +230,7 @@ def residual_stream(lm, text: str) -> torch.Tensor:
     if not ids:
         raise ValueError("The text is empty: give at least one token of text.")
     captured = {}
-    hook = _final_norm(lm).register_forward_hook(lambda module, inputs, output: captured.setdefault("x", inputs[0]))
+    hook = final_norm(lm).register_forward_hook(lambda module, inputs, output: captured.setdefault("x", inputs[0]))
     try:
         out = lm.model(torch.tensor([ids], device=lm.device), output_hidden_states=True)
     finally:

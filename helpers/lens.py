@@ -22,7 +22,7 @@ from .attention import (
     _check_by_hand, _check_layer_head, _input_norm, _layers, attention_scale, causal_attention, kv_head_of,
     project_qkv, token_labels,
 )
-from .embeddings import residual_stream, single_token_id
+from .embeddings import final_norm, residual_stream, single_token_id
 
 __all__ = [
     "residual_stream", "final_norm", "unembed", "LogitLens", "logit_lens", "TargetTrace", "target_by_layer",
@@ -31,12 +31,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- the logit lens
-
-def final_norm(lm) -> torch.nn.Module:
-    """The norm between the last block and the unembedding (RMSNorm `norm` or GPT-2's `ln_f`)."""
-    base = lm.model.base_model
-    return base.ln_f if lm.family == "gpt2" else base.norm
-
 
 @torch.no_grad()
 def unembed(lm, residual: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers.embeddings import (
-    apply_rope, cosine_similarity, embedding_matrix, gpt2_input_vectors, lookup_by_one_hot,
+    apply_rope, cosine_similarity, embedding_matrix, final_norm, gpt2_input_vectors, lookup_by_one_hot,
     nearest_neighbours, one_hot, position_table, project_2d, project_words, residual_norms,
     residual_stream, rope_angles, rope_cos_sin, rope_scores, rope_theta, single_token_id,
 )
@@ -140,9 +140,10 @@ def test_residual_stream_matches_hidden_states(tiny_lm):
     for layer in range(tiny_lm.n_layers):
         assert torch.allclose(stream[layer], out.hidden_states[layer][0], atol=1e-5)
     # the last row is before the final norm: normalising it gives the model's last hidden state
-    final_norm = tiny_lm.model.transformer.ln_f if tiny_lm.family == "gpt2" else tiny_lm.model.model.norm
+    norm = tiny_lm.model.transformer.ln_f if tiny_lm.family == "gpt2" else tiny_lm.model.model.norm
+    assert final_norm(tiny_lm) is norm
     with torch.no_grad():
-        assert torch.allclose(final_norm(stream[-1]), out.hidden_states[-1][0], atol=1e-5)
+        assert torch.allclose(norm(stream[-1]), out.hidden_states[-1][0], atol=1e-5)
     norms = residual_norms(tiny_lm, text, position=-1)
     assert torch.allclose(norms, stream[:, -1].norm(dim=-1))
     with pytest.raises(ValueError, match="position"):
