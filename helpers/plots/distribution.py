@@ -142,10 +142,12 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
     layout = base_layout(title, xaxis_title="probability", yaxis_title=None, height=460,
                          barmode="group", bargap=0.25, bargroupgap=0.05,
                          legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", xanchor="left"))
-    layout["margin"] = dict(l=110, r=90, t=90, b=60)
+    layout["margin"] = dict(l=110, r=20, t=90, b=60)
     # A fixed 0-100% axis: ticks stay comparable (a confident tick looks confident) and the axis
-    # does not jump while a widget steps through ticks.
-    layout["xaxis"].update(tickformat=".0%", range=[0, 1.0], dtick=0.2, zeroline=True)
+    # does not jump while a widget steps through ticks. The room past 100% (no ticks there) holds
+    # the % labels and the 'chosen' mark of a near-certain token.
+    layout["xaxis"].update(tickformat=".0%", range=[0, 1.3], tickmode="array",
+                           tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], zeroline=True)
     layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed",
                            tickfont=dict(size=font_size("body")))
     layout["annotations"] = [dict(_chosen_annotation(rows, chosen_row), xanchor="left", yanchor="middle", xshift=48,

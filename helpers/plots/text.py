@@ -245,22 +245,22 @@ def tick_table_html(history: Sequence, tokenizer=None, alternatives: int = 3) ->
     """A compact table, one row per tick: phase, chosen token, its probabilities, the runners-up,
     the KV cache and the time. `history` is `Clock.history`; `tokenizer` (or the LoadedModel)
     labels byte fragments by their bytes."""
-    head = ("<tr><th>tick</th><th>phase</th><th>positions read</th><th>chosen token</th><th>p (sampled from)</th>"
-            "<th>p (raw)</th><th>entropy</th><th>runners-up (raw p)</th><th>KV cache</th><th>time</th></tr>")
-    rows = []
+    # Inline styles: JupyterLab's own table rules (right-aligned cells) beat a <style> block.
+    cell = f"style='text-align:left;padding:3px 8px;font-size:{font_size('small') + 1}px'"
+    titles = ["tick", "phase", "positions read", "chosen token", "p (sampled from)", "p (raw)", "entropy",
+              "runners-up (raw p)", "KV cache", "time (forward + sampling)"]
+    rows = ["<tr>" + "".join(f"<th {cell}>{t}</th>" for t in titles) + "</tr>"]
     for r in history:
         others = [c for c in r.top_raw if c.token_id != r.token_id][:alternatives]
         runners = ", ".join(f"{_token_cell(c.text, c.token_id, tokenizer)} {c.prob:.0%}" for c in others)
         fed = r.context_len if r.phase == "prefill" else 1
         chosen = _token_cell(r.token_text, r.token_id, tokenizer) + (" <b>(forced)</b>" if r.forced else "")
         stop = f"<br><i>stop: {html.escape(r.stop_reason)}</i>" if r.stop_reason else ""
-        rows.append(
-            f"<tr><td>{r.index}</td><td>{r.phase}</td><td>{fed} new, {r.context_len} in context</td><td>{chosen}{stop}</td>"
-            f"<td>{r.prob:.1%}</td><td>{r.raw_prob:.1%}</td><td>{r.entropy_bits:.2f} bits</td><td>{runners}</td>"
-            f"<td>{r.kv_cache_len} positions</td><td>{r.forward_ms:.0f} + {r.sampling_ms:.0f} ms</td></tr>")
-    style = (f"<style>.llmclock-tick-table td, .llmclock-tick-table th {{padding:3px 8px;text-align:left;"
-             f"font-size:{font_size('small') + 1}px}} .llmclock-tick-table tr:nth-child(even) {{background:#f6f8fa}}</style>")
-    return f"{style}<table class='llmclock-tick-table'>{head}{''.join(rows)}</table>"
+        values = [r.index, r.phase, f"{fed} new, {r.context_len} in context", chosen + stop, f"{r.prob:.1%}",
+                  f"{r.raw_prob:.1%}", f"{r.entropy_bits:.2f} bits", runners, f"{r.kv_cache_len} positions",
+                  f"{r.forward_ms:.0f} + {r.sampling_ms:.0f} ms"]
+        rows.append("<tr>" + "".join(f"<td {cell}>{v}</td>" for v in values) + "</tr>")
+    return f"<table class='llmclock-tick-table'>{''.join(rows)}</table>"
 
 
 def attention_over_ticks_figure(history: Sequence, tokens: Sequence[str], layer: int | None = None,
