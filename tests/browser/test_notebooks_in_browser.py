@@ -128,6 +128,17 @@ def _expect_sampling(page) -> None:
     screenshot_element(explorer, "sampling-explorer")
 
 
+def _expect_kv_cache(page) -> None:
+    figures = plotly_figures(page)
+    assert_plotly_drawn(figures, at_least=4)
+    per_tick = _figure_titled(figures, "150 ticks with the KV cache")
+    assert per_tick["bars"] >= 100, f"one bar per tick of the 150-tick run: {per_tick}"
+    cost = _figure_titled(figures, "with and without the KV cache")
+    assert cost["traces"] >= 2 and cost["lines"] >= 1, cost
+    memory = _figure_titled(figures, "KV-cache memory")
+    assert memory["traces"] >= 2, memory
+
+
 EXPECTATIONS: dict[str, Callable] = {
     "00_the_clock": _expect_the_clock,
     "01_tokenization": _expect_tokenization,
@@ -135,6 +146,7 @@ EXPECTATIONS: dict[str, Callable] = {
     "03_attention": _expect_attention,
     "04_forward_pass": _expect_forward_pass,
     "05_sampling": _expect_sampling,
+    "07_kv_cache_and_speed": _expect_kv_cache,
 }
 
 
