@@ -102,6 +102,8 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
 
 def _chosen_annotation(rows, chosen_row) -> dict:
     """Position of the 'chosen' label (its look is set once, when the figure is made)."""
+    if not rows:  # an empty figure, e.g. a widget before its first tick
+        return dict(text="no tick yet", visible=True, x=0, y=0)
     if chosen_row is None:
         return dict(text="", visible=False, x=0, y=0)
     r = rows[chosen_row]

@@ -111,7 +111,7 @@ class ClockWidget:
                                           "", "step-backward")
         self.reset_button = self._button("Reset", "llmclock-reset", "Start again from the prompt in the box", "danger", "undo")
 
-        slider = dict(continuous_update=False, style={"description_width": "initial"}, layout=w.Layout(width="250px"))
+        slider = dict(continuous_update=False, style={"description_width": "initial"}, layout=w.Layout(width="310px"))
         self.temperature = w.FloatSlider(value=cfg.temperature, min=0.0, max=2.0, step=0.05, description="temperature",
                                          readout_format=".2f", **slider)
         self.top_k = w.BoundedIntText(value=cfg.top_k or 0, min=0, max=self.lm.vocab_size, description="top-k (0 = off)",
