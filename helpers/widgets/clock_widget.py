@@ -266,9 +266,16 @@ class ClockWidget:
         return self._locked(replace, f"Tick {shown} re-run with '{text}' forced; the ticks after it were discarded.")
 
     def close(self) -> None:
+        """Stop a run and close every widget of the UI (figures included)."""
         self._stop.set()
         self.wait(5)
-        self.ui.close()
+
+        def close_tree(widget) -> None:
+            for child in getattr(widget, "children", ()):
+                close_tree(child)
+            widget.close()
+
+        close_tree(self.ui)
 
     # ------------------------------------------------------------------ internals
     def _locked(self, action: Callable[[], object], done_message: str) -> bool:
