@@ -41,6 +41,16 @@ def test_logit_lens_shapes_and_top_tokens(tiny_lm):
     assert lens.top_tokens[-1][-1][0] == tiny_lm.decode([i]).replace(" ", "·")
 
 
+def test_logit_lens_in_chunks_equals_one_snapshot_at_a_time(tiny_lm, monkeypatch):
+    import helpers.lens
+
+    stream = residual_stream(tiny_lm, TEXT)
+    by_snapshot = torch.stack([torch.softmax(unembed(tiny_lm, s), dim=-1).topk(2, dim=-1).indices for s in stream])
+    for rows in (1, 2 * stream.shape[1] + 1, 10_000):  # one snapshot per chunk, uneven chunks, all at once
+        monkeypatch.setattr(helpers.lens, "_LENS_ROWS", rows)
+        assert torch.equal(logit_lens(tiny_lm, TEXT, k=2).top_ids, by_snapshot), rows
+
+
 def test_target_trace_agrees_with_the_lens(tiny_lm):
     lens = logit_lens(tiny_lm, TEXT, k=1)
     target_id = int(lens.top_ids[-1, -1, 0])
