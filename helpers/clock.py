@@ -106,7 +106,11 @@ def _cache_bytes(cache: DynamicCache | None) -> int:
 
 
 class Clock:
-    """Tick-by-tick generation with a KV cache, a seeded sampler and a rewindable history."""
+    """Tick-by-tick generation with a KV cache, a seeded sampler and a rewindable history.
+
+    `end_ids` holds the token ids that end generation (see `end_of_text_ids`); set it to
+    `frozenset()` to keep ticking through them, e.g. to time a long run.
+    """
 
     def __init__(self, lm: LoadedModel, prompt: str, config: SamplingConfig | None = None, seed: int = 0,
                  chat: bool = False):
@@ -221,7 +225,7 @@ class Clock:
             if not prefill:  # leave the cache as it was
                 cache.crop(cached_before - cache.get_seq_length())
             raise
-        logits = out.logits[0, -1].float()
+        logits = out.logits[0, -1].float().cpu()  # the sampler and its generator live on the CPU
         # Keep only the newest position's attention row per layer and head: a compact copy,
         # so the full attention matrices are freed right away.
         attention = torch.stack([a[0, :, -1, :] for a in out.attentions]).to("cpu", torch.float16)
