@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import threading
-import time
 from contextlib import contextmanager
 from typing import Callable
 
@@ -28,7 +27,7 @@ import ipywidgets as w
 
 from ..clock import Clock
 from ..plots.distribution import distribution_figure, update_distribution_figure
-from ..plots.style import CHOSEN_COLOR, PALETTE, font_size, presenter_mode, set_presenter_mode
+from ..plots.style import CHOSEN_COLOR, font_size, presenter_mode, set_presenter_mode
 from ..plots.text import (
     attention_over_context_figure, context_html, readable_token, update_attention_over_context_figure,
 )
