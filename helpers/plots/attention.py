@@ -76,7 +76,7 @@ def attention_heatmap(weights, tokens: Sequence[str], title: str = "Attention pa
     layout = base_layout(title, "key: the token looked at", "query: the token looking",
                          height=height or _heatmap_height(T), plot_bgcolor="white")
     axis = dict(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(T),
-                showgrid=False, zeroline=False)
+                ticklabelstandoff=4, showgrid=False, zeroline=False)  # standoff: labels do not touch the cells
     layout["xaxis"].update(axis, tickangle=-50, constrain="domain")
     layout["yaxis"].update(axis, autorange="reversed", scaleanchor="x", constrain="domain")
     layout["margin"] = dict(l=110, r=30, t=60, b=100)
