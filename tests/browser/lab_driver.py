@@ -281,7 +281,13 @@ def wait_until_idle(page, timeout_s: float) -> dict:
         if calm >= 2:
             return state
         time.sleep(0.5)
-    raise AssertionError(f"notebook still running after {timeout_s:.0f} s: {state}")
+    running = page.evaluate(
+        """() => window.__nbPanel.content.widgets
+                 .filter(c => c.model.type === 'code' && c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*'))
+                 .map(c => c.model.sharedModel.getSource().split('\\n')[0].slice(0, 80))"""
+    )
+    where = f"; running or queued from: {running[0]!r}" if running else ""
+    raise AssertionError(f"notebook still running after {timeout_s:.0f} s: {state}{where}")
 
 
 _OUTPUTS_JS = """() => {

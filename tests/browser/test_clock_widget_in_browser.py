@@ -124,7 +124,7 @@ def clock(browser, lab_server):
     page.set_default_timeout(30_000)
     open_notebook(page, lab_server, CLOCK_NOTEBOOK.name)
     try:
-        seconds = run_all_cells(page, timeout_s=300)
+        seconds = run_all_cells(page, timeout_s=480)
         page.wait_for_timeout(1000)
     finally:
         screenshot_notebook(page, CLOCK_NOTEBOOK.stem)
