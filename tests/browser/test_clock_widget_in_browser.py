@@ -120,23 +120,25 @@ def clock(browser, lab_server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
     guard = PageGuard()
     guard.attach(context)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    open_notebook(page, lab_server, CLOCK_NOTEBOOK.name)
     try:
-        seconds = run_all_cells(page, timeout_s=480)
-        page.wait_for_timeout(1000)
-    finally:
-        screenshot_notebook(page, CLOCK_NOTEBOOK.stem)
-    print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
-    for index, cell_seconds, first_line in slowest_cells(page):
-        print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
-    view = ClockView(page)
-    view.control("step").wait_for()
-    view.root.scroll_into_view_if_needed()
-    yield view, guard
-    context.close()
-    lab_server.shutdown_all_kernels()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        open_notebook(page, lab_server, CLOCK_NOTEBOOK.name)
+        try:
+            seconds = run_all_cells(page, timeout_s=480)
+            page.wait_for_timeout(1000)
+        finally:
+            screenshot_notebook(page, CLOCK_NOTEBOOK.stem)
+        print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
+        for index, cell_seconds, first_line in slowest_cells(page):
+            print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
+        view = ClockView(page)
+        view.control("step").wait_for()
+        view.root.scroll_into_view_if_needed()
+        yield view, guard
+    finally:  # also when the run failed: no kernel left holding the model
+        context.close()
+        lab_server.shutdown_all_kernels()
 
 
 def test_notebook_ran_clean_and_widget_shows(clock):
