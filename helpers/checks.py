@@ -66,8 +66,8 @@ def _shape(x: Any):
     return tuple(getattr(x, "shape", ())) or None
 
 
-def check_equal(answer: Any, expected: Any, name: str, hint: str = "") -> CheckResult:
-    """Exact equality (ids, strings, lists)."""
+def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=None) -> CheckResult:
+    """Exact equality (ids, strings, lists). `decode` (e.g. lm.decode) shows token ids as text too."""
     if answer is None or answer is Ellipsis:
         return check(False, name, "It is still empty: replace the ... with your code.", hint)
     try:
@@ -77,7 +77,15 @@ def check_equal(answer: Any, expected: Any, name: str, hint: str = "") -> CheckR
     except Exception:  # incomparable types are simply wrong
         ok = False
         answer_list, expected_list = answer, expected
-    problem = "" if ok else f"Expected {expected_list!r:.200}, got {answer_list!r:.200}."
+    problem = ""
+    if not ok:
+        problem = f"Expected {expected_list!r:.200}, got {answer_list!r:.200}."
+        if decode is not None:
+            try:
+                as_ids = lambda v: [v] if isinstance(v, int) else list(v)  # noqa: E731
+                problem += f" As text: expected {decode(as_ids(expected_list))!r}, got {decode(as_ids(answer_list))!r}."
+            except Exception:  # the answer was not token ids after all
+                pass
     return check(ok, name, problem, hint)
 
 
@@ -99,7 +107,33 @@ def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: flo
     diff = (a - e).abs()
     ok = bool(torch.all(diff <= atol + rtol * e.abs()))
     problem = "" if ok else f"Largest difference {float(diff.max()):.3g} (allowed {atol:.0e})."
+    if not ok:
+        problem += _likely_mistake(a, e)
     return check(ok, name, problem, hint)
+
+
+def _likely_mistake(answer, expected) -> str:
+    """Name the common slips: a distribution that does not sum to 1, an inverted ratio,
+    a sign flip, a scale off by a constant factor."""
+    import torch
+
+    def close(x, y):
+        return x.shape == y.shape and bool(torch.allclose(x, y, rtol=1e-3, atol=1e-6))
+
+    if expected.numel() > 1 and expected.min() >= 0 and abs(float(expected.sum()) - 1) < 1e-4:
+        total = float(answer.sum())
+        if abs(total - 1) > 1e-3:
+            return f" Your values sum to {total:.4g}, but a probability distribution sums to 1."
+    if (expected != 0).all() and close(answer, 1 / expected):
+        return " It is the reciprocal of the expected value: the ratio is upside down."
+    if close(answer, -expected):
+        return " The sign is flipped."
+    nonzero = expected.abs() > 1e-12
+    if nonzero.any():
+        ratio = answer[nonzero] / expected[nonzero]
+        if float(ratio.std() if ratio.numel() > 1 else 0) < 1e-6 and abs(float(ratio.mean()) - 1) > 1e-3:
+            return f" Every value is {float(ratio.mean()):.4g} times the expected one: a missing or extra factor."
+    return ""
 
 
 def solution(code: str, title: str = "Show a worked solution"):

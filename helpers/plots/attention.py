@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..tokens import visible
-from .style import CHOSEN_COLOR, SEQUENTIAL, base_layout, font_size
+from .style import CHOSEN_COLOR, SEQUENTIAL, base_layout, figure_height, font_size
 from .text import attention_over_context_figure, update_attention_over_context_figure
 
 __all__ = ["attention_heatmap", "update_attention_heatmap", "query_attention_figure",
@@ -96,7 +96,7 @@ def update_attention_heatmap(fig: go.Figure, weights, tokens: Sequence[str], tit
         fig.data[0].update(z=z, customdata=custom)
         for axis in (fig.layout.xaxis, fig.layout.yaxis):
             axis.update(tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(len(labels)))
-        fig.layout.height = _heatmap_height(len(labels))
+        fig.layout.height = figure_height(_heatmap_height(len(labels)))
         if title is not None:
             fig.layout.title.text = title
 

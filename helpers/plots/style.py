@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 __all__ = [
     "PALETTE", "PROMPT_COLOR", "GENERATED_COLOR", "NEW_TOKEN_COLOR", "RAW_COLOR", "FILTERED_COLOR",
     "CHOSEN_COLOR", "SEQUENTIAL", "DIVERGING", "FONT_FAMILY", "font_size", "set_presenter_mode",
-    "presenter_mode", "base_layout", "styled_figure",
+    "presenter_mode", "figure_height", "base_layout", "styled_figure",
 ]
 
 # Okabe–Ito
@@ -48,6 +48,12 @@ def font_size(kind: str = "body") -> int:
     return sizes[kind] + (6 if _presenter else 0)
 
 
+def figure_height(px: int) -> int:
+    """A figure's height in px, taller in presenter mode (to go with the larger fonts).
+    In-place updates that resize a figure use this too, so it keeps its presenter size."""
+    return px + (80 if _presenter else 0)
+
+
 def base_layout(title: str, xaxis_title: str | None = None, yaxis_title: str | None = None,
                 height: int | None = None, **extra) -> dict:
     """The layout dict every figure starts from."""
@@ -61,7 +67,7 @@ def base_layout(title: str, xaxis_title: str | None = None, yaxis_title: str | N
         yaxis=dict(title=dict(text=yaxis_title)) if yaxis_title else {},
     )
     if height:
-        layout["height"] = height + (80 if _presenter else 0)
+        layout["height"] = figure_height(height)
     layout.update(extra)
     return layout
 
