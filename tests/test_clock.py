@@ -276,10 +276,10 @@ def test_embedded_greedy_and_sampling_equal_generate(embedded_lm):
     clock.run(12)
     assert clock.generated_ids == _generate(embedded_lm, clock.prompt_ids, 12, clock.config)
     assert clock.history[0].token_text == " Paris" and clock.history[0].raw_prob == pytest.approx(0.77, abs=0.02)
-    config = SamplingConfig(temperature=0.8, top_k=40, top_p=0.9, min_p=0.02, repetition_penalty=1.2)
-    clock = Clock(embedded_lm, "Once upon a time", config, seed=5)
-    clock.run(20)
-    assert clock.generated_ids == _generate(embedded_lm, clock.prompt_ids, 20, config, seed=5)
+    for config in (SamplingConfig(), SamplingConfig(temperature=0.8, top_k=40, top_p=0.9, min_p=0.02, repetition_penalty=1.2)):
+        clock = Clock(embedded_lm, "Once upon a time", config, seed=5)
+        clock.run(20)
+        assert clock.generated_ids == _generate(embedded_lm, clock.prompt_ids, 20, config, seed=5)
 
 
 @pytest.mark.slow
