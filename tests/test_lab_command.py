@@ -47,8 +47,8 @@ def test_lab_command_serves_the_notebooks_on_loopback(tmp_path):
         assert any(n.endswith(".ipynb") for n in names), names
         # bound to loopback only: the socket's local address is 127.0.0.1
         listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
-        if listening.strip():
-            assert "127.0.0.1:" in listening and "0.0.0.0:" not in listening and "*:" not in listening, listening
+        local_addresses = [line.split()[3] for line in listening.splitlines() if line.strip()]
+        assert local_addresses and all(a == f"127.0.0.1:{port}" for a in local_addresses), listening
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
