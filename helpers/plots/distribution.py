@@ -133,7 +133,8 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
     rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
-    bar_text = dict(textposition="outside", cliponaxis=False, textfont=dict(size=font_size("small")))
+    # constraintext="none": plotly would otherwise shrink the labels to the bar thickness (unreadable).
+    bar_text = dict(textposition="outside", cliponaxis=False, constraintext="none", textfont=dict(size=font_size("small")))
     traces = [
         go.Bar(name="raw (the model)", orientation="h", marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
                hovertemplate=hover, **raw, **bar_text),
@@ -150,7 +151,8 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
     # the % labels and the 'chosen' mark of a near-certain token.
     layout["xaxis"].update(tickformat=".0%", range=[0, 1.3], tickmode="array",
                            tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], zeroline=True)
-    layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed",
+    layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed", automargin=True,
+                           ticklabelstandoff=6,
                            tickfont=dict(size=font_size("body")))
     layout["annotations"] = [dict(_chosen_annotation(rows, chosen_row), xanchor="left", yanchor="middle", xshift=48,
                                   showarrow=False, font=dict(color=CHOSEN_COLOR, size=font_size("body")))]
