@@ -14,13 +14,13 @@ logits vector [vocab]. Removed entries become -inf (probability exactly 0).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Iterable, NamedTuple
 
 import torch
 
 __all__ = [
-    "SamplingConfig", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
+    "SamplingConfig", "SETTING_NAMES", "check_setting_names", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
     "apply_top_p", "apply_min_p", "process_logits", "filtered_probs", "draw", "greedy",
     "entropy_bits", "top_candidates",
 ]
@@ -55,6 +55,16 @@ class SamplingConfig:
     @property
     def is_greedy(self) -> bool:
         return self.temperature == 0
+
+
+SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(SamplingConfig))
+
+
+def check_setting_names(settings) -> None:
+    """TypeError naming the valid settings when `settings` has a name SamplingConfig does not know."""
+    unknown = set(settings) - set(SETTING_NAMES)
+    if unknown:
+        raise TypeError(f"Unknown setting(s) {sorted(unknown)}; the sampling settings are {list(SETTING_NAMES)}.")
 
 
 class Candidate(NamedTuple):

@@ -209,3 +209,12 @@ def test_top_candidates_are_sorted_and_skip_removed_tokens(logits):
     assert top[0].text == f"<{top[0].token_id}>" and top[0].prob == pytest.approx(float(probs.max()))
     raw = top_candidates(logits.softmax(-1), _Tokenizer(), k=10)
     assert len(raw) == 10 and [c.prob for c in raw] == sorted((c.prob for c in raw), reverse=True)
+
+
+def test_setting_names_follow_the_config_and_unknown_names_are_named():
+    from helpers.sampling import SETTING_NAMES, check_setting_names
+
+    assert SETTING_NAMES == ("temperature", "top_k", "top_p", "min_p", "repetition_penalty")
+    check_setting_names({"temperature": 0.5})
+    with pytest.raises(TypeError, match=r"Unknown setting\(s\) \['temprature'\]"):
+        check_setting_names({"temprature": 0.5})

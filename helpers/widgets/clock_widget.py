@@ -31,13 +31,12 @@ from ..plots.style import CHOSEN_COLOR, font_size, presenter_mode, set_presenter
 from ..plots.text import (
     attention_over_context_figure, context_html, readable_token, update_attention_over_context_figure,
 )
-from ..sampling import SamplingConfig
+from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names
 from ..tokens import visible
 
 __all__ = ["ClockWidget"]
 
 DEFAULT_PROMPT = "The capital of France is"
-_SAMPLING_FIELDS = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty")
 
 
 @contextmanager
@@ -64,9 +63,7 @@ class ClockWidget:
 
     def __init__(self, lm, prompt: str = DEFAULT_PROMPT, presenter: bool = False, seed: int = 0,
                  chat: bool = False, clock=None, **sampling):
-        unknown = set(sampling) - set(_SAMPLING_FIELDS)
-        if unknown:
-            raise TypeError(f"Unknown setting(s) {sorted(unknown)}; the sampling settings are {list(_SAMPLING_FIELDS)}.")
+        check_setting_names(sampling)
         self.lm = lm
         self.presenter = presenter
         self.clock = clock if clock is not None else Clock(lm, prompt, config=SamplingConfig(**sampling), seed=seed, chat=chat)
@@ -121,7 +118,7 @@ class ClockWidget:
                                                 description="repetition penalty", **slider)
         self.seed = w.BoundedIntText(value=self.clock.seed, min=0, max=2**31 - 1, description="seed",
                                      style={"description_width": "initial"}, layout=w.Layout(width="170px"))
-        for name in _SAMPLING_FIELDS + ("seed",):
+        for name in SETTING_NAMES + ("seed",):
             control = getattr(self, name)
             control.add_class(f"llmclock-{name.replace('_', '-')}")
             control.observe(self._on_setting, names="value")
@@ -361,7 +358,7 @@ class ClockWidget:
         if change["owner"] is self.seed:
             self._apply_seed(change["new"])
             return
-        values = {name: getattr(self, name).value for name in _SAMPLING_FIELDS}
+        values = {name: getattr(self, name).value for name in SETTING_NAMES}
         try:
             self.clock.config = SamplingConfig(**values)
         except ValueError as err:

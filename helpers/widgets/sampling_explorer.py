@@ -21,13 +21,12 @@ import torch
 from ..clock import ClockError, next_token_logits
 from ..plots.distribution import distribution_figure, update_distribution_figure
 from ..plots.style import CHOSEN_COLOR, font_size
-from ..sampling import SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
+from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names, draw, entropy_bits, filtered_probs, top_candidates
 from ..tokens import visible
 
 __all__ = ["SamplingExplorer"]
 
 DEFAULT_PROMPT = "The capital of France is"
-_SETTINGS = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty")
 
 
 class SamplingExplorer:
@@ -38,9 +37,7 @@ class SamplingExplorer:
     """
 
     def __init__(self, lm, prompt: str = DEFAULT_PROMPT, k: int = 10, seed: int = 0, **sampling):
-        unknown = set(sampling) - set(_SETTINGS)
-        if unknown:
-            raise TypeError(f"Unknown setting(s) {sorted(unknown)}; the sampling settings are {list(_SETTINGS)}.")
+        check_setting_names(sampling)
         self.lm = lm
         self.k = k
         self.seed = seed
@@ -86,11 +83,12 @@ class SamplingExplorer:
 
     def set(self, **settings) -> bool:
         """Change settings from code, as the sliders do; False, with a message, if out of range."""
-        unknown = set(settings) - set(_SETTINGS)
-        if unknown:
-            self._say(f"Unknown setting(s) {sorted(unknown)}; use {list(_SETTINGS)}.", error=True)
+        try:
+            check_setting_names(settings)
+        except TypeError as err:
+            self._say(str(err), error=True)
             return False
-        values = {name: getattr(self.config, name) for name in _SETTINGS} | settings
+        values = {name: getattr(self.config, name) for name in SETTING_NAMES} | settings
         try:
             config = SamplingConfig(**values)
         except ValueError as err:
@@ -99,7 +97,7 @@ class SamplingExplorer:
         self.config = config
         self.chosen_id = None  # a drawn token belonged to the old distribution
         with self._sync():
-            for name in _SETTINGS:
+            for name in SETTING_NAMES:
                 getattr(self, name).value = _control_value(name, getattr(config, name))
         self._say("")
         self._redraw()
@@ -123,7 +121,7 @@ class SamplingExplorer:
         self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01, description="min-p (0 = off)", **slider)
         self.repetition_penalty = w.FloatSlider(value=c.repetition_penalty, min=0.0, max=3.0, step=0.05,
                                                 description="repetition penalty (1 = off)", **slider)
-        for name in _SETTINGS:
+        for name in SETTING_NAMES:
             control = getattr(self, name)
             control.add_class(f"llmclock-sampling-{name.replace('_', '-')}")
             control.observe(self._on_slider, names="value")
@@ -148,7 +146,7 @@ class SamplingExplorer:
     def _on_slider(self, change) -> None:
         if self._syncing:
             return
-        name = next(n for n in _SETTINGS if getattr(self, n) is change["owner"])
+        name = next(n for n in SETTING_NAMES if getattr(self, n) is change["owner"])
         if not self.set(**{name: _config_value(name, change["new"])}):
             with self._sync():  # put the slider back to the setting still in force
                 change["owner"].value = change["old"]
