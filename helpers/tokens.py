@@ -44,7 +44,10 @@ def visible(text: str) -> str:
 
 # Split text into chunks before counting pairs, so merges never cross a word boundary:
 # " the", " cat", ",", "\n" ... (a simplified GPT-2 pattern; \w is Unicode-aware).
-WORD_PATTERN = r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d| ?[^\s\w]+|\s+(?!\S)|\s+"
+# Every character falls in one class: letters [^\W\d_], digits \d, whitespace \s, or the
+# rest (punctuation, symbols, emoji, control characters and "_", which \w counts as a word
+# character but is no letter). So the chunks always join back into the whole text.
+WORD_PATTERN = r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"
 
 
 # A small text written for this project, to train the teaching BPE on.
@@ -331,6 +334,9 @@ def readable_pieces(spans_or_source, text: str | None = None) -> list[Piece]:
     readable_pieces(spans) or readable_pieces(lm_or_tokenizer, text). A token that is already
     whole stays a piece of its own; '我' split into 'æĪ' + 'ĳ' becomes one piece with 2 ids.
     """
+    if spans_or_source is None or isinstance(spans_or_source, str):
+        raise TypeError("readable_pieces needs token spans (from token_spans(lm, text)) or "
+                        "(lm, text): readable_pieces(lm, 'some text').")
     spans = token_spans(spans_or_source, text) if text is not None else list(spans_or_source)
     pieces: list[Piece] = []
     buffer, members = b"", []

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from helpers.tokens import (
-    BPE, byte_level_alphabet, readable_pieces, show_bytes, text_counts, token_bytes, token_spans, train_bpe,
-    visible,
+    BPE, WORD_PATTERN, byte_level_alphabet, readable_pieces, show_bytes, text_counts, token_bytes,
+    token_spans, train_bpe, visible,
 )
 
 TRAINING_TEXT = (Path(__file__).resolve().parent.parent / "data" / "bpe_training_text.txt").read_text(encoding="utf-8")
@@ -18,6 +19,20 @@ HARD_TEXTS = [
     " leading space\n\nnewlines\ttab   runs of spaces  ",
     "Numbers: 12345 and 3.14159; CAPS, Caps, caps.",
     "x",
+]
+# Texts the pre-tokenization pattern must cover character for character (issue 9: "_" was lost).
+ROUND_TRIP_TEXTS = HARD_TEXTS + [
+    "snake_case x_y __init__ _private a_ _",
+    "def f(x_1, *args):\n\treturn {'k': x_1 ** 2}  # comment\n",
+    "for (int i = 0; i < n; ++i) { a[i] = b[i] >> 2; }",
+    "\ttab\t\tdouble\t",
+    "Здравствуй, мир! Γειά σου. مرحبا שלום こんにちは 안녕하세요 नमस्ते",
+    "emoji 👍🏽 🇫🇷 ❤️ 🍕🍕",
+    "control \x00 \x04 \x07 \x1b[31m \x7f \x1f end",
+    "spaces     runs\n\n\n\nnewlines \r\n crlf   \n  ",
+    "Ⅻ ½ ² x² 3.14e-10 -0 1,000,000",
+    "don't it's we're I'll they've I'm he'd 'quoted'",
+    "",
 ]
 
 
@@ -50,7 +65,16 @@ def trained() -> BPE:
     return train_bpe(TRAINING_TEXT, vocab_size=400)
 
 
-@pytest.mark.parametrize("text", HARD_TEXTS + [TRAINING_TEXT])
+@pytest.mark.parametrize("text", ROUND_TRIP_TEXTS)
+def test_word_pattern_chunks_cover_the_whole_text(text):
+    assert "".join(re.findall(WORD_PATTERN, text)) == text
+
+
+def test_underscores_survive_the_round_trip(trained):  # issue 9: was 'snakecase xy'
+    assert trained.decode(trained.encode("snake_case x_y")) == "snake_case x_y"
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP_TEXTS + [TRAINING_TEXT])
 def test_round_trip_any_utf8(trained, text):
     assert trained.decode(trained.encode(text)) == text
     assert train_bpe(TRAINING_TEXT[:500], 300, pattern=None).decode(train_bpe(TRAINING_TEXT[:500], 300, pattern=None).encode(text)) == text
@@ -141,6 +165,12 @@ def test_tiny_tokenizer_fragments_are_grouped(tiny_tokenizer):
 
 def test_empty_text():
     assert token_spans(object(), "") == [] and readable_pieces([]) == []
+
+
+def test_readable_pieces_of_nothing_is_explained():
+    for bad in (None, "some text"):
+        with pytest.raises(TypeError, match=r"token_spans\(lm, text\)"):
+            readable_pieces(bad)
 
 
 @pytest.mark.slow
