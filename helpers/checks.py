@@ -13,13 +13,14 @@ from __future__ import annotations
 import html
 from typing import Any
 
-__all__ = ["check", "check_equal", "check_close", "solution", "CheckResult"]
+__all__ = ["check", "check_equal", "check_close", "check_function", "solution", "CheckResult"]
 
 
 class CheckResult:
     def __init__(self, ok: bool, message: str):
         self.ok, self.message = ok, message
-        self.shown = False  # displayed once already, so a check on a cell's last line is not shown twice
+        # displayed once already, so a check on a cell's last line is not shown twice
+        self.shown = False
 
     def __bool__(self) -> bool:
         return self.ok
@@ -66,55 +67,156 @@ def _shape(x: Any):
     return tuple(getattr(x, "shape", ())) or None
 
 
-def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=None) -> CheckResult:
-    """Exact equality (ids, strings, lists). `decode` (e.g. lm.decode) shows token ids as text too."""
-    if answer is None or answer is Ellipsis:
+def _as_list(x: Any) -> Any:
+    return x.tolist() if hasattr(x, "tolist") else x
+
+
+def _is_empty(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=None,
+                mistakes=(), reveal: bool = False) -> CheckResult:
+    """Exact equality (ids, strings, lists) that names the slip without giving the answer away.
+
+    decode (e.g. lm.decode): token ids are also shown as text, so ' Rome' vs 'Rome' is visible.
+    mistakes: (wrong answer, message) pairs; an answer equal to one gets its message.
+    reveal=True also prints the expected value: only for a test case's result, never for the
+    answer of an exercise.
+    """
+    if _is_empty(answer):
         return check(False, name, "It is still empty: replace the ... with your code.", hint)
+    answer_list, expected_list = _as_list(answer), _as_list(expected)
     try:
-        answer_list = answer.tolist() if hasattr(answer, "tolist") else answer
-        expected_list = expected.tolist() if hasattr(expected, "tolist") else expected
-        ok = answer_list == expected_list
+        ok = bool(answer_list == expected_list)
     except Exception:  # incomparable types are simply wrong
         ok = False
-        answer_list, expected_list = answer, expected
-    problem = ""
-    if not ok:
-        problem = f"Expected {expected_list!r:.200}, got {answer_list!r:.200}."
-        if decode is not None:
-            try:
-                as_ids = lambda v: [v] if isinstance(v, int) else list(v)  # noqa: E731
-                problem += f" As text: expected {decode(as_ids(expected_list))!r}, got {decode(as_ids(answer_list))!r}."
-            except Exception:  # the answer was not token ids after all
-                pass
-    return check(ok, name, problem, hint)
+    if ok:
+        return check(True, name)
+    for wrong, message in mistakes:
+        try:
+            if _as_list(wrong) == answer_list:
+                return check(False, name, message, hint)
+        except Exception:
+            continue
+    return check(False, name, _equal_problem(answer_list, expected_list, decode, reveal), hint)
 
 
-def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: float = 1e-5, rtol: float = 1e-4) -> CheckResult:
-    """Numerical closeness of tensors/arrays/floats, with a readable reason when they differ."""
+def _equal_problem(answer, expected, decode, reveal: bool) -> str:
+    if reveal:
+        problem = f"Expected {expected!r:.200}, got {answer!r:.200}."
+    else:
+        problem = f"Yours is {answer!r:.200}, which is not it."
+    if isinstance(expected, bool) or isinstance(answer, bool):
+        pass
+    elif type(answer) is not type(expected) and not (isinstance(answer, (int, float))
+                                                     and isinstance(expected, (int, float))):
+        problem += (f" It is a {type(answer).__name__}, but the answer is a "
+                    f"{type(expected).__name__}.")
+    elif decode is None and isinstance(expected, int) and isinstance(answer, int) \
+            and abs(answer - expected) == 1:  # (neighbouring token ids mean nothing)
+        problem += f" It is one too {'many' if answer > expected else 'few'}: an off-by-one?"
+    elif isinstance(expected, list) and isinstance(answer, list):
+        if len(answer) != len(expected):
+            problem += f" It has {len(answer)} items; the answer has {len(expected)}."
+        else:
+            first = next(i for i, (a, e) in enumerate(zip(answer, expected)) if a != e)
+            problem += f" It first differs at position {first}."
+    if decode is not None:
+        problem += _as_text(answer, expected, decode, reveal)
+    return problem
+
+
+def _as_text(answer, expected, decode, reveal: bool) -> str:
+    """Token ids read as text: the slip is often a missing leading space (' Rome' vs 'Rome')."""
+    try:
+        as_ids = lambda v: [v] if isinstance(v, int) else list(v)  # noqa: E731
+        yours, right = decode(as_ids(answer)), decode(as_ids(expected))
+    except Exception:  # the answer was not token ids after all
+        return ""
+    if reveal:
+        return f" As text: expected {right!r}, got {yours!r}."
+    text = f" As text, yours reads {yours!r}."
+    if yours.strip() == right.strip() and yours != right:
+        space = "starts with a space" if right.startswith(" ") else "has no leading space"
+        text += f" The right token {space}: ' Rome' and 'Rome' are different tokens."
+    return text
+
+
+def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: float = 1e-5,
+                rtol: float = 1e-4, mistakes=(), period: float | None = None) -> CheckResult:
+    """Numerical closeness of tensors/arrays/floats, with a readable reason when they differ.
+
+    mistakes: (wrong value, message) pairs; an answer close to one gets its message.
+    period (e.g. 2π for an angle): an answer off by whole periods is named as such, and a
+    ratio to the expected value is never offered as the reason (it means nothing mod 2π).
+    """
     import torch
 
-    if answer is None or answer is Ellipsis:
+    if _is_empty(answer):
         return check(False, name, "It is still empty: replace the ... with your code.", hint)
+    if callable(answer):
+        return check(False, name, "That is a function; call it to get the number.", hint)
     try:
         a = torch.as_tensor(answer, dtype=torch.float64)
         e = torch.as_tensor(expected, dtype=torch.float64)
     except Exception:
         return check(False, name, f"Expected numbers, got {type(answer).__name__}.", hint)
     if a.shape != e.shape:
-        return check(False, name, f"Shape {tuple(a.shape)} but expected {tuple(e.shape)}.", hint)
+        if a.numel() == e.numel() == 1:
+            a = a.reshape(e.shape)
+        else:
+            return check(False, name, f"Shape {tuple(a.shape)} but expected {tuple(e.shape)}.",
+                         hint)
     if torch.isnan(a).any():
-        return check(False, name, "It contains NaN (not a number): look for 0/0 or inf - inf.", hint)
+        return check(False, name, "It contains NaN (not a number): look for 0/0, 0 × log 0 "
+                     "or inf - inf.", hint)
+    ok = _close(a, e, atol, rtol)
+    if ok:
+        return check(True, name)
+    for wrong, message in mistakes:
+        try:
+            w = torch.as_tensor(wrong, dtype=torch.float64)
+        except Exception:
+            continue
+        if w.numel() == a.numel() and _close(a, w.reshape(a.shape), atol, rtol):
+            return check(False, name, message, hint)
     diff = (a - e).abs()
-    ok = bool(torch.all(diff <= atol + rtol * e.abs()))
-    problem = "" if ok else f"Largest difference {float(diff.max()):.3g} (allowed {atol:.0e})."
-    if not ok:
-        problem += _likely_mistake(a, e)
-    return check(ok, name, problem, hint)
+    problem = f"Largest difference {float(diff.max()):.3g} (allowed {atol:.0e})."
+    return check(False, name, problem + _likely_mistake(a, e, period), hint)
 
 
-def _likely_mistake(answer, expected) -> str:
+def _close(a, e, atol: float, rtol: float) -> bool:
+    import torch
+
+    return bool(torch.all((a - e).abs() <= atol + rtol * e.abs()))
+
+
+def _simple_factor(ratio: float) -> str | None:
+    """A ratio that a slip would produce: a whole number or its inverse, ln 2, degrees."""
+    import math
+
+    named = {math.log(2): "ln 2 (a natural log where log2 was meant?)",
+             1 / math.log(2): "1 / ln 2 (log2 where a natural log was meant?)",
+             180 / math.pi: "180/π (degrees instead of radians?)",
+             math.pi / 180: "π/180 (radians instead of degrees?)"}
+    for value, label in named.items():
+        if abs(ratio / value - 1) < 1e-3:
+            return label
+    for n in range(2, 10001):
+        for value, label in ((n, f"{n}"), (1 / n, f"1/{n}")):
+            if abs(ratio / value - 1) < 1e-4:
+                return label
+    return None
+
+
+def _likely_mistake(answer, expected, period: float | None = None) -> str:
     """Name the common slips: a distribution that does not sum to 1, an inverted ratio,
-    a sign flip, a scale off by a constant factor."""
+    a sign flip, whole periods of an angle, a scale off by a constant factor.
+
+    A constant ratio is only offered when it means something: over several values, or for
+    one value when it is a simple factor (a single wrong number always has *some* ratio).
+    """
     import torch
 
     def close(x, y):
@@ -124,23 +226,85 @@ def _likely_mistake(answer, expected) -> str:
         total = float(answer.sum())
         if abs(total - 1) > 1e-3:
             return f" Your values sum to {total:.4g}, but a probability distribution sums to 1."
+    if period is not None:
+        turns = (answer - expected) / period
+        if close(turns, turns.round()):
+            return (" It differs by whole turns of the period (e.g. reduced mod 2π): the same "
+                    "direction, but not the quantity asked for.")
     if (expected != 0).all() and close(answer, 1 / expected):
         return " It is the reciprocal of the expected value: the ratio is upside down."
     if close(answer, -expected):
         return " The sign is flipped."
     nonzero = expected.abs() > 1e-12
-    if nonzero.any():
+    if period is None and nonzero.any():
         ratio = answer[nonzero] / expected[nonzero]
-        if float(ratio.std() if ratio.numel() > 1 else 0) < 1e-6 and abs(float(ratio.mean()) - 1) > 1e-3:
-            return f" Every value is {float(ratio.mean()):.4g} times the expected one: a missing or extra factor."
+        mean = float(ratio.mean())
+        if ratio.numel() > 1 and float(ratio.std()) < 1e-6 and abs(mean - 1) > 1e-3:
+            return f" Every value is {mean:.4g} times the expected one: a missing or extra factor."
+        factor = _simple_factor(mean) if ratio.numel() == 1 else None
+        if factor is not None:
+            return f" It is {factor} times the expected value: a missing or extra factor?"
     return ""
+
+
+def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistakes=(),
+                   describe=None) -> CheckResult:
+    """Run the learner's function on several cases and compare it with `reference`.
+
+    A formula checked on one configuration can be right by coincidence (SmolLM2's 9 query
+    heads / 3 kv heads = 3 = n_kv_heads); several cases tell the formulas apart.
+    cases: argument tuples. mistakes: (wrong function, message) pairs; a function that
+    agrees with a wrong one on every case gets its message. describe(case) words a case.
+    """
+    import torch
+
+    if _is_empty(fn):
+        return check(False, name, "It is still empty: replace the ... with your code.", hint)
+    if not callable(fn):
+        return check(False, name, f"It should be a function (def ...), got "
+                     f"{type(fn).__name__}.", hint)
+    describe = describe or (lambda case: f"the arguments {case!r}")
+
+    def same(x, y) -> bool:
+        try:
+            if torch.is_tensor(x) or torch.is_tensor(y) or isinstance(x, float) \
+                    or isinstance(y, float):
+                x64 = torch.as_tensor(x, dtype=torch.float64)
+                y64 = torch.as_tensor(y, dtype=torch.float64)
+                return x64.shape == y64.shape and bool(torch.allclose(x64, y64, rtol=1e-4,
+                                                                      atol=1e-6))
+            return _as_list(x) == _as_list(y)
+        except Exception:
+            return False
+
+    results = []
+    for case in cases:
+        try:
+            results.append(fn(*case))
+        except Exception as err:  # the learner's code failed: say where, not a traceback
+            return check(False, name, f"It raised {type(err).__name__}: {err} for "
+                         f"{describe(case)}.", hint)
+    wrong = [(case, got) for case, got in zip(cases, results) if not same(got, reference(*case))]
+    if not wrong:
+        return check(True, name)
+    for wrong_fn, message in mistakes:
+        try:
+            if all(same(got, wrong_fn(*case)) for case, got in zip(cases, results)):
+                return check(False, name, message, hint)
+        except Exception:
+            continue
+    case, got = wrong[0]
+    if any(got is None for _, got in wrong):
+        return check(False, name, "It returned None: end the function with return ...", hint)
+    return check(False, name, f"Wrong for {describe(case)}: yours gives {_as_list(got)!r:.100}"
+                 f" ({len(wrong)} of {len(cases)} cases wrong).", hint)
 
 
 def solution(code: str, title: str = "Show a worked solution"):
     """A collapsed block with the worked solution; the learner clicks to reveal it."""
     from IPython.display import HTML
 
-    return HTML(
-        f"<details><summary style='cursor:pointer;color:#0072B2;font-weight:600'>{html.escape(title)}</summary>"
-        f"<pre style='background:#f6f8fa;padding:8px;border-radius:6px'>{html.escape(code.strip())}</pre></details>"
-    )
+    summary = "cursor:pointer;color:#0072B2;font-weight:600"
+    block = "background:#f6f8fa;padding:8px;border-radius:6px"
+    return HTML(f"<details><summary style='{summary}'>{html.escape(title)}</summary>"
+                f"<pre style='{block}'>{html.escape(code.strip())}</pre></details>")

@@ -20,7 +20,52 @@ def test_check_close_explains_shape_nan_and_difference(capsys):
 def test_check_equal_on_ids():
     assert checks.check_equal([1, 2], torch.tensor([1, 2]), "ids")
     result = checks.check_equal([1, 3], [1, 2], "ids")
-    assert not result and "Expected [1, 2], got [1, 3]" in result.message
+    assert not result and "[1, 2]" not in result.message, "the answer is never printed"
+    assert "Yours is [1, 3]" in result.message and "first differs at position 1" in result.message
+    revealed = checks.check_equal([1, 3], [1, 2], "merge of a test case", reveal=True)
+    assert "Expected [1, 2], got [1, 3]" in revealed.message
+    assert "2 items; the answer has 3" in checks.check_equal([1, 2], [1, 2, 3], "ids").message
+    assert "one too many" in checks.check_equal(13, 12, "cache length").message
+    assert "It is a str" in checks.check_equal("12", 12, "cache length").message
+    assert checks.check_equal(12.0, 12, "a whole number written as a float is still right")
+    slip = checks.check_equal(3, 10, "bytes", mistakes=[(3, "That counts characters.")])
+    assert slip.message.endswith("That counts characters.")
+
+
+def test_check_close_with_known_mistakes_and_periods():
+    import math
+
+    right = 10 * 100_000 ** (-2 / 64)
+    reduced = checks.check_close(right - 2 * math.pi, right, "angle", period=2 * math.pi)
+    assert "whole turns" in reduced.message and "times the expected" not in reduced.message
+    # a single wrong number always has *some* ratio: only a simple factor is named
+    assert "times" not in checks.check_close(0.7, 6.98, "angle").message
+    assert "1/2 times" in checks.check_close(1.0, 2.0, "x").message
+    assert "ln 2" in checks.check_close(math.log(2) * 3.0, 3.0, "entropy").message
+    assert "degrees" in checks.check_close(math.degrees(0.3), 0.3, "angle").message
+    named = checks.check_close(5.0, 2.0, "x", mistakes=[(5.0, "That is the dot product.")])
+    assert named.message.endswith("That is the dot product.")
+    assert "function" in checks.check_close(len, 2.0, "x").message
+
+
+def test_check_function_tells_coinciding_formulas_apart():
+    def reference(head, n_heads, n_kv_heads):
+        return head // (n_heads // n_kv_heads)
+    cases = [(7, 9, 3), (7, 32, 8), (3, 4, 2)]
+    assert checks.check_function(reference, reference, cases, "kv head")
+    assert checks.check_function(lambda h, H, K: h * K // H, reference, cases, "kv head")
+    def by_kv(head, n_heads, n_kv_heads):
+        return head // n_kv_heads
+    assert by_kv(7, 9, 3) == reference(7, 9, 3), "the coincidence on SmolLM2"
+    result = checks.check_function(by_kv, reference, cases, "kv head",
+                                   mistakes=[(by_kv, "You divided by the kv heads.")])
+    assert not result and result.message.endswith("You divided by the kv heads.")
+    generic = checks.check_function(lambda h, H, K: 2, reference, cases, "kv head")
+    assert "Wrong for the arguments (7, 32, 8): yours gives 2" in generic.message
+    raised = checks.check_function(lambda h, H, K: h // (K // H), reference, cases, "kv head")
+    assert "ZeroDivisionError" in raised.message
+    assert "return" in checks.check_function(lambda h, H, K: None, reference, cases, "x").message
+    assert "function" in checks.check_function(2, reference, cases, "kv head").message
 
 
 def test_a_check_is_displayed_once(capsys):
@@ -49,4 +94,7 @@ def test_check_close_names_common_slips():
 def test_check_equal_decodes_token_ids():
     vocab = {1: "Paris", 2: " the"}
     result = checks.check_equal(2, 1, "next token", decode=lambda ids: "".join(vocab[i] for i in ids))
-    assert "expected 'Paris', got ' the'" in result.message
+    assert "yours reads ' the'" in result.message and "Paris" not in result.message
+    vocab[3] = " Paris"
+    space = checks.check_equal(1, 3, "next token", decode=lambda ids: "".join(vocab[i] for i in ids))
+    assert "yours reads 'Paris'" in space.message and "right token starts with a space" in space.message
