@@ -1,18 +1,35 @@
 """The clock: a language model generating text one tick at a time.
 
-A tick is one forward pass plus one chosen token, like one CPU clock cycle:
+A tick is one forward pass plus one chosen token, like one CPU instruction cycle
+(fetch, decode, execute, write-back):
 
     fetch       read the context; once the KV cache holds the past, only the newest token
-    decode      token ids -> embedding vectors (+ positions)
-    execute     the stack of transformer blocks
-    write-back  final norm -> logits -> probabilities -> sampler picks a token -> append it,
-                and the keys/values of the token just read are stored in the KV cache
+    decode      token ids -> embedding vectors (GPT-2 also adds learned position vectors)
+    execute     the stack of transformer blocks. Inside every attention layer the queries and
+                keys are rotated by their position (RoPE, Llama family), and every layer
+                appends the keys/values of the token(s) it was fed to its part of the KV cache
+    write-back  final norm -> logits -> probabilities -> sampler picks a token -> append it
+                to the context (its keys/values are written at the *next* tick's execute)
 
-Tick 0 is the *prefill*: the whole prompt in one pass. Every later tick is a *decode* step
-that feeds the single token chosen at the previous tick. Each tick leaves a compact
-`TickRecord` (chosen token, top candidates, the newest position's attention, timings) so a
-widget can scrub through the past; `rewind` crops the KV cache and restores the random
-generator, so replaying gives the same tokens.
+Tick 0 is the *prefill*: the whole prompt. Every later tick is a *decode* step that feeds the
+single token chosen at the previous tick. So after tick t the cache holds the prompt and the
+first t - 1 generated tokens (the token chosen at tick t has not been read yet).
+
+A long prompt is read in chunks of `PREFILL_CHUNK` tokens without attention weights, then its
+last token alone with them: the record keeps only the newest position's attention, and the
+full T x T matrices of every layer at once would need tens of GB at 8000 tokens.
+
+A tick is a transaction: if anything interrupts it (an error, Kernel > Interrupt) the clock is
+exactly as before the tick (each cache layer cut back to its own earlier length, generator
+state restored), so the next tick gives what it would have given.
+
+Each tick leaves a compact `TickRecord` (chosen token, top candidates, the newest position's
+attention, timings) so a widget can scrub through the past; `rewind` crops the KV cache and
+restores the random generator, so replaying gives the same tokens.
+
+Text that looks like a special token ("<|im_end|>") in a raw prompt *becomes* that special
+token: the raw clock shows what the tokenizer really does. The chat path (`chat=True`)
+encodes the user's content as plain text, so typed text cannot open or close a chat turn.
 
     clock = Clock(load_model(), "The capital of France is", SamplingConfig(temperature=0.7), seed=0)
     clock.run(10)
@@ -22,6 +39,7 @@ generator, so replaying gives the same tokens.
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -35,6 +53,10 @@ from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_pr
 __all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "end_of_text_ids", "next_token_logits"]
 
 TOP_K_RECORDED = 10
+# Tokens per forward pass when reading a long prompt. The eager attention of one layer holds
+# [heads, chunk, context] weights, so memory grows with chunk x context, not context squared.
+PREFILL_CHUNK = 256
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes 64-bit seeds
 
 
 class ClockError(ValueError):
@@ -62,7 +84,8 @@ class TickRecord:
     top_filtered: tuple[Candidate, ...]   # top 10 after the sampling settings (tokens with p > 0)
     attention: torch.Tensor     # float16 [n_layers, n_heads, context_len]: attention of the newest input position
     context_len: int            # number of positions attended (= tokens in context at this tick)
-    kv_cache_len: int           # cached positions after the tick
+    kv_cache_len: int           # cached positions after the tick (= context_len: the token
+                                # chosen here is written to the cache when the next tick reads it)
     kv_cache_bytes: int
     forward_ms: float
     sampling_ms: float
@@ -85,17 +108,58 @@ def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
     return frozenset(i for i in ids if 0 <= i < lm.vocab_size)
 
 
-def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
-    """Raw logits [vocab] for the token after `ids`: one forward pass over the whole context,
-    without a KV cache (what every tick would cost if nothing were remembered)."""
+def _check_ids(lm: LoadedModel, ids: Sequence[int]) -> list[int]:
     ids = list(ids)
     if not ids:
         raise ClockError("There are no tokens to read: give some text, e.g. 'Once upon a time'.")
     if len(ids) > lm.context_length:
         raise ClockError(f"{len(ids)} tokens, but {lm.name} reads at most {lm.context_length}: use a shorter text.")
+    bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < lm.vocab_size]
+    if bad:
+        raise ClockError(f"Token ids go from 0 to {lm.vocab_size - 1}; got {bad[0]!r}.")
+    return ids
+
+
+def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache, attentions: bool = True):
+    """Feed `ids` through the model after what `cache` holds (extending it) and return the
+    model output for the last position only (logits, and attentions when asked).
+
+    All but the last token go in chunks of PREFILL_CHUNK without attention weights; the last
+    token goes alone. The result equals one pass over all of `ids` (up to float rounding) but
+    never holds more than one layer's [heads, chunk, context] attention weights.
+    """
     with torch.inference_mode():
-        out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False, logits_to_keep=1)
+        for start in range(0, len(ids) - 1, PREFILL_CHUNK):
+            chunk = ids[start:min(start + PREFILL_CHUNK, len(ids) - 1)]
+            lm.model(input_ids=torch.tensor([chunk], device=lm.device), cache=cache, use_cache=True,
+                     logits_to_keep=1)
+        return lm.model(input_ids=torch.tensor([ids[-1:]], device=lm.device), cache=cache,
+                        use_cache=True, output_attentions=attentions, logits_to_keep=1)
+
+
+def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
+    """Raw logits [vocab] for the token after `ids`, recomputing the whole context from
+    scratch (what every tick would cost if nothing were remembered between ticks)."""
+    ids = _check_ids(lm, ids)
+    if len(ids) <= PREFILL_CHUNK:
+        with torch.inference_mode():
+            out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False, logits_to_keep=1)
+    else:  # a long context in chunks through a throw-away cache: bounded memory, same logits
+        out = read_tokens(lm, ids, DynamicCache(config=lm.model.config), attentions=False)
     return out.logits[0, -1].float().cpu()
+
+
+def _layer_lengths(cache: DynamicCache) -> list[int]:
+    return [layer.get_seq_length() for layer in cache.layers]
+
+
+def _cut_back(cache: DynamicCache, lengths: list[int]) -> None:
+    """Cut every layer back to its own recorded length. Per layer, because an interrupted
+    forward pass has appended to the layers it reached and not to the others."""
+    for layer, length in zip(cache.layers, lengths):
+        extra = layer.get_seq_length() - length
+        if extra > 0:
+            layer.crop(-extra)  # transformers' crop takes the number of positions to remove
 
 
 def _cache_bytes(cache: DynamicCache | None) -> int:
@@ -110,20 +174,37 @@ class Clock:
 
     `end_ids` holds the token ids that end generation (see `end_of_text_ids`); set it to
     `frozenset()` to keep ticking through them, e.g. to time a long run.
+
+    chat=True wraps the prompt as a user turn in the model's chat template (with
+    `system_prompt` as the system turn; None = whatever the template does by default) and
+    encodes the user's text as plain text: "<|im_end|>" typed by a user stays characters.
+    chat=False reads the prompt raw, where such text *is* the special token (a teaching point).
+    The seed takes effect at the next reset() (or rewind to the prompt).
     """
 
     def __init__(self, lm: LoadedModel, prompt: str, config: SamplingConfig | None = None, seed: int = 0,
-                 chat: bool = False):
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ClockError(f"seed must be a whole number >= 0, got {seed!r}.")
-        self.lm = lm
+                 chat: bool = False, system_prompt: str | None = None):
         self.seed = seed
+        if system_prompt is not None and not isinstance(system_prompt, str):
+            raise ClockError(f"system_prompt must be text (a str) or None, got {type(system_prompt).__name__}.")
+        self.lm = lm
         self.chat = bool(chat)
+        self.system_prompt = system_prompt
         self.config = SamplingConfig() if config is None else config
         self.end_ids = end_of_text_ids(lm)
         self._start(prompt)
 
     # ----- state -------------------------------------------------------------------------
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    @seed.setter
+    def seed(self, value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
+            raise ClockError(f"seed must be a whole number from 0 to 2**64 - 1, got {value!r}.")
+        self._seed = value
 
     @property
     def config(self) -> SamplingConfig:
@@ -141,13 +222,16 @@ class Clock:
             raise ClockError(f"The prompt must be text (a str), got {type(prompt).__name__}.")
         if prompt == "":
             raise ClockError("The prompt is empty: give the model some text to continue, e.g. 'Once upon a time'.")
-        text = prompt
+        try:
+            prompt.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ClockError(
+                f"The prompt has a character that is not valid text ({prompt[err.start]!r} at position "
+                f"{err.start}, half of a surrogate pair): retype or delete it.") from None
         if self.chat:
-            if not getattr(self.lm.tokenizer, "chat_template", None):
-                raise ClockError(f"{self.lm.name} has no chat template: use chat=False and write the prompt as plain text.")
-            text = self.lm.tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False)
-        ids = self.lm.encode(text)
+            text, ids = self._encode_chat(prompt)
+        else:
+            text, ids = prompt, self.lm.encode(prompt)
         limit = self.lm.context_length
         if len(ids) >= limit:
             raise ClockError(
@@ -155,18 +239,61 @@ class Clock:
                 f"for at least one new one: shorten the prompt to under {limit} tokens.")
         return text, ids
 
+    def _encode_chat(self, content: str) -> tuple[str, list[int]]:
+        """The chat template around `content`, encoded so that the template's own special
+        tokens are real and the user's (and system prompt's) text is only text."""
+        tokenizer = self.lm.tokenizer
+        if not getattr(tokenizer, "chat_template", None):
+            raise ClockError(f"{self.lm.name} has no chat template: use chat=False and write the prompt as plain text.")
+        # Render with placeholders to see which characters come from the template.
+        holders = {"\x00system\x00": self.system_prompt, "\x00user\x00": content}
+        messages = [{"role": "user", "content": "\x00user\x00"}]
+        if self.system_prompt is not None:
+            messages.insert(0, {"role": "system", "content": "\x00system\x00"})
+        template = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        specials = sorted(tokenizer.added_tokens_encoder, key=len, reverse=True)
+        special_re = re.compile("|".join(map(re.escape, specials))) if specials else None
+        pieces: list[tuple[bool, str]] = []  # (is a special token, text)
+        for part in re.split("(\x00system\x00|\x00user\x00)", template):
+            if part in holders:
+                pieces.append((False, holders[part]))
+                continue
+            pos = 0
+            for m in (special_re.finditer(part) if special_re else ()):
+                pieces += [(False, part[pos:m.start()]), (True, m.group())]
+                pos = m.end()
+            pieces.append((False, part[pos:]))
+        ids: list[int] = []
+        text_run = ""
+        for is_special, piece in pieces + [(True, "")]:
+            if not is_special:
+                text_run += piece
+                continue
+            # The tokenizer splits at special tokens first, so encoding the text between them
+            # separately gives the same ids as encoding the whole, except that special-token
+            # text inside user content stays text.
+            if text_run:
+                ids += tokenizer.encode(text_run, add_special_tokens=False, split_special_tokens=True)
+            text_run = ""
+            if piece:
+                ids.append(tokenizer.convert_tokens_to_ids(piece))
+        text = "".join(piece for _, piece in pieces)
+        return text, ids
+
     def _start(self, prompt: str) -> None:
         text, ids = self._encode_prompt(prompt)  # validate before touching any state
+        tokens = self.lm.tokenizer.batch_decode([[i] for i in ids])
+        generator = torch.Generator(device="cpu").manual_seed(self.seed)
         self.prompt = prompt
         self.prompt_text = text
         self.prompt_ids: list[int] = ids
         self.generated_ids: list[int] = []
-        self.tokens: list[str] = self.lm.tokenizer.batch_decode([[i] for i in ids])
+        self.tokens: list[str] = tokens
         self.history: list[TickRecord] = []
         self.stop_reason: str | None = None
         self.next_forced: int | None = None
         self._cache: DynamicCache | None = None
-        self._generator = torch.Generator(device="cpu").manual_seed(self.seed)
+        self._generator = generator
         self._rng_states: list[torch.Tensor] = []  # generator state before each tick, for rewind
 
     @property
@@ -203,31 +330,42 @@ class Clock:
     # ----- the tick ----------------------------------------------------------------------
 
     def tick(self) -> TickRecord:
-        """One forward pass and one chosen token."""
+        """One forward pass and one chosen token. All or nothing: if anything interrupts the
+        tick (an error, KeyboardInterrupt), the clock is left exactly as it was before it."""
         if self.done:
             raise ClockStopped(f"The clock has stopped ({self.stop_reason}). Rewind with rewind(), or start again with reset().")
-        index = len(self.history)
-        prefill = index == 0
+        prefill = not self.history
         # Fetch: the whole prompt at the prefill; afterwards only the newest token, because the
         # keys/values of everything before it are already in the cache.
         fed = self.prompt_ids if prefill else [self.ids[-1]]
         cache = DynamicCache(config=self.lm.model.config) if prefill else self._cache
-        cached_before = 0 if prefill else cache.get_seq_length()
+        lengths_before = [] if prefill else _layer_lengths(cache)
         rng_state = self._generator.get_state()
-
-        start = time.perf_counter()
         try:
-            with torch.inference_mode():
-                out = self.lm.model(
-                    input_ids=torch.tensor([fed], device=self.lm.device), cache=cache, use_cache=True,
-                    output_attentions=True, logits_to_keep=1)  # logits of the last position only
-        except Exception:
-            if not prefill:  # leave the cache as it was
-                cache.crop(cached_before - cache.get_seq_length())
+            record = self._tick(fed, cache, prefill)
+        except BaseException:
+            # Nothing of this tick may remain. A new prefill cache is simply dropped; a decode
+            # step may have appended to some layers (those the forward pass reached).
+            if not prefill:
+                _cut_back(cache, lengths_before)
+            self._generator.set_state(rng_state)
             raise
+        # Commit: plain assignments and appends only, after everything that can fail.
+        self._cache = cache
+        self.generated_ids.append(record.token_id)
+        self.tokens.append(record.token_text)
+        self.history.append(record)
+        self._rng_states.append(rng_state)
+        self.stop_reason = record.stop_reason
+        self.next_forced = None
+        return record
+
+    def _tick(self, fed: list[int], cache: DynamicCache, prefill: bool) -> TickRecord:
+        """The work of a tick, touching nothing of the clock but the cache and the generator."""
+        start = time.perf_counter()
+        out = read_tokens(self.lm, fed, cache)  # execute: every layer appends the fed tokens' K/V
         logits = out.logits[0, -1].float().cpu()  # the sampler and its generator live on the CPU
-        # Keep only the newest position's attention row per layer and head: a compact copy,
-        # so the full attention matrices are freed right away.
+        # Keep only the newest position's attention row per layer and head, as a compact copy.
         attention = torch.stack([a[0, :, -1, :] for a in out.attentions]).to("cpu", torch.float16)
         del out
         forward_ms = (time.perf_counter() - start) * 1000
@@ -251,28 +389,20 @@ class Clock:
         record_entropy = entropy_bits(raw)
         sampling_ms = (time.perf_counter() - start) * 1000
 
-        # Write-back: append the token; the cache already holds the keys/values of `fed`.
+        # Write-back: the chosen token joins the context (its K/V are written next tick).
         stop_reason = None
         if chosen in self.end_ids:
             stop_reason = "end of text"
         elif len(context) + 1 >= self.lm.context_length:
             stop_reason = "context full"
-        record = TickRecord(
-            index=index, phase="prefill" if prefill else "decode", token_id=chosen, token_text=token_text,
-            prob=float(probs[chosen]), raw_prob=raw_prob,
+        return TickRecord(
+            index=len(self.history), phase="prefill" if prefill else "decode", token_id=chosen,
+            token_text=token_text, prob=float(probs[chosen]), raw_prob=raw_prob,
             surprisal_bits=-math.log2(raw_prob) if raw_prob > 0 else math.inf,
             entropy_bits=record_entropy, forced=forced, top_raw=top_raw, top_filtered=top_filtered,
             attention=attention, context_len=len(context), kv_cache_len=cache.get_seq_length(),
             kv_cache_bytes=_cache_bytes(cache), forward_ms=forward_ms, sampling_ms=sampling_ms,
             config=config, stop_reason=stop_reason)
-        self._cache = cache
-        self.generated_ids.append(chosen)
-        self.tokens.append(token_text)
-        self.history.append(record)
-        self._rng_states.append(rng_state)
-        self.stop_reason = stop_reason
-        self.next_forced = None
-        return record
 
     def run(self, n: int, on_tick: Callable[[TickRecord], bool | None] | None = None) -> list[TickRecord]:
         """Up to n ticks; stops early at the end of text or a full context, or when `on_tick`
@@ -305,8 +435,9 @@ class Clock:
         if keep == 0:
             self._cache = None  # back to before the prefill
         else:
-            # After tick t the cache holds the prompt and the first t-1 generated tokens.
-            self._cache.crop(len(self.prompt_ids) + keep - 1 - self._cache.get_seq_length())
+            # After tick t the cache holds the prompt and the first t - 1 generated tokens.
+            target_len = len(self.prompt_ids) + keep - 1
+            _cut_back(self._cache, [target_len] * len(self._cache.layers))
         self._generator.set_state(self._rng_states[keep])
         del self.history[keep:], self.generated_ids[keep:], self._rng_states[keep:]
         del self.tokens[len(self.prompt_ids) + keep:]
