@@ -84,8 +84,12 @@ def _check_logits(logits: torch.Tensor) -> None:
 def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int], penalty: float) -> torch.Tensor:
     """Make every token already in `previous_ids` less likely (CTRL, Keskar et al. 2019).
 
-    A positive logit is divided by the penalty, a negative one multiplied, so the token
-    always moves down when penalty > 1, whatever the sign of its score.
+    A positive logit is divided by the penalty, a negative one multiplied, so the token's
+    logit always goes down when penalty > 1, whatever its sign. Its *probability* can still
+    rise: the softmax is relative, so when other tokens of the context are pushed down more,
+    this one's share grows. And unlike temperature, the penalty is not shift-invariant:
+    adding the same constant to every logit leaves the softmax unchanged but moves where
+    zero is, and so which tokens are divided and which multiplied.
     """
     _check_logits(logits)
     if not _is_number(penalty) or penalty <= 0:
@@ -107,16 +111,26 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     _check_logits(logits)
     if not _is_number(temperature) or temperature <= 0:
         raise ValueError(f"apply_temperature needs a temperature > 0, got {temperature!r}; T = 0 is greedy: use greedy(logits).")
-    scaled = logits / temperature
-    if scaled.max() == math.inf:
-        # A tiny T can overflow float32 to +inf (then softmax gives NaN). Shifting by the max
-        # first keeps every value <= 0 and does not change the softmax.
-        scaled = (logits - logits.max()) / temperature
-    return scaled
+    if temperature >= torch.finfo(logits.dtype).tiny:
+        scaled = logits / temperature  # exactly what transformers' generate computes
+        if torch.isfinite(scaled.max()):
+            return scaled
+    # A tiny T overflows: logits / T is +inf (softmax -> NaN), and a T below the dtype's
+    # smallest normal number even rounds to 0 when torch converts it. Shift by the max first
+    # (softmax is unchanged by a shift; every value becomes <= 0, the best exactly 0) and
+    # divide in float64, which holds any positive Python float T: the best token(s) stay at 0,
+    # the rest go to large negatives or -inf. The result is exact, never NaN: in the limit
+    # the distribution is one-hot on the argmax (shared equally by tied best tokens).
+    shifted = (logits - logits.max()).double() / temperature
+    return shifted.to(logits.dtype)
 
 
 def apply_top_k(logits: torch.Tensor, k: int | None) -> torch.Tensor:
-    """Keep the k highest logits (ties with the k-th are kept); the rest -> -inf. None/0 = off."""
+    """Keep the k highest logits (ties with the k-th are kept); the rest -> -inf. None/0 = off.
+
+    Off by default here. transformers' `generate(do_sample=True)` uses top_k=50 unless told
+    otherwise: that default belongs to `GenerationConfig`, not to the model (SmolLM2's own
+    generation_config.json sets no top_k)."""
     _check_logits(logits)
     if k is None or k == 0:
         return logits.clone()
@@ -194,7 +208,15 @@ def filtered_probs(logits: torch.Tensor, config: SamplingConfig, previous_ids: I
 
 def draw(probs: torch.Tensor, generator: torch.Generator) -> int:
     """Draw one token id from a categorical distribution. The same generator state gives the
-    same token: that is what makes a seeded run reproducible."""
+    same token: that is what makes a seeded run reproducible.
+
+    How torch.multinomial really draws one sample (aten/src/ATen/native/Distributions.cpp):
+    not one uniform number on [0, 1) looked up in the cumulative sum, but an *exponential
+    race* over the whole vocabulary: q_i ~ Exp(1) for every token, then argmax(p_i / q_i).
+    Token i wins with probability exactly p_i (the Gumbel-max trick with exp applied), and
+    every draw consumes one exponential number per vocabulary entry from the generator, so
+    the generator's state after a tick does not depend on which token won. That is also
+    what transformers' generate calls, so the same seed gives the same tokens there."""
     if not isinstance(probs, torch.Tensor) or probs.dim() != 1:
         raise ValueError("draw expects a 1-D probability vector [vocab]; use filtered_probs(logits, config).")
     return int(torch.multinomial(probs, num_samples=1, generator=generator).item())

@@ -218,3 +218,47 @@ def test_setting_names_follow_the_config_and_unknown_names_are_named():
     check_setting_names({"temperature": 0.5})
     with pytest.raises(TypeError, match=r"Unknown setting\(s\) \['temprature'\]"):
         check_setting_names({"temprature": 0.5})
+
+
+@pytest.mark.parametrize("temperature", [1e-46, 1e-300, 5e-324])
+def test_temperatures_below_float32_are_exact_one_hot_on_the_argmax(logits, temperature):
+    # float32 cannot hold T (it rounds to 0): without care every probability is NaN.
+    for config in (SamplingConfig(temperature=temperature),
+                   SamplingConfig(temperature=temperature, top_k=5, top_p=0.9, min_p=0.1, repetition_penalty=1.2)):
+        probs = filtered_probs(logits, config, [0, 1])
+        assert torch.isfinite(probs).all()
+        assert probs.sum() == 1 and probs.max() == 1
+        assert int(probs.argmax()) == int(process_logits(logits, SamplingConfig(
+            temperature=0, repetition_penalty=config.repetition_penalty), [0, 1]).argmax())
+        assert draw(probs, torch.Generator().manual_seed(0)) == int(probs.argmax())
+
+
+def test_tiny_temperature_shares_the_probability_between_tied_best_tokens():
+    tied = torch.tensor([1.0, 3.0, 3.0, 2.9999, -5.0])
+    for temperature in (1e-46, 5e-324):
+        assert filtered_probs(tied, SamplingConfig(temperature=temperature)).tolist() == [0, 0.5, 0.5, 0, 0]
+
+
+def test_draw_is_an_exponential_race_over_the_vocabulary(logits):
+    # torch.multinomial(p, 1) is argmax(p / q) with q ~ Exp(1) drawn for every entry (the
+    # Gumbel-max trick), not a single uniform number: the docstring of draw says so.
+    probs = filtered_probs(logits, SamplingConfig(temperature=1.5))
+    for seed in range(20):
+        q = torch.empty_like(probs).exponential_(1, generator=torch.Generator().manual_seed(seed))
+        assert draw(probs, torch.Generator().manual_seed(seed)) == int((probs / q).argmax())
+    # ... and the generator moves on by the same amount whichever token wins
+    states = []
+    for p in (probs, torch.nn.functional.one_hot(torch.tensor(3), probs.numel()).float()):
+        g = torch.Generator().manual_seed(5)
+        draw(p, g)
+        states.append(g.get_state())
+    assert torch.equal(states[0], states[1])
+
+
+def test_repetition_penalty_lowers_the_logit_but_can_raise_the_probability():
+    logits = torch.tensor([2.0, 2.0, 0.0])
+    penalised = apply_repetition_penalty(logits, [0, 1, 2], 2.0)
+    assert (penalised <= logits).all()
+    assert penalised.softmax(-1)[2] > logits.softmax(-1)[2]  # token 2's logit stayed, others fell
+    shifted = apply_repetition_penalty(logits - 3.0, [0, 1, 2], 2.0)  # same softmax before ...
+    assert not torch.allclose(shifted.softmax(-1), penalised.softmax(-1))  # ... not after
