@@ -26,6 +26,7 @@ from .tokens import visible
 
 __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
+    "kv_head_index",
     "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
     "first_token_scores", "repeated_random_tokens", "induction_scores", "head_view", "model_view",
     "offline_bertviz_html",
@@ -159,10 +160,16 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     return q, k, v
 
 
+def kv_head_index(head: int, n_heads: int, n_kv_heads: int) -> int:
+    """The key/value head query head `head` reads. Grouped-query attention: consecutive query
+    heads share one kv head, n_heads // n_kv_heads per group (SmolLM2: heads 0-2 -> kv 0,
+    3-5 -> kv 1, 6-8 -> kv 2)."""
+    return head // (n_heads // n_kv_heads)
+
+
 def kv_head_of(lm, head: int) -> int:
-    """The key/value head a query head reads. Grouped-query attention: consecutive query heads
-    share one kv head (SmolLM2: heads 0-2 -> kv 0, 3-5 -> kv 1, 6-8 -> kv 2)."""
-    return head // (lm.n_heads // lm.n_kv_heads)
+    """The key/value head a query head of `lm` reads (see kv_head_index)."""
+    return kv_head_index(head, lm.n_heads, lm.n_kv_heads)
 
 
 def attention_scale(lm, layer: int) -> float:

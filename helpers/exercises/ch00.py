@@ -1,0 +1,87 @@
+"""Checks for notebook 00 · The clock."""
+
+from __future__ import annotations
+
+import torch
+
+from ..checks import check_equal, check_function
+from ..sampling import entropy_bits
+
+__all__ = ["check_kv_cache_length", "check_entropy", "check_three_ticks"]
+
+
+def _cache_length(n_prompt: int, t: int) -> int:
+    # tick 0 writes the prompt; tick t >= 1 writes the token it was fed (chosen at tick t - 1)
+    return n_prompt + t
+
+
+def check_kv_cache_length(kv_cache_length, clock):
+    """Exercise 1: kv_cache_length(n_prompt, t), the KV cache length after tick t.
+
+    Checked against every record of `clock` and on other prompt lengths, so that a number
+    typed for this clock (12) or a formula that only fits 5-token prompts does not pass.
+    """
+    n_prompt = len(clock.prompt_ids)
+    for record in clock.history:  # the formula must be what the clock really did
+        assert _cache_length(n_prompt, record.index) == record.kv_cache_len
+    cases = [(n_prompt, r.index) for r in clock.history] + [(1, 0), (12, 3), (30, 100)]
+    mistakes = [
+        (lambda n, t: n + t + 1, "One too many: the token chosen at tick t has no keys and values "
+                                 "yet; they are written at tick t + 1, when it is fed in."),
+        (lambda n, t: n + t - 1, "One too few: tick 0 writes the whole prompt, and every later "
+                                 "tick adds the one token it was fed."),
+        (lambda n, t: t, "The prompt is missing: tick 0 writes all n_prompt prompt positions."),
+        (lambda n, t: n, "The cache does not stay at the prompt: each decode tick adds one "
+                         "position."),
+        (lambda n, t: t + 5, "That fits a 5-token prompt only: use n_prompt."),
+        (lambda n, t: n + 7, "That is tick 7 only: use t."),
+    ]
+    return check_function(kv_cache_length, _cache_length, cases, "KV cache length after tick t",
+                          hint="Tick 0 stores the whole prompt; every later tick adds the one "
+                               "token it was fed.", mistakes=mistakes,
+                          describe=lambda c: f"n_prompt = {c[0]}, t = {c[1]}")
+
+
+def check_entropy(my_entropy, probs: torch.Tensor):
+    """Exercise 2: my_entropy(p), the entropy in bits of a distribution p.
+
+    Checked on tick 3's `probs` and on distributions with exact zeros: on tick 3 no
+    probability underflows to 0, so only the second case catches a plain .sum().
+    """
+    with_zeros = torch.tensor([0.5, 0.25, 0.25, 0.0, 0.0])
+    cases = [(probs,), (with_zeros,), (torch.full((8,), 1 / 8),), (torch.tensor([1.0, 0.0]),)]
+
+    def plain_sum(p):
+        return float(-(p * p.log2()).sum())
+
+    mistakes = [
+        (plain_sum, "NaN for a distribution with p = 0: 0 × log2(0) = 0 × (−inf) is NaN. "
+                    "A token with p = 0 adds nothing: use nansum, or keep only p > 0."),
+        (lambda p: float(-(p * p.log()).nansum()), "That is in nats: the natural log. "
+                                                   "Bits need log2."),
+        (lambda p: float((p * p.log2()).nansum()), "The sign is flipped: H = −Σ p log2 p "
+                                                   "is never negative."),
+        (lambda p: float(-p.log2().nansum()), "Each log2 p must be weighted by its p."),
+        (lambda p: float(-(p * p.log2()).nanmean()), "That is a mean over tokens; the entropy "
+                                                     "is a sum."),
+    ]
+    return check_function(my_entropy, lambda p: entropy_bits(p), cases, "entropy in bits",
+                          hint="(probs * probs.log2()) gives p log2 p per token; p = 0 makes "
+                               "0 * -inf = nan, so sum with nansum.", mistakes=mistakes,
+                          describe=lambda c: f"a distribution of {c[0].numel()} tokens"
+                                             f"{' with zeros' if (c[0] == 0).any() else ''}")
+
+
+def check_three_ticks(my_ids, zh, lm):
+    """Exercise 3: the three ids a greedy loop without cache appends to zh's prompt."""
+    expected = list(zh.generated_ids[:3])
+    prompt = list(zh.prompt_ids)
+    mistakes = [
+        (prompt + expected, "That includes the prompt: keep only the three ids you appended."),
+        (expected[:1] * 3, "The same token three times: feed each pick back before the next "
+                           "tick."),
+    ]
+    return check_equal(my_ids, expected, "three greedy ticks for 我喜欢吃", decode=lm.decode,
+                       mistakes=mistakes,
+                       hint="Start from ids = list(zh.prompt_ids); each tick append the argmax of "
+                            "the last position's logits; keep only what you appended.")
