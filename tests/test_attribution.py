@@ -86,3 +86,15 @@ def test_attribution_on_the_embedded_model(embedded_lm):
     assert parts.logit == pytest.approx(float(_logits(embedded_lm, TEXT)[parts.target_id]), abs=1e-4)
     assert parts.total == pytest.approx(parts.logit, abs=1e-3)
     assert parts.norm_bias == 0.0 and parts.attention.shape == (30,)
+
+
+def test_attribution_bars_show_every_share(tiny_lm):
+    from helpers.plots.attribution import attribution_bars
+
+    parts = logit_attribution(tiny_lm, TEXT, tiny_lm.decode([5]))
+    fig = attribution_bars(parts)
+    names = [trace.name for trace in fig.data]
+    assert names == ["embedding / bias", "attention", "MLP"]
+    assert list(fig.data[1].y) == pytest.approx(parts.attention.tolist())
+    assert list(fig.data[2].y) == pytest.approx(parts.mlp.tolist())
+    assert sum(sum(trace.y) for trace in fig.data) == pytest.approx(parts.total, abs=1e-4)

@@ -74,3 +74,21 @@ def test_scoring_on_the_embedded_model(embedded_lm):
     paris = scores.scored_tokens.index("·Paris")
     assert math.exp(float(scores.logprobs[paris])) == pytest.approx(0.77, abs=0.01)  # as in 00 and 04
     assert embedded_lm.tokenizer("Paris")["input_ids"] == embedded_lm.encode("Paris")  # no BOS added
+
+
+def test_surprisal_strip_colours_each_scored_token_and_wraps(tiny_lm):
+    from helpers.plots.scoring import surprisal_strip
+
+    scores = token_logprobs(tiny_lm, TEXT)
+    T = len(scores.ids)
+    fig = surprisal_strip(scores)
+    heatmap = fig.data[0]
+    assert heatmap.z[0][0] is None   # the first token has no score
+    assert heatmap.z[0][1] == pytest.approx(float(scores.surprisal_bits[0]))
+    shown = sorted(t for trace in fig.data[1:] for t in trace.text)
+    assert len(shown) == T
+    wrapped = surprisal_strip([scores, scores], labels=["a", "b"], per_row=5)
+    rows = -(-T // 5)
+    assert len(wrapped.data[0].z) == 2 * rows and wrapped.layout.yaxis.ticktext[rows] == "b"
+    with pytest.raises(ValueError, match="one label per text"):
+        surprisal_strip([scores], labels=["a", "b"])
