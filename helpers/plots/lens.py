@@ -17,20 +17,34 @@ import plotly.graph_objects as go
 from ..tokens import visible
 from .style import CHOSEN_COLOR, PALETTE, SEQUENTIAL, base_layout, font_size
 
-__all__ = ["logit_lens_heatmap", "target_trace_figure"]
+__all__ = ["logit_lens_heatmap", "target_trace_figure", "default_blocks"]
 
 
 def _short(label: str, width: int = 9) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+MAX_ROWS = 16  # rows that fit a 1280x720 screen with readable labels
+
+
+def default_blocks(n_rows: int) -> list[int]:
+    """All rows when they fit one 720p screen; otherwise every k-th, always the first and last."""
+    if n_rows <= MAX_ROWS:
+        return list(range(n_rows))
+    step = -(-(n_rows - 1) // (MAX_ROWS - 1))
+    return sorted(set(range(0, n_rows, step)) | {n_rows - 1})
+
+
 def logit_lens_heatmap(lens, blocks: list[int] | None = None, title: str | None = None) -> go.Figure:
     """Heatmap of a `helpers.lens.LogitLens`: rows = after n blocks, columns = positions.
 
-    blocks: which rows to show (default: all). Text = top-1 token, colour = its probability.
+    blocks: which rows to show (default: all when they fit one 720p screen, else every 2nd or
+    k-th block, first and last included; the title says so). Text = top-1 token, colour = its
+    probability. Column labels (the input tokens) at the top and the bottom.
     """
     n_rows = lens.top_ids.shape[0]
-    blocks = list(range(n_rows)) if blocks is None else [int(b) for b in blocks]
+    thinned = blocks is None and n_rows > MAX_ROWS
+    blocks = default_blocks(n_rows) if blocks is None else [int(b) for b in blocks]
     bad = [b for b in blocks if not 0 <= b < n_rows]
     if bad:
         raise ValueError(f"blocks must be in 0..{n_rows - 1}, got {bad[0]}.")
@@ -48,15 +62,26 @@ def logit_lens_heatmap(lens, blocks: list[int] | None = None, title: str | None 
         hover_rows.append(row)
     inputs = [html.escape(visible(tok)) for tok in lens.tokens]
     y_labels = ["embeddings" if b == 0 else f"after block {b}" for b in blocks]
-    layout = base_layout(title or "Logit lens: the prediction after each block (final norm + unembedding)",
+    step = blocks[1] - blocks[0] if thinned else 1
+    default_title = ("Logit lens: the prediction after each block (final norm + unembedding)" if not thinned else
+                     f"Logit lens: the prediction after every {_ordinal(step)} block (final norm + unembedding)"
+                     f"<br><sup>blocks=range({n_rows}) shows all {n_rows} rows</sup>")
+    label_px = font_size("body") - 1
+    layout = base_layout(title or default_title,
                          "input position (the next token is predicted here)", "residual stream",
-                         height=min(1100, max(380, 120 + 24 * len(blocks))), plot_bgcolor="white")
+                         height=min(560, max(380, 150 + 25 * len(blocks))), plot_bgcolor="white")
+    layout["title"].update(y=0.995, yanchor="top")
     layout["xaxis"].update(tickmode="array", tickvals=list(range(T)), ticktext=inputs, range=[-0.5, T - 0.5],
-                           tickfont=dict(size=font_size("small")), showgrid=False, zeroline=False)
+                           tickfont=dict(size=label_px), showgrid=False, zeroline=False)
     layout["yaxis"].update(tickmode="array", tickvals=list(range(len(blocks))), ticktext=y_labels,
-                           range=[len(blocks) - 0.5, -0.5], tickfont=dict(size=font_size("small")),
+                           range=[len(blocks) - 0.5, -0.5], tickfont=dict(size=label_px),
                            showgrid=False, zeroline=False)
-    layout["margin"] = dict(l=120, r=30, t=60, b=80)
+    layout["margin"] = dict(l=120, r=30, t=100 if thinned else 90, b=70)
+    # The input tokens above the columns as well: on a tall figure the bottom row of labels is
+    # off screen while one reads the top rows.
+    layout["annotations"] = [dict(x=t, y=1.0, xref="x", yref="paper", yanchor="bottom", yshift=4,
+                                  text=label, showarrow=False, font=dict(size=label_px))
+                             for t, label in enumerate(inputs)]
     heatmap = go.Heatmap(
         z=z, customdata=hover_rows, colorscale=SEQUENTIAL, zmin=0, zmax=1, xgap=1, ygap=1,
         hovertemplate="%{customdata}<extra>top tokens</extra>",
@@ -69,9 +94,13 @@ def logit_lens_heatmap(lens, blocks: list[int] | None = None, title: str | None 
         cells = [(t, r) for r in range(len(blocks)) for t in range(T) if (z[r][t] < 0.55) == dark_cells]
         labels.append(go.Scatter(
             x=[t for t, _ in cells], y=[r for _, r in cells], text=[text[r][t] for t, r in cells],
-            mode="text", textfont=dict(size=font_size("small"), color=colour), hoverinfo="skip",
+            mode="text", textfont=dict(size=label_px, color=colour), hoverinfo="skip",
             showlegend=False))
     return go.Figure(data=[heatmap, *labels], layout=layout)
+
+
+def _ordinal(n: int) -> str:
+    return {1: "", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def target_trace_figure(trace) -> go.Figure:

@@ -146,7 +146,7 @@ def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] 
         spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
     grouped = (" · <span style='text-decoration:underline dotted'>underlined</span> = one character from several byte tokens"
                if tokenizer is not None else "")
-    legend = (f"<div style='font-size:{max(size - 4, 11)}px;color:#555;margin-bottom:4px'>"
+    legend = (f"<div style='font-size:{max(size - 3, 13)}px;color:#555;margin-bottom:4px'>"
               f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
               f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>generated</span> "
               f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;font-weight:700'>newest</span>"
@@ -187,18 +187,23 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     return x, chosen.tolist(), mean.tolist(), tickvals, ticktext, customdata
 
 
-def _attention_title(layer: int, head: int | None) -> str:
+def _attention_title(layer: int, head: int | None, compact: bool = False) -> str:
     which = "mean over heads" if head is None else f"head {head}"
+    if compact:
+        return f"Where the newest position looks · layer {layer}, {which}"
     return f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
 
 
 def attention_over_context_figure(attention, tokens: Sequence[str], layer: int = 0, head: int | None = None,
-                                  widget: bool = False, title: str | None = None) -> go.Figure:
+                                  widget: bool = False, title: str | None = None, compact: bool = False,
+                                  height: int | None = None) -> go.Figure:
     """Bars: attention weight of the newest input position on each context position.
 
     attention: [n_layers, n_heads, context_len] (TickRecord.attention); tokens: decoded text of
     the context positions (extra trailing tokens are ignored). head=None shows the mean over
     heads; otherwise the head's bars plus the mean over heads as a grey line for comparison.
+    compact=True (the clock widget): a one-line title, the legend inside the plot, no axis
+    titles (height: px, default 360).
     """
     x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(attention, tokens, layer, head)
     hover = "position %{x}: %{customdata}<br>%{fullData.name}: %{y:.3f}<extra></extra>"
@@ -209,13 +214,21 @@ def attention_over_context_figure(attention, tokens: Sequence[str], layer: int =
                    line=dict(color=PALETTE["orange"], width=2), marker=dict(size=6),
                    customdata=customdata, hovertemplate=hover),
     ]
-    layout = base_layout(title or _attention_title(layer, head), xaxis_title="context position (token)",
-                         yaxis_title="attention weight", height=360,
+    layout = base_layout(title or _attention_title(layer, head, compact),
+                         xaxis_title=None if compact else "context position (token)",
+                         yaxis_title=None if compact else "attention weight", height=height or 360,
                          legend=dict(orientation="h", x=1.0, y=1.0, yanchor="bottom", xanchor="right"))
     layout["xaxis"].update(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=-50,
                            tickfont=dict(size=font_size("small")))
     layout["yaxis"].update(range=[0, 1.02], rangemode="tozero")
     layout["margin"] = dict(l=70, r=30, t=80, b=90)
+    if compact:
+        layout["title"]["font"]["size"] = font_size("body")
+        layout["title"].update(y=0.99, yanchor="top")
+        layout["legend"].update(y=0.98, yanchor="top", bgcolor="rgba(255,255,255,0.8)")
+        layout["yaxis"]["tickformat"] = ".1f"
+        layout["margin"] = dict(l=45, r=10, t=34, b=10)
+        layout["xaxis"]["automargin"] = True
     cls = go.FigureWidget if widget else go.Figure
     return cls(data=traces, layout=layout)
 
@@ -232,7 +245,8 @@ def update_attention_over_context_figure(fig: go.Figure, attention, tokens: Sequ
         line.x, line.y, line.customdata, line.visible = x, mean, customdata, head is not None
         fig.layout.xaxis.tickvals = tickvals
         fig.layout.xaxis.ticktext = ticktext
-        fig.layout.title.text = _attention_title(layer, head)
+        compact = "<br>" not in (fig.layout.title.text or "")
+        fig.layout.title.text = _attention_title(layer, head, compact)
 
 
 # --- the whole run at a glance ---------------------------------------------------------------
