@@ -474,3 +474,9 @@ class Clock:
     def reset(self, prompt: str | None = None) -> None:
         """Start again from `prompt` (default: the same prompt), with the generator re-seeded."""
         self._start(self.prompt if prompt is None else prompt)
+
+    def save_trace(self, path, **options):
+        """Write the ticks run so far to one self-contained HTML file that replays them in any
+        browser, with no kernel and no network; options: title. See helpers.trace."""
+        from .trace import save_trace  # lazy: running the clock does not need the player
+        return save_trace(self, path, **options)

@@ -1,0 +1,383 @@
+/* The recorded clock's player: replays a run saved by helpers/trace.py, with no kernel and no
+   network. Plain JavaScript + SVG; the data sits in a <script type="application/json"> inside each
+   .llmclock-trace element, so a page can hold several players (a notebook page of the HTML edition).
+
+   Panels, as in the clock widget: the text so far (newest token marked), the next-token
+   distribution raw vs sampled-from (chosen token outlined), and the attention of the newest
+   position over the context for one layer and head (or the mean over heads). */
+(function () {
+  "use strict";
+  if (window.LLMClockTrace) { window.LLMClockTrace.mountAll(); return; }
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var PLAY_MS = 700;
+  var MAX_LABELS = 48;  // as the widget: beyond this many positions, label every n-th one
+
+  function el(tag, cls, parent, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (parent) parent.appendChild(node);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function svg(tag, attrs, parent, text) {
+    var node = document.createElementNS(SVG_NS, tag);
+    for (var name in attrs) node.setAttribute(name, attrs[name]);
+    if (parent) parent.appendChild(node);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function tooltip(node, text) { svg("title", {}, node, text); }
+
+  // Same format as the widget's labels: 77.0%, <0.1%, 0% (cut by the sampling settings).
+  function percent(p) {
+    if (p === null || p === undefined) return "";
+    if (p === 0) return "0%";
+    return p >= 0.001 ? (100 * p).toFixed(1) + "%" : "<0.1%";
+  }
+
+  // The attention weights: thousandths as 16-bit integers, high bytes then low bytes (they
+  // compress better apart), deflated (zlib) and base64-encoded by trace.py.
+  function decodeAttention(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    if (typeof DecompressionStream === "undefined") {
+      return Promise.reject(new Error("this browser is too old (no DecompressionStream): open the file " +
+                                      "in a current Chrome, Edge, Firefox or Safari"));
+    }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buffer) {
+      var split = new Uint8Array(buffer), n = split.length / 2, values = new Uint16Array(n);
+      for (var j = 0; j < n; j++) values[j] = (split[j] << 8) | split[n + j];
+      return values;
+    });
+  }
+
+  function Player(root, data, attention) {
+    this.root = root;
+    this.d = data;
+    this.att = attention;
+    this.groups = {};
+    for (var g = 0; g < data.groups.length; g++) this.groups[data.groups[g][0]] = data.groups[g];
+    this.layer = data.layer;
+    this.head = -1;  // -1: mean over heads
+    this.timer = null;
+    this.build();
+    this.show(data.start === "last" ? data.ticks.length - 1 : 0);
+  }
+
+  Player.prototype.visible = function (text) {
+    if (text === "") return "\u2205";
+    var glyphs = this.d.glyphs, out = "";
+    for (var i = 0; i < text.length; i++) out += glyphs[text[i]] || text[i];
+    return out;
+  };
+
+  Player.prototype.build = function () {
+    var self = this, d = this.d, root = this.root;
+    el("div", "trace-title", root, d.title);
+    el("div", "trace-meta", root, d.meta);
+    var controls = el("div", "trace-controls", root);
+    this.backButton = el("button", "trace-back", controls, "\u25C0 Back");
+    this.backButton.title = "Show the previous tick (\u2190)";
+    this.playButton = el("button", "trace-play", controls, "\u25B6 Play");
+    this.playButton.title = "Play the ticks one after another (space)";
+    this.stepButton = el("button", "trace-step", controls, "Step \u25B6");
+    this.stepButton.title = "Show the next tick (\u2192)";
+    this.scrubber = el("input", "trace-scrubber", controls);
+    this.scrubber.type = "range";
+    this.scrubber.min = 0;
+    this.scrubber.max = d.ticks.length - 1;
+    this.scrubber.title = "Past ticks";
+    this.position = el("span", "trace-position", controls);
+    this.status = el("div", "trace-status", root);
+    this.settings = el("div", "trace-settings", root);
+    this.text = el("div", "trace-text", root);
+    var panels = el("div", "trace-panels", root);
+    this.distPanel = el("div", "trace-panel trace-distribution", panels);
+    var attPanel = el("div", "trace-panel trace-attention", panels);
+    this.attSvgBox = el("div", "", attPanel);
+    var attControls = el("div", "trace-attention-controls", attPanel);
+    var layerLabel = el("label", "", attControls, "layer ");
+    this.layerInput = el("input", "trace-layer", layerLabel);
+    this.layerInput.type = "range";
+    this.layerInput.min = 0;
+    this.layerInput.max = d.n_layers - 1;
+    this.layerInput.value = this.layer;
+    this.layerValue = el("span", "trace-layer-value", layerLabel, String(this.layer));
+    var headLabel = el("label", "", attControls, "head ");
+    this.headSelect = el("select", "trace-head", headLabel);
+    el("option", "", this.headSelect, "mean over heads").value = -1;
+    for (var h = 0; h < d.n_heads; h++) el("option", "", this.headSelect, "head " + h).value = h;
+    el("div", "trace-keys", root,
+       "Keys: \u2190 \u2192 step back and forward \u00B7 space play/pause \u00B7 Home/End first/last tick" +
+       " \u00B7 hover a bar or a token for its numbers");
+
+    this.backButton.addEventListener("click", function () { self.pause(); self.show(self.shown - 1); });
+    this.stepButton.addEventListener("click", function () { self.pause(); self.show(self.shown + 1); });
+    this.playButton.addEventListener("click", function () { self.toggle(); });
+    this.scrubber.addEventListener("input", function () { self.pause(); self.show(+self.scrubber.value); });
+    this.layerInput.addEventListener("input", function () {
+      self.layer = +self.layerInput.value;
+      self.layerValue.textContent = String(self.layer);
+      self.drawAttention();
+    });
+    this.headSelect.addEventListener("change", function () {
+      self.head = +self.headSelect.value;
+      self.drawAttention();
+    });
+    root.addEventListener("keydown", function (event) {
+      var tag = event.target.tagName;
+      if (tag === "INPUT" || tag === "SELECT") return;  // arrows move the slider or the choice
+      if (self.key(event.key)) event.preventDefault();
+    });
+  };
+
+  Player.prototype.key = function (key) {
+    if (key === "ArrowRight") { this.pause(); this.show(this.shown + 1); }
+    else if (key === "ArrowLeft") { this.pause(); this.show(this.shown - 1); }
+    else if (key === "Home") { this.pause(); this.show(0); }
+    else if (key === "End") { this.pause(); this.show(this.d.ticks.length - 1); }
+    else if (key === " ") this.toggle();
+    else return false;
+    return true;
+  };
+
+  Player.prototype.toggle = function () { if (this.timer) this.pause(); else this.play(); };
+
+  Player.prototype.play = function () {
+    var self = this, last = this.d.ticks.length - 1;
+    if (this.shown >= last) this.show(0);  // at the end, Play starts over
+    this.playButton.textContent = "\u275A\u275A Pause";
+    this.timer = setInterval(function () {
+      if (self.shown >= last) { self.pause(); return; }
+      self.show(self.shown + 1);
+    }, PLAY_MS);
+  };
+
+  Player.prototype.pause = function () {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.playButton.textContent = "\u25B6 Play";
+  };
+
+  Player.prototype.show = function (index) {
+    var ticks = this.d.ticks;
+    index = Math.max(0, Math.min(ticks.length - 1, index));
+    this.shown = index;
+    var tick = ticks[index];
+    this.scrubber.value = index;
+    this.position.textContent = "tick " + index + " / " + (ticks.length - 1);
+    this.backButton.disabled = index === 0;
+    this.stepButton.disabled = index === ticks.length - 1;
+    this.status.textContent = tick.status;
+    this.settings.textContent = tick.settings;
+    this.drawText(this.d.n_prompt + index + 1);
+    this.drawDistribution(tick);
+    this.drawAttention();
+  };
+
+  // ------------------------------------------------------------------ the text so far
+  Player.prototype.appendVisible = function (parent, text) {
+    if (text === "") { el("span", "ws", parent, "\u2205"); return; }
+    var run = "";
+    for (var i = 0; i < text.length; i++) {
+      var ch = text[i], glyph = this.d.glyphs[ch];
+      if (!glyph) { run += ch; continue; }
+      if (run) { parent.appendChild(document.createTextNode(run)); run = ""; }
+      el("span", "ws", parent, glyph);  // faded, not grey: readable on every background
+      if (ch === "\n") el("br", "", parent);
+    }
+    if (run) parent.appendChild(document.createTextNode(run));
+  };
+
+  Player.prototype.drawText = function (end) {
+    var d = this.d, box = this.text;
+    box.textContent = "";
+    var legend = el("div", "trace-legend", box);
+    el("span", "tok-prompt", legend, "prompt");
+    legend.appendChild(document.createTextNode(" "));
+    el("span", "tok-generated", legend, "generated");
+    legend.appendChild(document.createTextNode(" "));
+    el("span", "tok-new", legend, "newest");
+    legend.appendChild(document.createTextNode(
+      "  \u00B7 = space, \u21B5 = new line \u00B7 underlined = one character from several byte tokens"));
+    var tokens = el("div", "trace-tokens", box);
+    var pos = 0;
+    while (pos < end) {
+      // Byte tokens that together make a character are drawn as that character, once all of
+      // them are in the text; until then each shows its bytes in hex.
+      var group = this.groups[pos], count = 1, text = d.text[pos];
+      if (group && pos + group[1] <= end) { count = group[1]; text = group[2]; }
+      var last = pos + count - 1, isPrompt = pos < d.n_prompt, newest = last === end - 1 && !isPrompt;
+      var span = el("span", "tok " + (newest ? "tok-new" : isPrompt ? "tok-prompt" : "tok-generated") +
+                    (count > 1 ? " tok-group" : ""), tokens);
+      var ids = d.ids.slice(pos, last + 1);
+      var title = (count === 1 ? "position " + pos : "positions " + pos + "\u2013" + last) +
+                  (isPrompt ? " (prompt)" : "") + " \u00B7 id " + ids.join(", ");
+      if (count > 1) title += " \u00B7 " + count + " byte tokens, one character";
+      if (!isPrompt) {
+        var probs = [];
+        for (var p = pos; p <= last; p++) probs.push(percent(d.ticks[p - d.n_prompt].p));
+        title += " \u00B7 p = " + probs.join(", ");
+      }
+      span.title = title;
+      this.appendVisible(span, text);
+      el("wbr", "", tokens);
+      pos += count;
+    }
+    box.scrollTop = box.scrollHeight;  // keep the newest token in view
+  };
+
+  // ------------------------------------------------------------------ distribution
+  Player.prototype.drawDistribution = function (tick) {
+    var rows = tick.rows, chosen = tick.chosen_row;
+    var width = 600, rowH = 28, top = 78, maxLabel = 4;
+    for (var r = 0; r < rows.length; r++) maxLabel = Math.max(maxLabel, rows[r][0].length + 2);
+    var left = Math.min(220, Math.max(70, 9 * maxLabel + 16)), right = 20;
+    var plotW = width - left - right, height = top + rows.length * rowH + 50;
+    var x = function (p) { return left + plotW * p / 1.3; };  // 0..130%: room for labels past 100%
+    this.distPanel.textContent = "";
+    var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
+                           "class": "trace-distribution-svg", role: "img",
+                           "aria-label": "Next-token distribution at this tick"}, this.distPanel);
+    svg("text", {x: 6, y: 22, "font-size": 20}, root, "Next-token distribution at this tick");
+    var legend = [["bar-raw", "raw (the model)"], ["bar-filtered", "sampled from"]];
+    for (var l = 0; l < legend.length; l++) {
+      svg("rect", {x: 8 + l * 170, y: 38, width: 14, height: 14, "class": legend[l][0]}, root);
+      svg("text", {x: 28 + l * 170, y: 50, "font-size": 15}, root, legend[l][1]);
+    }
+    var bottom = top + rows.length * rowH;
+    for (var t = 0; t <= 5; t++) {
+      var gx = x(t / 5);
+      svg("line", {x1: gx, x2: gx, y1: top - 4, y2: bottom, "class": t === 0 ? "axis" : "grid"}, root);
+      svg("text", {x: gx, y: bottom + 18, "font-size": 12, "text-anchor": "middle", "class": "muted"},
+          root, (20 * t) + "%");
+    }
+    svg("text", {x: left + plotW / 2, y: bottom + 40, "font-size": 15, "text-anchor": "middle"}, root,
+        "probability");
+    var barH = 10;
+    for (var i = 0; i < rows.length; i++) {
+      var row = rows[i], y0 = top + i * rowH + 3, isChosen = i === chosen;
+      var label = svg("text", {x: left - 8, y: y0 + barH + 5, "font-size": 15, "text-anchor": "end",
+                               "class": isChosen ? "chosen-label" : ""}, root,
+                      (isChosen ? "\u25B6 " : "") + row[0]);
+      tooltip(label, row[0] + " (id " + row[3] + ")");
+      var bars = [[row[1], "bar-raw", "raw (the model)"], [row[2], "bar-filtered", "sampled from"]];
+      var longest = 0;
+      for (var b = 0; b < 2; b++) {
+        var p = bars[b][0], by = y0 + b * (barH + 1);
+        if (p === null) continue;  // not among the candidates recorded for this list
+        longest = Math.max(longest, p);
+        var rect = svg("rect", {x: left, y: by, width: Math.max(0, x(p) - left), height: barH,
+                                "class": bars[b][1] + (isChosen ? " bar-chosen" : "")}, root);
+        tooltip(rect, row[0] + " (id " + row[3] + ")\n" + bars[b][2] + ": " + percent(p));
+        svg("text", {x: x(p) + 4, y: by + barH - 1, "font-size": 12, "class": "muted"}, root, percent(p));
+      }
+      if (isChosen) {
+        svg("text", {x: x(longest) + 48, y: y0 + barH + 5, "font-size": 15, "class": "chosen-label"},
+            root, "chosen");
+      }
+    }
+  };
+
+  // ------------------------------------------------------------------ attention
+  Player.prototype.weights = function (tick) {
+    // [n_heads][context] of the shown layer, and their mean over heads.
+    var d = this.d, n = tick.context_len, heads = [], mean = new Array(n).fill(0);
+    for (var h = 0; h < d.n_heads; h++) {
+      var start = tick.attention_offset + (this.layer * d.n_heads + h) * n, row = new Array(n);
+      for (var i = 0; i < n; i++) { row[i] = this.att[start + i] / 1000; mean[i] += row[i] / d.n_heads; }
+      heads.push(row);
+    }
+    return {heads: heads, mean: mean};
+  };
+
+  Player.prototype.drawAttention = function () {
+    var d = this.d, tick = d.ticks[this.shown], n = tick.context_len;
+    var w = this.weights(tick), head = this.head, values = head < 0 ? w.mean : w.heads[head];
+    var width = 600, height = 380, left = 62, right = 16, top = 76, bottom = 96;
+    var plotW = width - left - right, plotH = height - top - bottom, slot = plotW / n;
+    var x = function (i) { return left + slot * (i + 0.5); };
+    var y = function (v) { return top + plotH * (1 - v / 1.02); };
+    this.attSvgBox.textContent = "";
+    var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
+                           "class": "trace-attention-svg", role: "img",
+                           "aria-label": "Where the newest position looks"}, this.attSvgBox);
+    svg("text", {x: 6, y: 22, "font-size": 20}, root, "Where the newest position looks");
+    svg("text", {x: 6, y: 42, "font-size": 14, "class": "muted"}, root,
+        "attention weights, layer " + this.layer + ", " + (head < 0 ? "mean over heads" : "head " + head));
+    if (head >= 0) {  // the widget's legend: this head's bars, the mean as a line
+      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "bar-attention"}, root);
+      svg("text", {x: width - 270, y: 64, "font-size": 14}, root, "this head");
+      svg("line", {x1: width - 180, x2: width - 160, y1: 59, y2: 59, "class": "line-mean"}, root);
+      svg("text", {x: width - 154, y: 64, "font-size": 14}, root, "mean over heads");
+    }
+    for (var t = 0; t <= 5; t++) {
+      var gy = y(t / 5);
+      svg("line", {x1: left, x2: width - right, y1: gy, y2: gy, "class": t === 0 ? "axis" : "grid"}, root);
+      svg("text", {x: left - 6, y: gy + 4, "font-size": 12, "text-anchor": "end", "class": "muted"},
+          root, (t / 5).toFixed(1));
+    }
+    svg("text", {x: 16, y: top + plotH / 2, "font-size": 15, "text-anchor": "middle",
+                 transform: "rotate(-90 16 " + (top + plotH / 2) + ")"}, root, "attention weight");
+    var labels = [];
+    for (var p = 0; p < n; p++) labels.push(this.visible(d.text[p]));
+    var barW = Math.max(1, slot * 0.8);
+    for (var i = 0; i < n; i++) {
+      var rect = svg("rect", {x: x(i) - barW / 2, y: y(values[i]), width: barW,
+                              height: Math.max(0, y(0) - y(values[i])), "class": "bar-attention"}, root);
+      tooltip(rect, "position " + i + ": " + labels[i] + "\n" +
+              (head < 0 ? "mean over heads" : "this head") + ": " + values[i].toFixed(3) +
+              (head < 0 ? "" : "\nmean over heads: " + w.mean[i].toFixed(3)));
+    }
+    if (head >= 0) {
+      var points = [];
+      for (var m = 0; m < n; m++) points.push(x(m).toFixed(1) + "," + y(w.mean[m]).toFixed(1));
+      svg("polyline", {points: points.join(" "), "class": "line-mean"}, root);
+      for (var k = 0; k < n; k++) svg("circle", {cx: x(k), cy: y(w.mean[k]), r: 3, "class": "dot-mean"}, root);
+    }
+    var step = Math.max(1, Math.ceil(n / MAX_LABELS));
+    for (var j = 0; j < n; j++) {
+      if (j % step !== 0 && j !== n - 1) continue;
+      var lx = x(j), ly = y(0) + 12;
+      var label = svg("text", {x: lx, y: ly, "font-size": 12, "text-anchor": "end",
+                               "font-weight": j === n - 1 ? 700 : 400,  // the query: the newest position
+                               transform: "rotate(-50 " + lx + " " + ly + ")"}, root, labels[j]);
+      tooltip(label, "position " + j);
+    }
+    svg("text", {x: left + plotW / 2, y: height - 4, "font-size": 15, "text-anchor": "middle"}, root,
+        "context position (token)");
+  };
+
+  // ------------------------------------------------------------------ mounting
+  var players = [];
+
+  function mountAll() {
+    var roots = document.querySelectorAll(".llmclock-trace:not([data-mounted])");
+    Array.prototype.forEach.call(roots, function (root) {
+      root.setAttribute("data-mounted", "loading");
+      var data = JSON.parse(root.querySelector("script.llmclock-trace-data").textContent);
+      decodeAttention(data.attention).then(function (attention) {
+        players.push(new Player(root, data, attention));
+        root.setAttribute("data-mounted", "ready");
+      }).catch(function (error) {
+        root.setAttribute("data-mounted", "failed");
+        el("div", "trace-error", root, "This recorded clock could not be shown: " + error.message);
+        console.error(error);
+      });
+    });
+  }
+
+  // A page holding one player (the standalone file): the keys work without clicking it first.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (players.length !== 1 || (target !== document.body && target !== document.documentElement)) return;
+    if (players[0].key(event.key)) event.preventDefault();
+  });
+
+  window.LLMClockTrace = {mountAll: mountAll, players: players};
+  mountAll();
+})();
