@@ -55,7 +55,7 @@ TRAINING_TEXT_PATH = Path(__file__).resolve().parent.parent / "data" / "bpe_trai
 
 
 def training_text() -> str:
-    """The text in data/bpe_training_text.txt (about 3.6 KB of English, a little Chinese and emoji)."""
+    """The text in data/bpe_training_text.txt: about 3,600 bytes of English, Chinese, emoji."""
     return TRAINING_TEXT_PATH.read_text(encoding="utf-8")
 
 
