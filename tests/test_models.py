@@ -66,21 +66,6 @@ def test_missing_wheel_names_the_install_command(monkeypatch, tmp_path):
         models_module.prepare_embedded_model(quiet=True)
 
 
-def test_interrupted_conversion_leaves_nothing_behind(monkeypatch, tmp_path):
-    target = tmp_path / "models" / "smol"
-    monkeypatch.setenv(models_module.MODEL_DIR_ENV, str(target))
-    import transformers
-
-    def boom(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", boom)
-    with pytest.raises(KeyboardInterrupt):
-        models_module.prepare_embedded_model(quiet=True)
-    assert not target.exists()
-    assert list(target.parent.iterdir()) == []
-
-
 @pytest.mark.slow
 def test_embedded_model_says_paris(embedded_lm):
     assert embedded_lm.name == "SmolLM2-135M-Instruct"
