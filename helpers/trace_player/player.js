@@ -152,8 +152,8 @@
     if (this.shown >= last) this.show(0);  // at the end, Play starts over
     this.playButton.textContent = "\u275A\u275A Pause";
     this.timer = setInterval(function () {
-      if (self.shown >= last) { self.pause(); return; }
       self.show(self.shown + 1);
+      if (self.shown >= last) self.pause();  // stop on the last tick
     }, PLAY_MS);
   };
 
