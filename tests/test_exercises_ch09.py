@@ -21,7 +21,8 @@ def test_to_bits_solutions_pass(right):
     (lambda lp: -lp, "nats"), (lambda lp: lp / math.log(2), "sign is flipped"),
     (lambda lp: -lp * math.log(2), "divide"), (lambda lp: -lp / math.log(10), "base 10"),
     (lambda lp: -torch.log2(lp), "Wrong for"),   # log2 of a log-probability: NaN
-    (lambda lp: None, "returned None"), (..., "still empty"), (3.0, "should be a function"),
+    (lambda lp: None, "returned None"), (..., "still empty"), (lambda lp: ..., "still empty"),
+    (3.0, "should be a function"),
 ])
 def test_to_bits_slips(wrong, slip):
     result = ch09.check_to_bits(wrong)
@@ -70,6 +71,7 @@ def test_token_logprobs_solution_passes(one_pass):
     (lambda lg, i: lg[:-1].gather(-1, i[1:, None])[:, 0], "raw logits"),
     (lambda lg, i: torch.log_softmax(lg[:-1], 0).gather(-1, i[1:, None])[:, 0], "wrong dimension"),
     (lambda lg, i: torch.log_softmax(lg[:-1], -1)[:, i[1:]], "Wrong for"),   # [T-1, T-1] table
+    (lambda lg, i: ..., "still empty"),
 ])
 def test_token_logprobs_slips(one_pass, wrong, slip):
     result = ch09.check_token_logprobs(wrong, *one_pass)

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ..checks import check_equal, check_function
+from ..checks import check, check_equal, check_function
 
 __all__ = ["check_to_bits", "check_perplexity", "check_token_logprobs", "check_biggest_jump"]
 
@@ -14,6 +14,17 @@ __all__ = ["check_to_bits", "check_perplexity", "check_token_logprobs", "check_b
 # chance (or a sum that equals a mean for one token) is caught.
 _LOGPROB_CASES = [(torch.tensor(v),) for v in ([-0.5, -2.0, -7.25], [-0.1], [-3.0, -3.0],
                                                [-12.0, -0.01, -4.5, -1.0, -0.7])]
+
+
+def _still_empty(fn, case) -> bool:
+    """A function whose body is still the `return ...` of the exercise cell."""
+    try:
+        return callable(fn) and fn(*case) is Ellipsis
+    except Exception:
+        return False
+
+
+_EMPTY = "It is still empty: replace the ... in the function with your code."
 
 
 def check_to_bits(to_bits):
@@ -27,6 +38,8 @@ def check_to_bits(to_bits):
         (lambda lp: -torch.log2(lp.exp()) * math.log(2), "Converted twice: log2 of exp(lp) is "
                                                          "already in bits."),
     ]
+    if _still_empty(to_bits, _LOGPROB_CASES[0]):
+        return check(False, "surprisal in bits", _EMPTY)
     return check_function(to_bits, lambda lp: -lp / math.log(2), _LOGPROB_CASES,
                           "surprisal in bits", mistakes=mistakes,
                           describe=lambda c: f"log-probabilities {c[0].tolist()}",
@@ -49,6 +62,8 @@ def check_perplexity(my_perplexity):
         (lambda lp: -lp.mean(), "That is the mean negative log-probability (the loss); "
                                 "perplexity is exp of it."),
     ]
+    if _still_empty(my_perplexity, _LOGPROB_CASES[0]):
+        return check(False, "perplexity", _EMPTY)
     return check_function(my_perplexity, lambda lp: math.exp(-float(lp.mean())), _LOGPROB_CASES,
                           "perplexity", mistakes=mistakes,
                           describe=lambda c: f"log-probabilities {c[0].tolist()}",
@@ -81,10 +96,12 @@ def check_token_logprobs(my_token_logprobs, logits: torch.Tensor, ids: torch.Ten
         (lambda lg, i: torch.log_softmax(lg[:-1], 0).gather(-1, i[1:, None])[:, 0],
          "log_softmax over the wrong dimension: normalise over the vocabulary (dim=-1)."),
     ]
+    if _still_empty(my_token_logprobs, cases[1]):
+        return check(False, "log-probability of every next token", _EMPTY)
     return check_function(my_token_logprobs, _right_token_logprobs, cases,
                           "log-probability of every next token", mistakes=mistakes,
-                          describe=lambda c: f"a {c[0].shape[0]}-token text with a vocabulary "
-                                             f"of {c[0].shape[1]}",
+                          describe=lambda c: f"a text of {c[0].shape[0]} tokens with a "
+                                             f"vocabulary of {c[0].shape[1]}",
                           hint="log_softmax over the vocabulary; row i's score is for ids[i + 1] "
                                "(.gather picks one entry per row).")
 
