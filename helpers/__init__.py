@@ -1,15 +1,25 @@
 """LLM Clock helpers: the small library the notebooks call, one module per concept.
 
-    models     load_model(): the embedded SmolLM2-135M-Instruct or any GPT-2/Llama-family model
-    tokens     token spans for display, a from-scratch BPE
-    embeddings one-hot lookup, nearest neighbours, positions (learned table, RoPE), residual stream
-    sampling   temperature, top-k, top-p, min-p, repetition penalty, draws
-    clock      Clock: the tick-by-tick generation engine
-    attention  attention weights, one head from scratch, offline bertviz
-    lens       residual stream and logit lens
-    plots      plotly figures
-    widgets    ipywidgets UIs
-    checks     exercise checks that explain what is wrong
+    models          load_model(): the embedded SmolLM2-135M-Instruct or any GPT-2/Llama model
+    tokens          a from-scratch byte-level BPE, and token spans of a real tokenizer for display
+    embeddings      one-hot lookup, neighbours, positions (learned table, RoPE), residual stream
+    attention       attention weights, one head by hand, grouped-query heads, head pattern scores
+    bertviz_offline bertviz's head and model views, working offline
+    lens            the logit lens, and one transformer block by hand
+    attribution     direct logit attribution: which parts of the model wrote a token's logit
+    sampling        temperature, top-k, top-p, min-p, repetition penalty, draws
+    clock           Clock: the tick-by-tick generation engine
+    scoring         how likely the model finds each token of a text (surprisal, perplexity)
+    timing          timings that other programs on the machine cannot easily fool
+    threads         the worker thread the ticks run on
+    trace           a recorded clock replayed from one self-contained HTML file
+    plots           plotly figures, one submodule per kind
+    widgets         ipywidgets UIs
+    checks          exercise-check primitives that say what is wrong
+    exercises       each notebook's exercise checks (chNN for notebook NN)
+
+Other modules may appear while the project grows; each starts with a docstring that says
+what it is for.
 """
 
 from .models import LoadedModel, ModelLoadError, load_model

@@ -1,9 +1,8 @@
-"""Attention: the model's own weights, one head recomputed by hand, head patterns, offline bertviz.
+"""Attention: the model's own weights, one head recomputed by hand, head patterns.
 
     weights = attention_weights(lm, "The capital of France is")   # [layers, heads, T, T]
     head = attention_head_by_hand(lm, "The capital of France is", layer=3, head=0)
     head.q, head.k, head.v, head.scores, head.weights, head.output  # every step of one head
-    head_view(lm, "The cat sat on the mat")                         # bertviz, works offline
 
 Two families are covered. Llama-style models (SmolLM2, TinyLlama, Mistral, Qwen2) rotate
 queries and keys by their position (RoPE) and let several query heads share one key/value
@@ -14,9 +13,7 @@ its attention sees no extra position step, and computes q, k, v with one fused m
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -28,11 +25,10 @@ __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
     "kv_head_index",
     "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
-    "first_token_scores", "repeated_random_tokens", "induction_scores", "head_view", "model_view",
-    "offline_bertviz_html",
+    "first_token_scores", "repeated_random_tokens", "induction_scores", "base_model", "transformer_blocks",
+    "input_norm", "check_layer_head", "check_by_hand",
 ]
 
-VENDOR = Path(__file__).resolve().parent / "vendor"
 # Model types whose attention these from-scratch functions reproduce exactly.
 BY_HAND_TYPES = ("gpt2", "llama", "mistral", "qwen2")
 
@@ -65,22 +61,25 @@ def token_labels(lm, ids: Sequence[int]) -> list[str]:
     return [visible(readable_token(lm.decode([i]), i, lm.tokenizer)) for i in ids]
 
 
-def _base(lm):
+def base_model(lm):
     """The transformer without its unembedding head: `.model` for Llama, `.transformer` for GPT-2."""
     return lm.model.base_model
 
 
-def _layers(lm) -> torch.nn.ModuleList:
-    base = _base(lm)
+def transformer_blocks(lm) -> torch.nn.ModuleList:
+    """The model's transformer blocks, in order (`.h` in GPT-2, `.layers` in Llama)."""
+    base = base_model(lm)
     return base.h if lm.family == "gpt2" else base.layers
 
 
-def _input_norm(lm, layer: int):
-    block = _layers(lm)[layer]
+def input_norm(lm, layer: int):
+    """The norm in front of block `layer`'s attention (GPT-2's ln_1, Llama's input_layernorm)."""
+    block = transformer_blocks(lm)[layer]
     return block.ln_1 if lm.family == "gpt2" else block.input_layernorm
 
 
-def _check_layer_head(lm, layer: int, head: int | None = None) -> None:
+def check_layer_head(lm, layer: int, head: int | None = None) -> None:
+    """A clear message for a layer or head number outside the model."""
     if not 0 <= layer < lm.n_layers:
         raise ValueError(f"layer must be 0..{lm.n_layers - 1} for {lm.name}, got {layer}.")
     if head is not None and not 0 <= head < lm.n_heads:
@@ -104,14 +103,14 @@ def attention_weights(lm, text_or_ids) -> torch.Tensor:
 @torch.no_grad()
 def attention_input(lm, text_or_ids, layer: int) -> torch.Tensor:
     """What layer `layer`'s attention reads: its input, normed, [T, d_model] (read with a hook)."""
-    _check_layer_head(lm, layer)
+    check_layer_head(lm, layer)
     ids = as_ids(lm, text_or_ids)
     captured = {}
 
     def keep(module, args, output) -> None:  # returns None: a hook that returns a value replaces the output
         captured["x"] = output[0].detach()
 
-    hook = _input_norm(lm, layer).register_forward_hook(keep)
+    hook = input_norm(lm, layer).register_forward_hook(keep)
     try:
         lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
     finally:
@@ -121,7 +120,8 @@ def attention_input(lm, text_or_ids, layer: int) -> torch.Tensor:
 
 # ---------------------------------------------------------------- one head by hand
 
-def _check_by_hand(lm) -> None:
+def check_by_hand(lm) -> None:
+    """A clear message for a model family the by-hand functions do not reproduce."""
     if lm.model.config.model_type not in BY_HAND_TYPES:
         raise ValueError(f"The by-hand attention covers {', '.join(BY_HAND_TYPES)} models, "
                          f"not {lm.model.config.model_type!r}.")
@@ -134,8 +134,8 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     Returns q [n_heads, T, head_dim], k and v [n_kv_heads, T, head_dim]; for Llama-family
     models q and k are already rotated by their positions (RoPE).
     """
-    _check_by_hand(lm)
-    attn = _layers(lm)[layer].attn if lm.family == "gpt2" else _layers(lm)[layer].self_attn
+    check_by_hand(lm)
+    attn = transformer_blocks(lm)[layer].attn if lm.family == "gpt2" else transformer_blocks(lm)[layer].self_attn
     x = x.to(next(attn.parameters()).device)
     T = x.shape[0]
     if lm.family == "gpt2":
@@ -218,8 +218,8 @@ class HeadComputation:
 @torch.no_grad()
 def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComputation:
     """Recompute one head's attention from the model's weights, step by step."""
-    _check_by_hand(lm)
-    _check_layer_head(lm, layer, head)
+    check_by_hand(lm)
+    check_layer_head(lm, layer, head)
     ids = as_ids(lm, text_or_ids)
     x = attention_input(lm, ids, layer)
     q_all, k_all, v_all = project_qkv(lm, layer, x)
@@ -269,102 +269,6 @@ def induction_scores(weights: torch.Tensor, length: int) -> torch.Tensor:
     return weights[..., length + i, i + 1].mean(-1)
 
 
-# ---------------------------------------------------------------- bertviz, offline
-
-def _vendored(name: str) -> str:
-    return (VENDOR / name).read_text(encoding="utf-8")
-
-
-def offline_bertviz_html(html: str) -> str:
-    """Make bertviz's `html_action="return"` page self-contained.
-
-    bertviz loads require.js, d3 and jQuery from a CDN, which fails offline ("require is not
-    defined"). Here the CDN script tag and the require.config go, and the vendored d3 5.7.0
-    and jQuery 2.2.4 run as CommonJS modules inside one closure with a tiny `requirejs`
-    that hands them to bertviz's callback. No globals are touched, so a page that has its
-    own require.js or jQuery (classic Notebook) is unaffected.
-    """
-    html = re.sub(r'<script src="https?://[^"]*"></script>', "", html)
-    match = re.search(r'<script type="text/javascript">(.*)</script>', html, flags=re.S)
-    if match is None:
-        raise RuntimeError("Unexpected bertviz output: no inline script found (bertviz version changed?).")
-    vis_js = re.sub(r"require\.config\(\{.*?\}\s*\}\);", "", match.group(1), count=1, flags=re.S)
-
-    def module(source: str) -> str:
-        # CommonJS wrapper: the libraries export into `module` instead of globals; `define` is
-        # shadowed so an AMD loader on the page never sees them.
-        return ("(function (module, exports, define) {\n" + source + "\n})(__m = {exports: {}}, __m.exports);\n")
-
-    script = (
-        "(function () {\n"
-        "var __m, __modules = {};\n"
-        + module(_vendored("jquery-2.2.4.min.js")) + "__modules.jquery = __m.exports;\n"
-        + module(_vendored("d3-5.7.0.min.js")) + "__modules.d3 = __m.exports;\n"
-        "function requirejs(names, callback) {\n"
-        "  callback.apply(null, names.map(function (name) { return __modules[name]; }));\n"
-        "}\n"
-        "var require = requirejs;\n"
-        + vis_js + "\n})();\n"
-    )
-    script = script.replace("</script", "<\\/script")  # never end the inline script early
-    return html[: match.start()] + '<script type="text/javascript">\n' + script + "</script>" + html[match.end():]
-
-
-def _bertviz_inputs(lm, text_or_ids, max_tokens: int = 64) -> tuple[list[torch.Tensor], list[str]]:
-    ids = as_ids(lm, text_or_ids)
-    if len(ids) > max_tokens:
-        raise ValueError(f"The text is {len(ids)} tokens; bertviz gets slow and unreadable beyond {max_tokens}: "
-                         f"use a shorter text.")
-    # 3 decimals in float64 print short in bertviz's JSON: a page several times smaller.
-    weights = (attention_weights(lm, ids).double() * 1000).round() / 1000
-    return [w[None] for w in weights], token_labels(lm, ids)
-
-
-def _check_layers(lm, layers: Sequence[int] | None) -> list[int] | None:
-    if layers is None:
-        return None
-    layers = [int(layer) for layer in layers]
-    for layer in layers:
-        _check_layer_head(lm, layer)
-    return layers
-
-
-def head_view(lm, text_or_ids, layer: int | None = None, heads: Sequence[int] | None = None,
-              include_layers: Sequence[int] | None = None):
-    """bertviz's head view (lines from each token to the tokens it attends to), rendered offline."""
-    from bertviz import head_view as bertviz_head_view
-    from IPython.display import HTML
-
-    attention, tokens = _bertviz_inputs(lm, text_or_ids)
-    include_layers = _check_layers(lm, include_layers)
-    if layer is not None:
-        _check_layer_head(lm, layer)
-        if include_layers is not None and layer not in include_layers:
-            raise ValueError(f"layer {layer} is not among include_layers {include_layers}.")
-    for head in heads or []:
-        _check_layer_head(lm, 0, int(head))
-    html = bertviz_head_view(attention, tokens, prettify_tokens=False, layer=layer,
-                             heads=list(heads) if heads is not None else None,
-                             include_layers=include_layers, html_action="return")
-    return HTML(offline_bertviz_html(html.data))
-
-
-def model_view(lm, text_or_ids, include_layers: Sequence[int] | None = None,
-               include_heads: Sequence[int] | None = None, display_mode: str = "light"):
-    """bertviz's model view (a thumbnail per layer and head), rendered offline.
-
-    Keep the text short and pick a few layers: it draws layers × heads small pictures.
-    """
-    from bertviz import model_view as bertviz_model_view
-    from IPython.display import HTML
-
-    attention, tokens = _bertviz_inputs(lm, text_or_ids)
-    include_layers = _check_layers(lm, include_layers)
-    if include_heads is not None:
-        for head in include_heads:
-            _check_layer_head(lm, 0, int(head))
-    html = bertviz_model_view(attention, tokens, prettify_tokens=False, display_mode=display_mode,
-                              include_layers=include_layers,
-                              include_heads=list(include_heads) if include_heads is not None else None,
-                              html_action="return")
-    return HTML(offline_bertviz_html(html.data))
+# Old private names, kept until helpers.lens imports the public ones.
+_base, _layers, _input_norm = base_model, transformer_blocks, input_norm
+_check_layer_head, _check_by_hand = check_layer_head, check_by_hand

@@ -9,10 +9,12 @@ import re
 import pytest
 import torch
 
+from helpers import attention
 from helpers.attention import (
-    as_ids, attention_input, attention_head_by_hand, attention_weights, first_token_scores, head_view,
-    induction_scores, model_view, offline_bertviz_html, previous_token_scores, repeated_random_tokens,
+    as_ids, attention_input, attention_head_by_hand, attention_weights, first_token_scores,
+    induction_scores, kv_head_index, previous_token_scores, repeated_random_tokens,
 )
+from helpers.bertviz_offline import head_view, model_view, offline_bertviz_html
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 
@@ -147,6 +149,53 @@ def test_model_view_is_offline_and_labelled(tiny_lm):
         model_view(tiny_lm, "The clock", include_layers=[99])
     with pytest.raises(ValueError, match="head must be"):
         head_view(tiny_lm, "The clock", heads=[tiny_lm.n_heads])
+
+
+def test_model_view_fits_the_column():
+    page = offline_bertviz_html(
+        '<div id="bertviz-0a1b"><div id="vis"></div></div>'
+        '<script type="text/javascript">requirejs(["jquery", "d3"], function ($, d3) {});</script>')
+    assert page.startswith('<div style="max-width:100%;overflow:auto">')
+    assert 'setAttribute("viewBox"' in page and '"bertviz-0a1b"' in page
+
+
+@pytest.mark.slow
+def test_model_view_fits_1280x720_in_a_browser(tiny_lm, tmp_path):
+    """bertviz draws 970 px wide; in a narrower column every head must still be visible."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    view = model_view(tiny_lm, "The clock ticks once for every token", include_layers=[0, 1])
+    page_file = tmp_path / "view.html"
+    page_file.write_text(f'<html><body><div id="column" style="width:700px">{view.data}</div>'
+                         "</body></html>", encoding="utf-8")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(page_file.as_uri())
+            page.wait_for_selector("#vis svg")
+            box = page.evaluate("""() => {
+                const svg = document.querySelector('#vis svg').getBoundingClientRect();
+                const cells = [...document.querySelectorAll('.attn_background')]
+                    .map(r => r.getBoundingClientRect());
+                return {svg_right: svg.right, svg_bottom: svg.bottom, n: cells.length,
+                        right: Math.max(...cells.map(c => c.right)),
+                        bottom: Math.max(...cells.map(c => c.bottom)),
+                        column: document.getElementById('column').getBoundingClientRect().right};
+            }""")
+        finally:
+            browser.close()
+    assert box["n"] == 2 * tiny_lm.n_heads
+    assert box["svg_right"] <= box["column"] + 1, "the drawing fits the column"
+    assert box["right"] <= box["svg_right"] + 1 and box["bottom"] <= box["svg_bottom"] + 1
+
+
+def test_shared_helpers_are_public_and_old_names_still_work():
+    assert attention._layers is attention.transformer_blocks
+    assert attention._input_norm is attention.input_norm
+    assert attention._check_layer_head is attention.check_layer_head
+    assert attention._check_by_hand is attention.check_by_hand
+    assert [kv_head_index(h, 9, 3) for h in range(9)] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert [kv_head_index(h, 32, 8) for h in (3, 4, 31)] == [0, 1, 7]
 
 
 def test_offline_rewrite_rejects_foreign_html():

@@ -1,10 +1,49 @@
-"""Plotly figures for the lessons, one submodule per kind; all share `style`."""
+"""Plotly figures for the lessons, one submodule per kind; all share `style`.
 
-from .style import *  # noqa: F401,F403
-from .text import *  # noqa: F401,F403
-from .tokens import *  # noqa: F401,F403
-from .embeddings import *  # noqa: F401,F403
-from .attention import *  # noqa: F401,F403
-from .lens import *  # noqa: F401,F403
-from .distribution import *  # noqa: F401,F403
-from .timing import *  # noqa: F401,F403
+Each name is imported explicitly, so you can see which module a function lives in.
+"""
+
+from .style import (
+    PALETTE, PROMPT_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, RAW_COLOR, FILTERED_COLOR,
+    CHOSEN_COLOR, SEQUENTIAL, DIVERGING, FONT_FAMILY, font_size, set_presenter_mode,
+    presenter_mode, figure_height, base_layout, styled_figure
+)
+from .text import (
+    readable_token, context_html, token_span_html, attention_over_context_figure,
+    update_attention_over_context_figure, tick_table_html, attention_over_ticks_figure
+)
+from .tokens import (
+    token_spans_html, bpe_steps_html, merges_table_html, text_counts_figure, bpe_training_figure
+)
+from .embeddings import (
+    projection_figure, neighbours_figure, rope_angles_figure, rope_scores_figure,
+    residual_norms_figure,
+)
+from .attention import (
+    attention_heatmap, update_attention_heatmap, query_attention_figure,
+    update_query_attention_figure, head_scores_figure
+)
+from .lens import (
+    logit_lens_heatmap, target_trace_figure, default_blocks
+)
+from .distribution import (
+    distribution_figure, update_distribution_figure, distribution_rows
+)
+from .timing import (
+    tick_times_figure, tick_cost_figure, prefill_decode_figure, kv_memory_figure, clock_rate_figure
+)
+
+__all__ = [
+    "PALETTE", "PROMPT_COLOR", "GENERATED_COLOR", "NEW_TOKEN_COLOR", "RAW_COLOR", "FILTERED_COLOR",
+    "CHOSEN_COLOR", "SEQUENTIAL", "DIVERGING", "FONT_FAMILY", "font_size", "set_presenter_mode",
+    "presenter_mode", "figure_height", "base_layout", "styled_figure", "readable_token",
+    "context_html", "token_span_html", "attention_over_context_figure",
+    "update_attention_over_context_figure", "tick_table_html", "attention_over_ticks_figure",
+    "token_spans_html", "bpe_steps_html", "merges_table_html", "text_counts_figure",
+    "bpe_training_figure", "projection_figure", "neighbours_figure", "rope_angles_figure",
+    "rope_scores_figure", "residual_norms_figure", "attention_heatmap", "update_attention_heatmap",
+    "query_attention_figure", "update_query_attention_figure", "head_scores_figure",
+    "logit_lens_heatmap", "target_trace_figure", "default_blocks", "distribution_figure",
+    "update_distribution_figure", "distribution_rows", "tick_times_figure", "tick_cost_figure",
+    "prefill_decode_figure", "kv_memory_figure", "clock_rate_figure"
+]

@@ -1,6 +1,11 @@
-"""ipywidgets UIs built on the helpers; each updates its figures in place."""
+"""ipywidgets UIs built on the helpers; each updates its figures in place.
 
-from .token_explorer import *  # noqa: F401,F403
-from .attention_explorer import *  # noqa: F401,F403
-from .sampling_explorer import *  # noqa: F401,F403
-from .clock_widget import *  # noqa: F401,F403
+Each name is imported explicitly, so you can see which module a widget lives in.
+"""
+
+from .attention_explorer import AttentionExplorer
+from .clock_widget import ClockWidget
+from .sampling_explorer import SamplingExplorer
+from .token_explorer import EXAMPLE_TEXTS, TokenExplorer
+
+__all__ = ["TokenExplorer", "EXAMPLE_TEXTS", "AttentionExplorer", "SamplingExplorer", "ClockWidget"]
