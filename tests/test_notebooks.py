@@ -30,6 +30,18 @@ def test_notebook_is_committed_clean_and_complete(path):
     assert re.search(r"recap", "\n".join(markdown[-2:]), re.I), "a recap at the end"
 
 
+MAX_CODE_LINE = 100  # code is read on a projector
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_code_lines_fit_a_projector(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    long = [(i, line) for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+            for line in "".join(cell["source"]).splitlines() if len(line) > MAX_CODE_LINE]
+    assert not long, (f"{path.name}: {len(long)} code lines longer than {MAX_CODE_LINE} "
+                      f"characters, e.g. cell {long[0][0]}: {long[0][1][:120]!r}")
+
+
 def _output_texts(nb):
     for cell in nb.cells:
         for out in cell.get("outputs", []):
