@@ -24,8 +24,9 @@ from .tokens import visible
 __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
     "kv_head_index",
-    "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand", "previous_token_scores",
-    "first_token_scores", "repeated_random_tokens", "induction_scores", "base_model", "transformer_blocks",
+    "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand",
+    "previous_token_scores", "first_token_scores", "repeated_random_tokens", "induction_scores",
+    "base_model", "transformer_blocks",
     "input_norm", "check_layer_head", "check_by_hand",
 ]
 
@@ -33,19 +34,22 @@ __all__ = [
 BY_HAND_TYPES = ("gpt2", "llama", "mistral", "qwen2")
 
 
-# ---------------------------------------------------------------- inputs and the model's own numbers
+# ------------------------------------------------------- inputs and the model's own numbers
 
 def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
-    """Token ids of a text (or ids passed through), checked: not empty, fits the context, in the vocabulary."""
+    """Token ids of a text (or ids passed through), checked: not empty, fits the context, in
+    the vocabulary."""
     if isinstance(text_or_ids, str):
         ids = lm.encode(text_or_ids)
     else:
-        ids = [int(i) for i in (text_or_ids.flatten().tolist() if torch.is_tensor(text_or_ids) else text_or_ids)]
+        flat = text_or_ids.flatten().tolist() if torch.is_tensor(text_or_ids) else text_or_ids
+        ids = [int(i) for i in flat]
     if not ids:
         raise ValueError("The text is empty: type at least one word.")
     if len(ids) > lm.context_length:
         raise ValueError(
-            f"The text is {len(ids)} tokens long but {lm.name} reads at most {lm.context_length}: shorten it."
+            f"The text is {len(ids)} tokens long but {lm.name} reads at most "
+            f"{lm.context_length}: shorten it."
         )
     bad = [i for i in ids if not 0 <= i < lm.vocab_size]
     if bad:
@@ -62,7 +66,7 @@ def token_labels(lm, ids: Sequence[int]) -> list[str]:
 
 
 def base_model(lm):
-    """The transformer without its unembedding head: `.model` for Llama, `.transformer` for GPT-2."""
+    """The transformer without its unembedding head (`.model` in Llama, `.transformer` in GPT-2)."""
     return lm.model.base_model
 
 
@@ -95,7 +99,8 @@ def attention_weights(lm, text_or_ids) -> torch.Tensor:
     ids = as_ids(lm, text_or_ids)
     out = lm.model(torch.tensor([ids], device=lm.device), output_attentions=True, use_cache=False)
     if not out.attentions:
-        raise RuntimeError("The model returned no attention weights: load it with attn_implementation='eager' "
+        raise RuntimeError("The model returned no attention weights: load it with "
+                           "attn_implementation='eager' "
                            "(helpers.load_model does).")
     return torch.stack([a[0] for a in out.attentions]).float().cpu()
 
@@ -107,7 +112,8 @@ def attention_input(lm, text_or_ids, layer: int) -> torch.Tensor:
     ids = as_ids(lm, text_or_ids)
     captured = {}
 
-    def keep(module, args, output) -> None:  # returns None: a hook that returns a value replaces the output
+    # returns None: a hook that returns a value would replace the output
+    def keep(module, args, output) -> None:
         captured["x"] = output[0].detach()
 
     hook = input_norm(lm, layer).register_forward_hook(keep)
@@ -135,7 +141,8 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     models q and k are already rotated by their positions (RoPE).
     """
     check_by_hand(lm)
-    attn = transformer_blocks(lm)[layer].attn if lm.family == "gpt2" else transformer_blocks(lm)[layer].self_attn
+    block = transformer_blocks(lm)[layer]
+    attn = block.attn if lm.family == "gpt2" else block.self_attn
     x = x.to(next(attn.parameters()).device)
     T = x.shape[0]
     if lm.family == "gpt2":
@@ -152,9 +159,11 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     k = k.view(T, -1, lm.head_dim).transpose(0, 1)
     v = v.view(T, -1, lm.head_dim).transpose(0, 1)
     if lm.family != "gpt2":
-        rope_type = (getattr(lm.model.config, "rope_parameters", None) or {}).get("rope_type", "default")
+        rope_parameters = getattr(lm.model.config, "rope_parameters", None) or {}
+        rope_type = rope_parameters.get("rope_type", "default")
         if rope_type != "default":
-            raise ValueError(f"The by-hand RoPE covers the original rotation; {lm.name} uses {rope_type!r} RoPE.")
+            raise ValueError(f"The by-hand RoPE covers the original rotation; {lm.name} uses "
+                             f"{rope_type!r} RoPE.")
         positions = torch.arange(T)
         q, k = apply_rope(q, positions, rope_theta(lm)), apply_rope(k, positions, rope_theta(lm))
     return q, k, v
@@ -173,7 +182,8 @@ def kv_head_of(lm, head: int) -> int:
 
 
 def attention_scale(lm, layer: int) -> float:
-    """The factor on q·k: 1/sqrt(head_dim), so the spread of the scores does not grow with head_dim."""
+    """The factor on q·k: 1/sqrt(head_dim), so the spread of the scores does not grow with
+    head_dim."""
     scale = 1.0 / math.sqrt(lm.head_dim)
     cfg = lm.model.config
     if lm.family == "gpt2":
@@ -191,7 +201,8 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: f
     """
     T = q.shape[-2]
     scores = (q @ k.transpose(-1, -2)) * scale
-    future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=q.device), diagonal=1)  # key j > query i
+    # True where key j comes after query i
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=q.device), diagonal=1)
     masked = scores.masked_fill(future, float("-inf"))
     weights = torch.softmax(masked, dim=-1)
     return scores, masked, weights, weights @ v
@@ -226,8 +237,8 @@ def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComput
     kv_head = kv_head_of(lm, head)
     q, k, v = (t.float().cpu() for t in (q_all[head], k_all[kv_head], v_all[kv_head]))
     scores, masked, weights, output = causal_attention(q, k, v, attention_scale(lm, layer))
-    return HeadComputation(layer, head, kv_head, token_labels(lm, ids), x, q, k, v, scores, masked, weights,
-                           output)
+    return HeadComputation(layer, head, kv_head, token_labels(lm, ids), x, q, k, v, scores, masked,
+                           weights, output)
 
 
 # ---------------------------------------------------------------- what heads do: pattern scores
@@ -251,20 +262,23 @@ def repeated_random_tokens(lm, length: int = 20, seed: int = 0) -> list[int]:
     special = set(lm.tokenizer.all_special_ids)
     pool = torch.tensor([i for i in range(lm.vocab_size) if i not in special])
     if not 2 <= length <= min(len(pool), lm.context_length // 2):
-        raise ValueError(f"length must be 2..{min(len(pool), lm.context_length // 2)}, got {length}.")
+        longest = min(len(pool), lm.context_length // 2)
+        raise ValueError(f"length must be 2..{longest}, got {length}.")
     generator = torch.Generator().manual_seed(seed)
     chosen = pool[torch.randperm(len(pool), generator=generator)[:length]].tolist()
     return chosen + chosen
 
 
 def induction_scores(weights: torch.Tensor, length: int) -> torch.Tensor:
-    """[layers, heads] mean attention from the 2nd copy's token i to the token after its first occurrence.
+    """[layers, heads] mean attention from the 2nd copy's token i to the token after its first
+    occurrence.
 
     weights come from a sequence made by `repeated_random_tokens(lm, length)`: query
     length + i looks at key i + 1, for i = 0..length-2.
     """
     if weights.shape[-1] != 2 * length:
-        raise ValueError(f"weights cover {weights.shape[-1]} tokens, expected 2 × length = {2 * length}.")
+        raise ValueError(f"weights cover {weights.shape[-1]} tokens, expected 2 × length = "
+                         f"{2 * length}.")
     i = torch.arange(length - 1)
     return weights[..., length + i, i + 1].mean(-1)
 

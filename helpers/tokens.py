@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 __all__ = [
-    "visible", "Merge", "BPE", "train_bpe", "pair_counts", "merge_pair", "WORD_PATTERN", "TRAINING_TEXT_PATH",
-    "training_text",
+    "visible", "Merge", "BPE", "train_bpe", "pair_counts", "merge_pair", "WORD_PATTERN",
+    "TRAINING_TEXT_PATH", "training_text",
     "byte_level_alphabet", "token_bytes", "TokenSpan", "token_spans", "Piece", "readable_pieces",
     "TextCounts", "text_counts", "show_bytes",
 ]
@@ -99,7 +99,8 @@ class BPE:
         for chunk in self._chunks(text):
             while len(chunk) >= 2:
                 # the pair that was learned earliest goes first, exactly as in training
-                pair = min(zip(chunk, chunk[1:]), key=lambda p: ranks[p].new_id if p in ranks else float("inf"))
+                pair = min(zip(chunk, chunk[1:]),
+                           key=lambda p: ranks[p].new_id if p in ranks else float("inf"))
                 if pair not in ranks:
                     break
                 chunk = merge_pair(chunk, pair, ranks[pair].new_id)
@@ -121,7 +122,8 @@ class BPE:
         try:
             data = b"".join(vocab[i] for i in ids)
         except KeyError as err:
-            raise ValueError(f"Token id {err.args[0]} is not in this BPE (ids are 0..{self.vocab_size - 1}).") from None
+            raise ValueError(f"Token id {err.args[0]} is not in this BPE "
+                             f"(ids are 0..{self.vocab_size - 1}).") from None
         return data.decode("utf-8", errors="replace")
 
     def token_text(self, token_id: int) -> str:
@@ -161,7 +163,8 @@ def train_bpe(text: str, vocab_size: int, pattern: str | None = WORD_PATTERN) ->
     if not isinstance(text, str) or not text:
         raise ValueError("train_bpe needs a non-empty text to learn merges from.")
     if vocab_size < 256:
-        raise ValueError(f"vocab_size must be at least 256 (the 256 byte values), got {vocab_size}.")
+        raise ValueError(f"vocab_size must be at least 256 (the 256 byte values), "
+                         f"got {vocab_size}.")
     bpe = BPE(pattern=pattern)
     # Identical words behave identically: count each distinct chunk once, with its frequency.
     word_counts = Counter(tuple(c) for c in bpe._chunks(text))
@@ -192,7 +195,8 @@ def byte_level_alphabet() -> dict[int, str]:
     Printable bytes stand for themselves; the others (space, newline, control bytes, ...)
     are shifted to unused characters from 256 upwards: space (32) -> 'Ġ', newline (10) -> 'Ċ'.
     """
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+                 + list(range(ord("®"), ord("ÿ") + 1)))
     table, shift = {}, 0
     for b in range(256):
         if b in printable:
@@ -246,7 +250,8 @@ def token_bytes(lm_or_tokenizer, token_id: int) -> bytes:
 
 
 def show_bytes(data: bytes) -> str:
-    """Readable text of some bytes; bytes that are not whole characters show as hex: ' ⟨f0 9f⟩'."""
+    """Readable text of some bytes; bytes that are not whole characters show as hex:
+    ' ⟨f0 9f⟩'."""
     decoded = data.decode("utf-8", errors="surrogateescape")
     out, pending = [], []
     for ch in decoded:
@@ -283,12 +288,12 @@ class TokenSpan:
 
     @property
     def is_fragment(self) -> bool:
-        """True when the bytes are not whole characters (part of a Chinese character or an emoji)."""
+        """True when the bytes are not whole characters (part of a Chinese character, an emoji)."""
         return not _is_whole_text(self.bytes)
 
     @property
     def text(self) -> str:
-        """Readable text; bytes that are only part of a character show as hex, e.g. '⟨e6 88⟩'."""
+        """Readable text; bytes that are only part of a character show as hex: '⟨e6 88⟩'."""
         return show_bytes(self.bytes)
 
 
@@ -308,9 +313,11 @@ def token_spans(lm_or_tokenizer, text: str) -> list[TokenSpan]:
     ]
     # SentencePiece-style tokenizers (Llama 2, TinyLlama) put a '▁' before the first word that
     # is not in the text (the "dummy prefix"); it belongs to no character, so drop its byte.
-    if spans and b"".join(s.bytes for s in spans) == b" " + text.encode("utf-8") and spans[0].bytes.startswith(b" "):
+    joined = b"".join(s.bytes for s in spans)
+    if spans and joined == b" " + text.encode("utf-8") and spans[0].bytes.startswith(b" "):
         first = spans[0]
-        spans[0] = TokenSpan(first.index, first.id, first.token, first.bytes[1:], first.start, first.end)
+        spans[0] = TokenSpan(first.index, first.id, first.token, first.bytes[1:], first.start,
+                             first.end)
     return spans
 
 
@@ -326,6 +333,10 @@ class Piece:
     def is_group(self) -> bool:
         """True when several tokens had to be glued to make readable characters."""
         return len(self.token_ids) > 1
+
+
+def _piece(text: str, members: list[TokenSpan]) -> Piece:
+    return Piece(text, tuple(s.id for s in members), tuple(s.index for s in members))
 
 
 def readable_pieces(spans_or_source, text: str | None = None) -> list[Piece]:
@@ -344,10 +355,10 @@ def readable_pieces(spans_or_source, text: str | None = None) -> list[Piece]:
         buffer += span.bytes
         members.append(span)
         if _is_whole_text(buffer):
-            pieces.append(Piece(buffer.decode("utf-8"), tuple(s.id for s in members), tuple(s.index for s in members)))
+            pieces.append(_piece(buffer.decode("utf-8"), members))
             buffer, members = b"", []
     if members:  # only possible for byte sequences that were never valid UTF-8
-        pieces.append(Piece(show_bytes(buffer), tuple(s.id for s in members), tuple(s.index for s in members)))
+        pieces.append(_piece(show_bytes(buffer), members))
     return pieces
 
 
