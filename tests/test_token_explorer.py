@@ -120,3 +120,12 @@ def test_embedded_model_emoji(embedded_lm):
     assert _boxes(explorer.tokens_view.value, "llmclock-fragment") == 3
     explorer.grouped.value = True
     assert ">🍕<" in explorer.tokens_view.value and "15107 + 231 + 239" in explorer.tokens_view.value
+
+
+@pytest.mark.slow
+def test_bytes_without_a_token_are_reported(embedded_lm):
+    explorer = TokenExplorer(embedded_lm, "a\x04b")   # SmolLM2 has no token for the byte 0x04
+    assert explorer.counts.bytes == 3 and explorer.counts.tokens == 2
+    assert "1 byte of this text has no token in the vocabulary" in explorer.message.value
+    explorer.text.value = "ab"
+    assert "no token" not in explorer.message.value

@@ -26,7 +26,9 @@ __all__ = ["AttentionExplorer"]
 
 DEFAULT_TEXT = "The capital of France is Paris. The capital of Italy is"
 MEAN = -1  # the head selector's value for "mean over heads"
-MAX_TOKENS = 200  # layers × heads × T × T weights: 200 tokens is ~40 MB for SmolLM2, and a readable heatmap
+# layers × heads × T × T float32 weights: 200 tokens is ~41 MiB for SmolLM2, and a heatmap
+# stays readable
+MAX_TOKENS = 200
 
 
 class AttentionExplorer:

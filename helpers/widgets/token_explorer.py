@@ -122,6 +122,11 @@ class TokenExplorer:
                                f"ids: {html.escape(str(ids))}</div>")
         fragments = sum(s.is_fragment for s in spans)
         notes = []
+        dropped = n_bytes - sum(len(s.bytes) for s in spans)
+        if dropped > 0:  # SmolLM2 has no token for 21 of the 256 bytes (notebook 01)
+            notes.append(f"{dropped} byte{'s' if dropped > 1 else ''} of this text "
+                         f"{'have' if dropped > 1 else 'has'} no token in the vocabulary and "
+                         f"{'were' if dropped > 1 else 'was'} dropped by the tokenizer.")
         if len(spans) > MAX_SHOWN_TOKENS:
             notes.append(f"Showing the first {MAX_SHOWN_TOKENS:,} of {len(spans):,} tokens.")
         if fragments and not self.grouped.value:
