@@ -32,7 +32,7 @@ __all__ = ["ResidualWrites", "residual_writes", "LogitAttribution", "logit_attri
 
 @dataclass
 class ResidualWrites:
-    """Everything added into the residual stream, [T, d_model] each; they sum to the final stream."""
+    """Everything added into the residual stream, [T, d_model] each; they sum to the final one."""
 
     embedding: torch.Tensor   # [T, d] the input vectors (+ GPT-2's position vectors)
     attention: torch.Tensor   # [n_layers, T, d] each block's attention output (after o_proj)
@@ -59,7 +59,7 @@ def residual_writes(lm, text) -> ResidualWrites:
                   block.mlp.register_forward_hook(keep(mlp, n))]
 
     def keep_final(module, args, output) -> None:
-        captured["final"] = args[0][0].detach()   # the norm's input: the stream after the last block
+        captured["final"] = args[0][0].detach()   # the norm's input: the stream after the blocks
 
     hooks.append(final_norm(lm).register_forward_hook(keep_final))
     try:

@@ -52,7 +52,7 @@ class TokenScores:
 
     @property
     def perplexity(self) -> float:
-        """exp(mean negative log-probability): the model was as unsure as a fair choice among this many."""
+        """exp(mean negative log-probability): as unsure as a fair choice among this many tokens."""
         return math.exp(-float(self.logprobs.mean()))
 
 

@@ -83,7 +83,8 @@ def test_bad_target_gives_a_clear_message(tiny_lm):
 @pytest.mark.slow
 def test_attribution_on_the_embedded_model(embedded_lm):
     parts = logit_attribution(embedded_lm, TEXT, " Paris")
-    assert parts.logit == pytest.approx(float(_logits(embedded_lm, TEXT)[parts.target_id]), abs=1e-4)
+    model_logit = float(_logits(embedded_lm, TEXT)[parts.target_id])
+    assert parts.logit == pytest.approx(model_logit, abs=1e-4)
     assert parts.total == pytest.approx(parts.logit, abs=1e-3)
     assert parts.norm_bias == 0.0 and parts.attention.shape == (30,)
 

@@ -69,7 +69,8 @@ def test_silu_solutions_pass():
 
 
 @pytest.mark.parametrize("wrong, slip", [
-    (torch.sigmoid, "sigmoid alone"), (torch.relu, "ReLU"), (lambda z: z * torch.sigmoid(-z), "flipped"),
+    (torch.sigmoid, "sigmoid alone"), (torch.relu, "ReLU"),
+    (lambda z: z * torch.sigmoid(-z), "flipped"),
     (F.gelu, "GELU"), (lambda z: z * torch.tanh(z), "tanh"), (F.softplus, "softplus"),
     (lambda z: ..., "still empty"),
     (GATE * torch.sigmoid(GATE), "should be a function"),

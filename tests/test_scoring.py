@@ -20,7 +20,8 @@ def _model_loss(lm, text):
 
 
 def test_perplexity_is_exp_of_the_models_own_loss(tiny_lm):
-    assert perplexity(tiny_lm, TEXT) == pytest.approx(math.exp(_model_loss(tiny_lm, TEXT)), rel=1e-5)
+    expected = math.exp(_model_loss(tiny_lm, TEXT))
+    assert perplexity(tiny_lm, TEXT) == pytest.approx(expected, rel=1e-5)
     scores = token_logprobs(tiny_lm, TEXT)
     assert -scores.total_logprob / len(scores.logprobs) == pytest.approx(_model_loss(tiny_lm, TEXT),
                                                                          rel=1e-5)
@@ -72,8 +73,8 @@ def test_scoring_on_the_embedded_model(embedded_lm):
                                                           rel=1e-4)
     scores = token_logprobs(embedded_lm, text)
     paris = scores.scored_tokens.index("·Paris")
-    assert math.exp(float(scores.logprobs[paris])) == pytest.approx(0.77, abs=0.01)  # as in 00 and 04
-    assert embedded_lm.tokenizer("Paris")["input_ids"] == embedded_lm.encode("Paris")  # no BOS added
+    assert math.exp(float(scores.logprobs[paris])) == pytest.approx(0.77, abs=0.01)  # as in 00, 04
+    assert embedded_lm.tokenizer("Paris")["input_ids"] == embedded_lm.encode("Paris")  # no BOS
 
 
 def test_surprisal_strip_colours_each_scored_token_and_wraps(tiny_lm):

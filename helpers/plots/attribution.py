@@ -28,7 +28,8 @@ def attribution_bars(parts) -> go.Figure:
     fig.add_bar(x=x_first, y=first, name="embedding / bias", marker_color=PALETTE["grey"],
                 hovertemplate="%{x}: %{y:.2f}<extra></extra>")
     blocks = [str(b) for b in range(n)]
-    fig.add_bar(x=blocks, y=parts.attention.tolist(), name="attention", marker_color=PALETTE["blue"],
+    fig.add_bar(x=blocks, y=parts.attention.tolist(), name="attention",
+                marker_color=PALETTE["blue"],
                 hovertemplate="block %{x} attention: %{y:.2f}<extra></extra>")
     fig.add_bar(x=blocks, y=parts.mlp.tolist(), name="MLP", marker_color=PALETTE["orange"],
                 hovertemplate="block %{x} MLP: %{y:.2f}<extra></extra>")

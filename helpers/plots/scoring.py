@@ -52,7 +52,8 @@ def surprisal_strip(scores, labels: list[str] | None = None, per_row: int = 18,
             words.append([html.escape(_short(s.tokens[i])) for i in cells] + [""] * len(pad))
             hover.append([html.escape(s.tokens[i]) + (
                 "<br>first token: no prediction" if bits[i] is None else
-                f"<br>{bits[i]:.2f} bits, p = {2 ** -bits[i]:.3g}") for i in cells] + [""] * len(pad))
+                f"<br>{bits[i]:.2f} bits, p = {2 ** -bits[i]:.3g}") for i in cells]
+                + [""] * len(pad))
             row_names.append(label if start == 0 else "")
     rows = len(z)
     layout = base_layout(title or "Surprisal of each token, in bits (−log2 p)", None, None,
