@@ -248,13 +248,15 @@ def _likely_mistake(answer, expected, period: float | None = None) -> str:
 
 
 def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistakes=(),
-                   describe=None) -> CheckResult:
+                   describe=None, reveal: bool = False) -> CheckResult:
     """Run the learner's function on several cases and compare it with `reference`.
 
     A formula checked on one configuration can be right by coincidence (SmolLM2's 9 query
     heads / 3 kv heads = 3 = n_kv_heads); several cases tell the formulas apart.
     cases: argument tuples. mistakes: (wrong function, message) pairs; a function that
     agrees with a wrong one on every case gets its message. describe(case) words a case.
+    reveal=True shows the expected result of the first failing case (a test case of a
+    function, not the answer to the exercise).
     """
     import torch
 
@@ -271,8 +273,8 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
                     or isinstance(y, float):
                 x64 = torch.as_tensor(x, dtype=torch.float64)
                 y64 = torch.as_tensor(y, dtype=torch.float64)
-                return x64.shape == y64.shape and bool(torch.allclose(x64, y64, rtol=1e-4,
-                                                                      atol=1e-6))
+                return x64.shape == y64.shape and bool(
+                    torch.allclose(x64, y64, rtol=1e-4, atol=1e-6, equal_nan=True))
             return _as_list(x) == _as_list(y)
         except Exception:
             return False
@@ -287,6 +289,9 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
     wrong = [(case, got) for case, got in zip(cases, results) if not same(got, reference(*case))]
     if not wrong:
         return check(True, name)
+    if all(got is None for got in results):
+        return check(False, name, "It returned None every time: replace the ... with your code "
+                     "and end the function with return ...", hint)
     for wrong_fn, message in mistakes:
         try:
             if all(same(got, wrong_fn(*case)) for case, got in zip(cases, results)):
@@ -296,8 +301,9 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
     case, got = wrong[0]
     if any(got is None for _, got in wrong):
         return check(False, name, "It returned None: end the function with return ...", hint)
+    expected = f", expected {_as_list(reference(*case))!r:.100}" if reveal else ""
     return check(False, name, f"Wrong for {describe(case)}: yours gives {_as_list(got)!r:.100}"
-                 f" ({len(wrong)} of {len(cases)} cases wrong).", hint)
+                 f"{expected} ({len(wrong)} of {len(cases)} cases wrong).", hint)
 
 
 def solution(code: str, title: str = "Show a worked solution"):

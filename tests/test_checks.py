@@ -64,7 +64,12 @@ def test_check_function_tells_coinciding_formulas_apart():
     assert "Wrong for the arguments (7, 32, 8): yours gives 2" in generic.message
     raised = checks.check_function(lambda h, H, K: h // (K // H), reference, cases, "kv head")
     assert "ZeroDivisionError" in raised.message
-    assert "return" in checks.check_function(lambda h, H, K: None, reference, cases, "x").message
+    assert "returned None every time" in checks.check_function(lambda h, H, K: None, reference,
+                                                               cases, "x").message
+    sometimes = checks.check_function(lambda h, H, K: None if h == 3 else 0, reference, cases, "x")
+    assert "It returned None" in sometimes.message
+    shown = checks.check_function(lambda h, H, K: 5, reference, cases, "x", reveal=True)
+    assert "yours gives 5, expected 2" in shown.message
     assert "function" in checks.check_function(2, reference, cases, "kv head").message
 
 
