@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .attention import _layers, as_ids
+from .attention import as_ids, transformer_blocks
 from .embeddings import final_norm, single_token_id
 
 __all__ = ["ResidualWrites", "residual_writes", "LogitAttribution", "logit_attribution"]
@@ -44,7 +44,7 @@ class ResidualWrites:
 def residual_writes(lm, text) -> ResidualWrites:
     """Record every write into the residual stream during one forward pass (with hooks)."""
     ids = as_ids(lm, text)
-    blocks = _layers(lm)
+    blocks = transformer_blocks(lm)
     attention, mlp, captured = {}, {}, {}
 
     def keep(store, layer):

@@ -5,9 +5,11 @@
     trace.first_top1                                     # blocks done when " Paris" leads
     block = block_by_hand(lm, "The capital of France is", layer=3)
 
-Every block reads the residual stream and adds its result back into it. The logit lens asks
-what the model would predict if it stopped early: it sends the stream after each block
-through the model's own final norm and unembedding, exactly as the real last layer is.
+Every block reads the residual stream and adds its result back into it. The logit lens sends
+the stream after each block through the model's own final norm and unembedding, exactly as the
+real last layer is: it shows when a prediction becomes *readable* that way, which can be later
+than when the model holds it in a form the unembedding cannot read (nostalgebraist 2020; the
+tuned lens of Belrose et al. 2023 trains a translator per block for that reason).
 Index convention: entry n of the stream is the vector after n blocks (0 = the embeddings).
 """
 
@@ -19,14 +21,14 @@ import torch
 import torch.nn.functional as F
 
 from .attention import (
-    _check_by_hand, _check_layer_head, _input_norm, _layers, attention_scale, causal_attention, kv_head_of,
-    project_qkv, token_labels,
+    attention_scale, causal_attention, check_by_hand, check_layer_head, input_norm, kv_head_of,
+    project_qkv, token_labels, transformer_blocks,
 )
 from .embeddings import final_norm, residual_stream, single_token_id
 
 __all__ = [
-    "residual_stream", "final_norm", "unembed", "LogitLens", "logit_lens", "TargetTrace", "target_by_layer",
-    "rms_norm", "layer_norm", "BlockComputation", "block_by_hand",
+    "residual_stream", "final_norm", "unembed", "LogitLens", "logit_lens", "TargetTrace",
+    "target_by_layer", "rms_norm", "layer_norm", "BlockComputation", "block_by_hand",
 ]
 
 
@@ -34,7 +36,7 @@ __all__ = [
 
 @torch.no_grad()
 def unembed(lm, residual: torch.Tensor) -> torch.Tensor:
-    """Logits from residual-stream vectors [..., d_model]: final norm, then the unembedding matrix."""
+    """Logits from residual-stream vectors [..., d_model]: final norm, then the unembedding."""
     residual = residual.to(lm.device)
     return lm.model.get_output_embeddings()(final_norm(lm)(residual)).float().cpu()
 
@@ -44,7 +46,7 @@ class LogitLens:
     """The lens of one text: what the model would predict after each number of blocks."""
 
     tokens: list[str]        # the input tokens, visible
-    top_ids: torch.Tensor    # [n_layers + 1, T, k] most likely next tokens, after 0..n_layers blocks
+    top_ids: torch.Tensor    # [n_layers + 1, T, k] most likely next tokens after 0..n_layers blocks
     top_probs: torch.Tensor  # [n_layers + 1, T, k] their probabilities
     top_tokens: list[list[list[str]]]  # visible text of top_ids
 
@@ -75,7 +77,8 @@ def logit_lens(lm, text: str, k: int = 5) -> LogitLens:
     # Several snapshots per unembedding: the 49,152-row matrix streams from memory once per chunk
     # (7-10x faster than once per snapshot), and a chunk holds at most _LENS_ROWS × vocab floats.
     per_chunk = max(1, _LENS_ROWS // stream.shape[1])
-    tops = [torch.softmax(unembed(lm, chunk), dim=-1).topk(k, dim=-1) for chunk in stream.split(per_chunk)]
+    tops = [torch.softmax(unembed(lm, chunk), dim=-1).topk(k, dim=-1)
+            for chunk in stream.split(per_chunk)]
     top_ids = torch.cat([top.indices for top in tops])      # [n_layers + 1, T, k]
     top_probs = torch.cat([top.values for top in tops])
     unique = top_ids.unique().tolist()
@@ -97,7 +100,8 @@ class TargetTrace:
 
 @torch.no_grad()
 def target_by_layer(lm, text: str, target: str) -> TargetTrace:
-    """Where a single-token target (e.g. ' Paris' after 'The capital of France is') becomes top-1."""
+    """Where a single-token target (' Paris' after 'The capital of France is') becomes the top-1
+    prediction read through the final norm and unembedding."""
     target_id = single_token_id(lm, target)
     logits = unembed(lm, _stream(lm, text)[:, -1])  # [n_layers + 1, vocab]
     probs = torch.softmax(logits, dim=-1)[:, target_id]
@@ -109,11 +113,13 @@ def target_by_layer(lm, text: str, target: str) -> TargetTrace:
 # ---------------------------------------------------------------- one block by hand
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """RMSNorm: divide each vector by its root-mean-square, then scale each dimension by a learned weight."""
+    """RMSNorm: divide each vector by its root-mean-square, then scale each dimension by a
+    learned weight."""
     return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
-def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+               eps: float) -> torch.Tensor:
     """LayerNorm (GPT-2): subtract the mean, divide by the standard deviation, scale and shift."""
     mean = x.mean(-1, keepdim=True)
     var = (x - mean).pow(2).mean(-1, keepdim=True)
@@ -157,7 +163,8 @@ def _activation(name: str):
     acts = {"silu": F.silu, "gelu_new": lambda t: F.gelu(t, approximate="tanh"),
             "gelu_pytorch_tanh": lambda t: F.gelu(t, approximate="tanh"), "gelu": F.gelu}
     if name not in acts:
-        raise ValueError(f"The by-hand block covers the activations {', '.join(acts)}, not {name!r}.")
+        raise ValueError(f"The by-hand block covers the activations {', '.join(acts)}, "
+                         f"not {name!r}.")
     return acts[name]
 
 
@@ -169,14 +176,14 @@ def block_by_hand(lm, text: str, layer: int) -> BlockComputation:
     RMSNorm → SwiGLU MLP down(silu(gate x) · up x) → add.
     GPT-2: LayerNorm → attention → c_proj → add; LayerNorm → GELU MLP → add.
     """
-    _check_by_hand(lm)
-    _check_layer_head(lm, layer)
+    check_by_hand(lm)
+    check_layer_head(lm, layer)
     stream = _stream(lm, text)
-    block = _layers(lm)[layer]
+    block = transformer_blocks(lm)[layer]
     params_device = next(lm.model.parameters()).device
     x_in = stream[layer].to(params_device)
 
-    attn_in = _norm_by_hand(lm, _input_norm(lm, layer), x_in)
+    attn_in = _norm_by_hand(lm, input_norm(lm, layer), x_in)
     q, k, v = project_qkv(lm, layer, attn_in)  # q [H, T, hd], k and v [H_kv, T, hd]
     shared = torch.tensor([kv_head_of(lm, h) for h in range(lm.n_heads)])
     _, _, weights, head_out = causal_attention(q, k[shared], v[shared], attention_scale(lm, layer))
@@ -196,7 +203,9 @@ def block_by_hand(lm, text: str, layer: int) -> BlockComputation:
     else:
         act = _activation(lm.model.config.hidden_act)
         # SwiGLU: the gate decides, per hidden unit, how much of the "up" value passes
-        mlp_out = _linear(act(_linear(mlp_in, mlp.gate_proj)) * _linear(mlp_in, mlp.up_proj), mlp.down_proj)
+        hidden = act(_linear(mlp_in, mlp.gate_proj)) * _linear(mlp_in, mlp.up_proj)
+        mlp_out = _linear(hidden, mlp.down_proj)
     x_out = after_attn + mlp_out
-    cpu = [t.float().cpu() for t in (x_in, attn_in, weights, heads, attn_out, after_attn, mlp_in, mlp_out, x_out)]
+    steps = (x_in, attn_in, weights, heads, attn_out, after_attn, mlp_in, mlp_out, x_out)
+    cpu = [t.float().cpu() for t in steps]
     return BlockComputation(layer, token_labels(lm, lm.encode(text)), *cpu)
