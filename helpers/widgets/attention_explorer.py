@@ -18,7 +18,8 @@ import torch
 
 from ..attention import as_ids, attention_weights, kv_head_of, token_labels
 from ..plots.attention import (
-    attention_heatmap, query_attention_figure, update_attention_heatmap, update_query_attention_figure,
+    attention_heatmap, query_attention_figure, update_attention_heatmap,
+    update_query_attention_figure,
 )
 from ..plots.style import CHOSEN_COLOR, PALETTE
 
@@ -49,10 +50,12 @@ class AttentionExplorer:
         self.text = w.Text(value=text, placeholder="Type a text, then press Enter",
                            continuous_update=False, layout=w.Layout(width="98%"))
         self.text.add_class("llmclock-attention-text")
-        self.layer = w.IntSlider(value=min(max(layer, 0), lm.n_layers - 1), min=0, max=lm.n_layers - 1,
-                                 description="layer", continuous_update=True, layout=w.Layout(width="340px"))
+        self.layer = w.IntSlider(value=min(max(layer, 0), lm.n_layers - 1), min=0,
+                                 max=lm.n_layers - 1, description="layer", continuous_update=True,
+                                 layout=w.Layout(width="340px"))
+        grouped = lm.n_kv_heads < lm.n_heads
         head_options = [("mean over heads", MEAN)] + [
-            (f"head {h}" + (f" (shares kv head {kv_head_of(lm, h)})" if lm.n_kv_heads < lm.n_heads else ""), h)
+            (f"head {h}" + (f" (shares kv head {kv_head_of(lm, h)})" if grouped else ""), h)
             for h in range(lm.n_heads)
         ]
         self.head = w.Dropdown(options=head_options, value=head if -1 <= head < lm.n_heads else 0,
@@ -63,7 +66,8 @@ class AttentionExplorer:
         self.message.add_class("llmclock-message")
 
         self.heatmap = attention_heatmap(self.weights[0, 0], self.tokens, title="", widget=True)
-        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=0, widget=True)
+        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=0,
+                                           widget=True)
         self.heatmap.data[0].on_click(self._on_heatmap_click)
 
         self.text.observe(self._on_text, names="value")
@@ -74,8 +78,9 @@ class AttentionExplorer:
         group = (f"; {lm.n_heads} query heads share {lm.n_kv_heads} key/value heads"
                  if lm.n_kv_heads < lm.n_heads else "")
         self.ui = w.VBox([
-            w.HTML(f"<b>Attention explorer</b> — <code>{name}</code>: {lm.n_layers} layers × {lm.n_heads} heads"
-                   f"{html.escape(group)}. Click a row of the heatmap to pick the query token."),
+            w.HTML(f"<b>Attention explorer</b> — <code>{name}</code>: {lm.n_layers} layers × "
+                   f"{lm.n_heads} heads{html.escape(group)}. Click a row of the heatmap to pick "
+                   f"the query token."),
             self.text,
             w.HBox([self.layer, self.head, self.query], layout=w.Layout(flex_flow="row wrap")),
             self.message, self.heatmap, self.bars,
@@ -97,7 +102,8 @@ class AttentionExplorer:
 
     def _say(self, text: str, error: bool = False) -> None:
         colour = PALETTE["vermillion"] if error else "#555"
-        self.message.value = f"<div style='color:{colour}'>{html.escape(text)}</div>" if text else ""
+        self.message.value = (f"<div style='color:{colour}'>{html.escape(text)}</div>" if text
+                              else "")
 
     def _on_text(self, change) -> None:
         self.load(change["new"])
@@ -119,10 +125,12 @@ class AttentionExplorer:
                                  f"{self.max_tokens}: shorten it.")
             weights = attention_weights(self.lm, ids)
         except ValueError as err:
-            self._say(f"{err} (Still showing the previous text.)" if self.ids else str(err), error=True)
+            self._say(f"{err} (Still showing the previous text.)" if self.ids else str(err),
+                      error=True)
             return False
         except Exception as err:  # the widget must stay alive whatever happens
-            self._say(f"Could not run the model on this text ({type(err).__name__}: {str(err)[:200]}).", error=True)
+            self._say(f"Could not run the model on this text ({type(err).__name__}: "
+                      f"{str(err)[:200]}).", error=True)
             return False
         self.ids, self.weights, self.tokens = ids, weights, token_labels(self.lm, ids)
         self._quiet = True
@@ -149,11 +157,12 @@ class AttentionExplorer:
         try:
             update_attention_heatmap(self.heatmap, self.selected_weights(), self.tokens,
                                      title=f"Attention pattern: layer {layer}, {which}")
-            update_query_attention_figure(self.bars, self.weights, self.tokens, query=query, layer=layer,
-                                          head=None if head == MEAN else head)
+            update_query_attention_figure(self.bars, self.weights, self.tokens, query=query,
+                                          layer=layer, head=None if head == MEAN else head)
             T = len(self.tokens)
-            self.heatmap.layout.shapes = [dict(type="rect", x0=-0.5, x1=query + 0.5, y0=query - 0.5, y1=query + 0.5,
-                                               line=dict(color=CHOSEN_COLOR, width=3))] if self.ids else []
+            row = dict(type="rect", x0=-0.5, x1=query + 0.5, y0=query - 0.5, y1=query + 0.5,
+                       line=dict(color=CHOSEN_COLOR, width=3))
+            self.heatmap.layout.shapes = [row] if self.ids else []
             self.heatmap.layout.xaxis.range = [-0.5, T - 0.5]
             self.heatmap.layout.yaxis.range = [T - 0.5, -0.5]
         except ValueError as err:

@@ -46,11 +46,13 @@ class TokenExplorer:
         self.text.add_class("llmclock-token-text")
         self.examples = w.Dropdown(options=["(examples)"] + list(EXAMPLE_TEXTS), value="(examples)",
                                    description="try", layout=w.Layout(width="260px"))
-        self.grouped = w.ToggleButton(value=grouped, description="Group byte fragments into characters",
-                                      tooltip="Glue tokens that are only part of one character's UTF-8 bytes",
-                                      icon="link", layout=w.Layout(width="320px"))
+        self.grouped = w.ToggleButton(
+            value=grouped, description="Group byte fragments into characters",
+            tooltip="Glue tokens that are only part of one character's UTF-8 bytes",
+            icon="link", layout=w.Layout(width="320px"))
         self.grouped.add_class("llmclock-group-toggle")
-        self.show_ids = w.Checkbox(value=True, description="show ids", indent=False, layout=w.Layout(width="110px"))
+        self.show_ids = w.Checkbox(value=True, description="show ids", indent=False,
+                                   layout=w.Layout(width="110px"))
         self.summary = w.HTML()
         self.summary.add_class("llmclock-token-counts")
         self.message = w.HTML()
@@ -69,7 +71,8 @@ class TokenExplorer:
             w.HTML(f"<b>Token explorer</b> — tokenizer of <code>{name}</code>, "
                    f"{len(self.tokenizer):,} tokens in its vocabulary"),
             self.text,
-            w.HBox([self.examples, self.grouped, self.show_ids], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.examples, self.grouped, self.show_ids],
+                   layout=w.Layout(flex_flow="row wrap")),
             self.summary, self.message, self.tokens_view, self.ids_view,
         ], layout=w.Layout(width="100%"))
         self.ui.add_class("llmclock")
@@ -88,7 +91,8 @@ class TokenExplorer:
 
     def _say(self, text: str, error: bool = False) -> None:
         colour = PALETTE["vermillion"] if error else "#555"
-        self.message.value = f"<div style='color:{colour}'>{html.escape(text)}</div>" if text else ""
+        self.message.value = (f"<div style='color:{colour}'>{html.escape(text)}</div>" if text
+                              else "")
 
     def refresh(self) -> None:
         """Re-tokenize the text box and redraw; never raises (a problem becomes a message)."""
@@ -104,12 +108,12 @@ class TokenExplorer:
             n_bytes = len(text.encode("utf-8"))
             spans = token_spans(self.tokenizer, text)
         except UnicodeError:
-            self._say("This text contains a broken character (a lone surrogate) that has no UTF-8 bytes. "
-                      "Delete it or paste the text again.", error=True)
+            self._say("This text contains a broken character (a lone surrogate) that has no "
+                      "UTF-8 bytes. Delete it or paste the text again.", error=True)
             return
         except Exception as err:  # a tokenizer error must not freeze the widget
-            self._say(f"Could not tokenize this text ({type(err).__name__}: {str(err)[:200]}). Try other text.",
-                      error=True)
+            self._say(f"Could not tokenize this text ({type(err).__name__}: {str(err)[:200]}). "
+                      "Try other text.", error=True)
             return
         self.spans = spans
         self.counts = TextCounts(len(text), n_bytes, len(spans))
@@ -118,8 +122,8 @@ class TokenExplorer:
         items = readable_pieces(shown) if self.grouped.value else shown
         self.tokens_view.value = token_spans_html(items, show_ids=self.show_ids.value)
         ids = [s.id for s in shown]
-        self.ids_view.value = (f"<div style='color:#555;font-family:monospace;font-size:{font_size('small')}px'>"
-                               f"ids: {html.escape(str(ids))}</div>")
+        style = f"color:#555;font-family:monospace;font-size:{font_size('small')}px"
+        self.ids_view.value = f"<div style='{style}'>ids: {html.escape(str(ids))}</div>"
         fragments = sum(s.is_fragment for s in spans)
         notes = []
         dropped = n_bytes - sum(len(s.bytes) for s in spans)
@@ -130,8 +134,8 @@ class TokenExplorer:
         if len(spans) > MAX_SHOWN_TOKENS:
             notes.append(f"Showing the first {MAX_SHOWN_TOKENS:,} of {len(spans):,} tokens.")
         if fragments and not self.grouped.value:
-            notes.append(f"{fragments} token{'s are' if fragments > 1 else ' is'} only part of a character "
-                         f"(dashed outline): switch on grouping to glue them back.")
+            notes.append(f"{fragments} token{'s are' if fragments > 1 else ' is'} only part of a "
+                         f"character (dashed outline): switch on grouping to glue them back.")
         self._say(" ".join(notes))
 
     def _show_summary(self) -> None:
@@ -139,6 +143,7 @@ class TokenExplorer:
         per = f" · {c.bytes_per_token:.1f} bytes per token" if c.tokens else ""
         size = font_size("body") + 1
         self.summary.value = (
-            f"<div style='font-size:{size}px'><b>{c.characters:,}</b> characters · <b>{c.bytes:,}</b> bytes "
-            f"(UTF-8) · <b style='color:{PALETTE['blue']}'>{c.tokens:,}</b> tokens{per}</div>"
+            f"<div style='font-size:{size}px'><b>{c.characters:,}</b> characters · "
+            f"<b>{c.bytes:,}</b> bytes (UTF-8) · "
+            f"<b style='color:{PALETTE['blue']}'>{c.tokens:,}</b> tokens{per}</div>"
         )
