@@ -115,6 +115,8 @@ def start_lab(root_dir: Path, work_dir: Path, timeout_s: float = 90.0) -> LabSer
         str(VENV_JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
         "--ServerApp.port_retries=0",
+        # the project's server settings, as ./lab.sh uses them (kernels over Unix sockets)
+        f"--config={REPO / 'jupyter_config' / 'jupyter_server_config.py'}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.expose_app_in_browser=True",
