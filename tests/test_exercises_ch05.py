@@ -108,3 +108,13 @@ def test_penalised_logit():
         result = ch05.check_penalised_logit(wrong)
         assert not result and slip in result.message, result.message
         assert "-3.0" not in result.message and "−3" not in result.message
+
+
+def test_the_notebook_asks_what_the_check_checks():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "05_sampling.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    exercise = next("".join(c["source"]) for c in cells if "**Exercise 2.**" in "".join(c["source"]))
+    assert f'"{ch05.TOP_P_PROMPT}"' in exercise and f"top-p = {ch05.TOP_P:g}" in exercise
