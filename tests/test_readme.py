@@ -43,10 +43,11 @@ def run_and_check(block: str) -> int:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(code, namespace)  # noqa: S102 - our own README's example
-        if statement.end_lineno in claimed:
-            assert out.getvalue().strip() == claimed[statement.end_lineno], (
-                f"README line {statement.end_lineno} of its example: claims {claimed[statement.end_lineno]!r}, "
-                f"printed {out.getvalue().strip()!r}")
+        line = statement.end_lineno
+        if line in claimed:
+            printed = out.getvalue().strip()
+            assert printed == claimed[line], (
+                f"README line {line} of its example: claims {claimed[line]!r}, printed {printed!r}")
             checked += 1
     assert checked == len(claimed), "a `# prints:` comment sits on a line that ends no statement"
     return checked
@@ -57,7 +58,8 @@ def test_the_checker_catches_a_wrong_claim():
     with pytest.raises(AssertionError, match="claims '0.77', printed '1.0'"):
         run_and_check(block)
     assert run_and_check("print(1 + 1)   # prints: 2\n") == 1
-    assert python_blocks("text\n```python\nprint(1)\n```\nmore\n```bash\nls\n```\n") == ["print(1)\n"]
+    markdown = "text\n```python\nprint(1)\n```\nmore\n```bash\nls\n```\n"
+    assert python_blocks(markdown) == ["print(1)\n"]
 
 
 def test_the_readme_has_python_examples_with_claims():
