@@ -7,7 +7,8 @@
 The residual stream at the last position is a sum of writes: the embedding, then each block's
 attention output and MLP output. The logit is unembed(final_norm(that sum)). The final norm is
 not linear (it divides by the vector's root-mean-square), so we *freeze* its scale at the value
-it has for the real final vector, as TransformerLens does. With the scale frozen the map from
+it has for the real final vector, as TransformerLens's `ActivationCache.apply_ln_to_stack`
+does with its cached scale. With the scale frozen the map from
 the stream to the logit is linear, and each write's share is that linear map applied to it:
 
     share(c) = (w * c * scale) · W_U[target]         RMSNorm (Llama, SmolLM2)
