@@ -122,8 +122,11 @@ def main() -> None:
     lm = load_model()
     cores = os.cpu_count() or 1
     chosen = tick_threads()
-    policies = [("main", 2), ("worker", chosen)] if args.quick else [
-        ("main", 1), ("main", 2), ("worker", 1), ("worker", 2)]
+    policies = (
+        [("main", 2), ("worker", chosen)]
+        if args.quick
+        else [("main", 1), ("main", 2), ("worker", 1), ("worker", 2)]
+    )
     tick_times(lm, 3)  # warm-up
     results = {}
     for load in (False, True):
@@ -138,17 +141,24 @@ def main() -> None:
                 widget_quiet = widget_times(lm, args.ticks)
         finally:
             stop_load(procs)
-    print(f"{lm.name}: median decode tick (forward + sampling), {args.ticks} ticks each, "
-          f"{cores} cores, loaded = {cores} busy processes")
+    print(
+        f"{lm.name}: median decode tick (forward + sampling), {args.ticks} ticks each, "
+        f"{cores} cores, loaded = {cores} busy processes"
+    )
     print(f"  {'policy':22s} {'quiet':>9s} {'loaded':>9s} {'ratio':>6s}")
     for where, n in policies:
         q, ld = results[(where, n, False)], results[(where, n, True)]
         mark = "  <- policy" if where == "worker" and n == chosen else ""
-        print(f"  {where + ' thread, ' + str(n) + ' torch':22s} {q:7.1f}ms {ld:7.1f}ms {ld / q:6.2f}{mark}")
+        print(
+            f"  {f'{where} thread, {n} torch':22s} {q:7.1f}ms {ld:7.1f}ms "
+            f"{ld / q:6.2f}{mark}"
+        )
     print(f"widget under the policy ({chosen} torch thread(s) on the tick worker):")
     for label, (step, run, call) in (("quiet", widget_quiet), ("loaded", widget_loaded)):
-        print(f"  {label:6s} Step tick {step:6.1f} ms   Run tick {run:6.1f} ms   "
-              f"Step/Run {step / run:4.2f}   Step call-to-panels-updated {call:6.1f} ms")
+        print(
+            f"  {label:6s} Step tick {step:6.1f} ms   Run tick {run:6.1f} ms   "
+            f"Step/Run {step / run:4.2f}   Step call-to-panels-updated {call:6.1f} ms"
+        )
     print("(a shared machine: other programs add noise; compare ratios, run twice)")
 
 

@@ -55,7 +55,7 @@ def time_drawing(lm, draws: int = 60) -> float:
     times = []
     for i in range(draws):
         start = time.process_time()
-        cw._show(i % len(cw.clock.history))
+        cw._present(i % len(cw.clock.history))
         times.append((time.process_time() - start) * 1000)
     cw.close()
     return statistics.median(times)

@@ -21,7 +21,7 @@ class FakeScreen:
 
     def __init__(self, gate: FrameGate, delay: float):
         self.gate, self.delay = gate, delay
-        self.showing: int | None = None     # the tick on screen
+        self.showing: int | None = None  # the tick on screen
         self.draws: list[tuple[float, int]] = []
         self.in_flight_max = 0
         self._pending: list[int] = []
@@ -134,8 +134,13 @@ def test_without_any_screen_every_frame_is_presented(worker):
         return True
 
     started = time.monotonic()
-    runner.run(30, tick, lambda: (shown.append(count["ticks"]), gate.next_frame()), lambda n, p: None,
-               background=False)
+    runner.run(
+        30,
+        tick,
+        lambda: (shown.append(count["ticks"]), gate.next_frame()),
+        lambda n, p: None,
+        background=False,
+    )
     assert shown == list(range(1, 31)) and time.monotonic() - started < 2.0
 
 

@@ -13,7 +13,9 @@ from helpers.sampling import SamplingConfig
 def history(tiny_llama_dir):
     from helpers import load_model
 
-    story = Clock(load_model(str(tiny_llama_dir)), "Once upon a time", SamplingConfig(temperature=0.8))
+    story = Clock(
+        load_model(str(tiny_llama_dir)), "Once upon a time", SamplingConfig(temperature=0.8)
+    )
     story.run(8)
     return story.history
 
@@ -27,16 +29,30 @@ def test_tokens_per_second_solution_passes(history):
     assert ch06.check_tokens_per_second(right_rate, history)
 
 
-@pytest.mark.parametrize("wrong, slip", [
-    (lambda h: 1000 / (sum(r.forward_ms + r.sampling_ms for r in h) / len(h)), "prefill is in"),
-    (lambda h: 1000 / (sum(r.forward_ms for r in h if r.phase == "decode")
-                       / sum(r.phase == "decode" for r in h)), "Only the forward pass"),
-    (lambda h: 1000 / right_rate(h), "milliseconds per token"),
-    (lambda h: sum(1000 / (r.forward_ms + r.sampling_ms) for r in h if r.phase == "decode")
-     / sum(r.phase == "decode" for r in h), "mean of each tick's rate"),
-    (lambda h: right_rate(h) / sum(r.phase == "decode" for r in h), "total time"),
-    (lambda h: None, "returned None"), (..., "still empty"), (42.0, "should be a function"),
-])
+@pytest.mark.parametrize(
+    "wrong, slip",
+    [
+        (lambda h: 1000 / (sum(r.forward_ms + r.sampling_ms for r in h) / len(h)), "prefill is in"),
+        (
+            lambda h: 1000
+            / (
+                sum(r.forward_ms for r in h if r.phase == "decode")
+                / sum(r.phase == "decode" for r in h)
+            ),
+            "Only the forward pass",
+        ),
+        (lambda h: 1000 / right_rate(h), "milliseconds per token"),
+        (
+            lambda h: sum(1000 / (r.forward_ms + r.sampling_ms) for r in h if r.phase == "decode")
+            / sum(r.phase == "decode" for r in h),
+            "mean of each tick's rate",
+        ),
+        (lambda h: right_rate(h) / sum(r.phase == "decode" for r in h), "total time"),
+        (lambda h: None, "returned None"),
+        (..., "still empty"),
+        (42.0, "should be a function"),
+    ],
+)
 def test_tokens_per_second_slips(history, wrong, slip):
     result = ch06.check_tokens_per_second(wrong, history)
     assert not result and slip in result.message, result.message
@@ -46,14 +62,18 @@ def test_most_uncertain_solution_passes(history):
     assert ch06.check_most_uncertain(lambda h: max(h, key=lambda r: r.entropy_bits).index, history)
 
 
-@pytest.mark.parametrize("wrong, slip", [
-    (lambda h: min(h, key=lambda r: r.prob).index, "least likely"),
-    (lambda h: max(h, key=lambda r: r.surprisal_bits).index, "surprisal"),
-    (lambda h: min(h, key=lambda r: r.entropy_bits).index, "lowest entropy"),
-    (lambda h: max(r.entropy_bits for r in h), "highest entropy itself"),
-    (lambda h: max(h, key=lambda r: r.entropy_bits), "whole record"),
-    (lambda h: 0, "Wrong for"), (..., "still empty"),
-])
+@pytest.mark.parametrize(
+    "wrong, slip",
+    [
+        (lambda h: min(h, key=lambda r: r.prob).index, "least likely"),
+        (lambda h: max(h, key=lambda r: r.surprisal_bits).index, "surprisal"),
+        (lambda h: min(h, key=lambda r: r.entropy_bits).index, "lowest entropy"),
+        (lambda h: max(r.entropy_bits for r in h), "highest entropy itself"),
+        (lambda h: max(h, key=lambda r: r.entropy_bits), "whole record"),
+        (lambda h: 0, "Wrong for"),
+        (..., "still empty"),
+    ],
+)
 def test_most_uncertain_slips(history, wrong, slip):
     result = ch06.check_most_uncertain(wrong, history)
     assert not result and slip in result.message, result.message
@@ -68,8 +88,12 @@ def test_hints_and_messages_never_print_the_answer(history):
 
 def test_made_up_history_separates_every_slip():
     h = ch06.made_up_history()
-    picks = {max(h, key=lambda r: r.entropy_bits).index, min(h, key=lambda r: r.prob).index,
-             max(h, key=lambda r: r.surprisal_bits).index, min(h, key=lambda r: r.entropy_bits).index}
+    picks = {
+        max(h, key=lambda r: r.entropy_bits).index,
+        min(h, key=lambda r: r.prob).index,
+        max(h, key=lambda r: r.surprisal_bits).index,
+        min(h, key=lambda r: r.entropy_bits).index,
+    }
     assert len(picks) == 4
 
 
@@ -81,7 +105,9 @@ def test_rome_clock(embedded_lm):
     right.run(5)
     assert ch06.check_rome_clock(right, lm)
 
-    def clock(config=SamplingConfig(temperature=0.0), force=" Rome", at=0, ticks=5, prompt=ch06.PROMPT):
+    def clock(
+        config=SamplingConfig(temperature=0.0), force=" Rome", at=0, ticks=5, prompt=ch06.PROMPT
+    ):
         c = Clock(lm, prompt, config)
         c.run(at)
         c.force(force)
@@ -89,14 +115,15 @@ def test_rome_clock(embedded_lm):
         return c
 
     slips = [
-        (clock(SamplingConfig(temperature=0.7)), "greedy"),      # sampled: the exercise asks greedy
-        (clock(SamplingConfig()), "greedy"),                      # default settings sample too
+        (clock(SamplingConfig(temperature=0.7)), "greedy"),  # sampled: the exercise asks greedy
+        (clock(SamplingConfig()), "greedy"),  # default settings sample too
         (clock(force="Rome"), "space belongs"),
         (clock(at=1), "Tick 0 was not forced"),
         (clock(ticks=6), "6 ticks ran"),
         (clock(ticks=1), "1 ticks ran"),
         (clock(prompt="The capital of Italy is"), "The prompt should be"),
-        (..., "still empty"), ("Rome", "Expected a Clock"),
+        (..., "still empty"),
+        ("Rome", "Expected a Clock"),
     ]
     for answer, slip in slips:
         result = ch06.check_rome_clock(answer, lm)

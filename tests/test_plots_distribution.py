@@ -43,7 +43,8 @@ def test_figure_bars_labels_and_chosen_marker():
     raw, filt = fig.data
     assert raw.orientation == filt.orientation == "h" and fig.layout.barmode == "group"
     assert list(raw.x) == [0.60, 0.25, 0.10, 0.05] and list(filt.x) == [0.70, 0.30, 0.0, 0.0]
-    assert list(raw.text) == ["60.0%", "25.0%", "10.0%", "5.0%"]
+    # the chosen row's labels start with an en space (clear of its 3 px outline)
+    assert [t.strip() for t in raw.text] == ["60.0%", "25.0%", "10.0%", "5.0%"]
     assert list(raw.marker.line.width) == [0, 3, 0, 0] and raw.marker.line.color == CHOSEN_COLOR
     assert "▶" in fig.layout.yaxis.ticktext[1] and "▶" not in fig.layout.yaxis.ticktext[0]
     assert fig.layout.yaxis.autorange == "reversed"  # most likely on top
@@ -172,3 +173,17 @@ def test_context_html_styles_parse_as_written():
     Styles().feed(context_html(["a", " b"], n_prompt=1, font_px=23))
     outer = styles[0]  # quotes inside the font list must not end the attribute early
     assert "font-size:23px" in outer and "monospace" in outer
+
+
+def test_compact_figure_overlays_bars_with_one_label_per_row():
+    from helpers.sampling import Candidate
+
+    raw = [Candidate(1, "a", 0.6), Candidate(2, "b", 0.3)]
+    filt = [Candidate(1, "a", 0.9), Candidate(2, "b", 0.1)]
+    fig = distribution_figure(raw, filt, chosen_id=1, compact=True, height=300, width=500)
+    assert fig.layout.barmode == "overlay" and fig.layout.height == 300 and fig.layout.width == 500
+    labels = [a or b for a, b in zip(fig.data[0].text, fig.data[1].text)]
+    assert [t.strip() for t in labels] == ["60.0% → 90.0%", "30.0% → 10.0%"]
+    assert fig.data[1].text[0] and not fig.data[0].text[0]  # right of the longer (sampled) bar
+    chosen = fig.layout.annotations[0]
+    assert chosen.text == "chosen" and chosen.xshift >= 0.6 * 14 * len("60.0% → 90.0%")

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from ..tokens import visible
 from .text import readable_token
-from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
+from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, figure_or_widget, font_size
 
 __all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows"]
 
@@ -35,14 +35,17 @@ class CandidateLike(Protocol):
 @dataclass(frozen=True)
 class DistributionRow:
     token_id: int
-    label: str           # visible token text, e.g. '·Paris'
-    raw: float | None    # None: not among the raw top candidates we were given
+    label: str  # visible token text, e.g. '·Paris'
+    raw: float | None  # None: not among the raw top candidates we were given
     filtered: float | None
 
 
-def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[CandidateLike],
-                      chosen: tuple[int, str, float | None, float | None] | None = None,
-                      tokenizer=None) -> list[DistributionRow]:
+def distribution_rows(
+    top_raw: Iterable[CandidateLike],
+    top_filtered: Iterable[CandidateLike],
+    chosen: tuple[int, str, float | None, float | None] | None = None,
+    tokenizer=None,
+) -> list[DistributionRow]:
     """Merge the two top lists into rows sorted by raw probability (highest first).
 
     A token among the raw top but missing from the filtered list gets filtered=0 when the
@@ -55,7 +58,9 @@ def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[C
     filt = {c.token_id: c for c in top_filtered}
     # top_candidates leaves zeros out, so a filtered list shorter than the raw one holds every
     # token the sampler can still pick: any other token was cut (probability 0).
-    filtered_complete = not filt or len(filt) < len(raw) or any(c.prob == 0.0 for c in filt.values())
+    filtered_complete = (
+        not filt or len(filt) < len(raw) or any(c.prob == 0.0 for c in filt.values())
+    )
     # Zero-probability fillers of the filtered list (top-k of a mostly-zero vector) are not rows.
     ids = list(raw) + [i for i, c in filt.items() if i not in raw and c.prob > 0.0]
     rows = []
@@ -67,10 +72,18 @@ def distribution_rows(top_raw: Iterable[CandidateLike], top_filtered: Iterable[C
         else:
             # The filtered list holds every token with p > 0 when it already shows zeros.
             filt_p = 0.0 if filtered_complete else None
-        rows.append(DistributionRow(token_id, visible(readable_token(cand.text, token_id, tokenizer)), raw_p, filt_p))
+        rows.append(
+            DistributionRow(
+                token_id, visible(readable_token(cand.text, token_id, tokenizer)), raw_p, filt_p
+            )
+        )
     if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
         token_id, text, raw_p, filt_p = chosen
-        rows.append(DistributionRow(token_id, visible(readable_token(text, token_id, tokenizer)), raw_p, filt_p))
+        rows.append(
+            DistributionRow(
+                token_id, visible(readable_token(text, token_id, tokenizer)), raw_p, filt_p
+            )
+        )
     # Sort by raw probability; rows only in the filtered list follow, by filtered probability.
     rows.sort(key=lambda r: (r.raw is None, -(r.raw if r.raw is not None else (r.filtered or 0.0))))
     return rows
@@ -84,7 +97,14 @@ def _percent(p: float | None) -> str:
     return f"{p:.1%}" if p >= 0.001 else "<0.1%"
 
 
-def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
+def _row_label(raw: float | None, filtered: float | None) -> str:
+    """One label per row (compact figures): 'raw → sampled-from', or one number when equal."""
+    if raw is not None and filtered is not None and _percent(raw) != _percent(filtered):
+        return f"{_percent(raw)} → {_percent(filtered)}"
+    return _percent(raw if raw is not None else filtered)
+
+
+def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None, compact: bool = False):
     n = len(rows)
     y = list(range(n))
     chosen_row = next((i for i, r in enumerate(rows) if r.token_id == chosen_id), None)
@@ -92,16 +112,35 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
     ticktext = []
     for i, r in enumerate(rows):
         label = html.escape(r.label)
-        ticktext.append(f"<span style='color:{CHOSEN_COLOR}'><b>▶ {label}</b></span>" if i == chosen_row else label)
+        ticktext.append(
+            f"<span style='color:{CHOSEN_COLOR}'><b>▶ {label}</b></span>"
+            if i == chosen_row
+            else label
+        )
 
     def texts(values):
         # The chosen row's bars carry a 3 px outline: an en space keeps its label off the outline.
         return [("\u2002" if i == chosen_row else "") + _percent(p) for i, p in enumerate(values)]
 
-    raw = dict(x=[r.raw for r in rows], y=y, text=texts([r.raw for r in rows]),
-               customdata=[[html.escape(r.label), r.token_id] for r in rows])
-    filt = dict(x=[r.filtered for r in rows], y=y, text=texts([r.filtered for r in rows]),
-                customdata=[[html.escape(r.label), r.token_id] for r in rows])
+    raw_text, filt_text = texts([r.raw for r in rows]), texts([r.filtered for r in rows])
+    if compact:  # overlaid bars: one label per row, right of the longer bar
+        labels = texts([None] * n)
+        labels = [pad + _row_label(r.raw, r.filtered) for pad, r in zip(labels, rows)]
+        longer_raw = [(r.raw or 0.0) >= (r.filtered or 0.0) for r in rows]
+        raw_text = [t if k else "" for t, k in zip(labels, longer_raw)]
+        filt_text = [t if not k else "" for t, k in zip(labels, longer_raw)]
+    raw = dict(
+        x=[r.raw for r in rows],
+        y=y,
+        text=raw_text,
+        customdata=[[html.escape(r.label), r.token_id] for r in rows],
+    )
+    filt = dict(
+        x=[r.filtered for r in rows],
+        y=y,
+        text=filt_text,
+        customdata=[[html.escape(r.label), r.token_id] for r in rows],
+    )
     return raw, filt, line_width, y, ticktext, chosen_row
 
 
@@ -114,7 +153,7 @@ def _chosen_annotation(rows, chosen_row, label_px: int) -> dict:
         return dict(text="", visible=False, x=0, y=0, xshift=8)
     r = rows[chosen_row]
     top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
-    label = max((_percent(p) for p in (r.raw, r.filtered) if p is not None), key=len, default="")
+    label = _row_label(r.raw, r.filtered)
     width = 0.62 * label_px * (len(label) + 1) + 10  # ~ the label's width in px
     return dict(text="chosen", visible=True, x=top, y=chosen_row, xshift=int(width))
 
@@ -126,66 +165,127 @@ def _chosen_tuple(chosen_id, chosen_probs):
     return (chosen_id, text, raw_p, filt_p)
 
 
-def distribution_figure(top_raw: Sequence[CandidateLike], top_filtered: Sequence[CandidateLike],
-                        chosen_id: int | None = None, title: str = "Next-token distribution",
-                        widget: bool = False,
-                        chosen_probs: tuple[str, float | None, float | None] | None = None,
-                        tokenizer=None, compact: bool = False, height: int | None = None) -> go.Figure:
+def distribution_figure(
+    top_raw: Sequence[CandidateLike],
+    top_filtered: Sequence[CandidateLike],
+    chosen_id: int | None = None,
+    title: str = "Next-token distribution",
+    widget: bool = False,
+    chosen_probs: tuple[str, float | None, float | None] | None = None,
+    tokenizer=None,
+    compact: bool = False,
+    height: int | None = None,
+    width: int | None = None,
+) -> go.Figure:
     """Horizontal grouped bars: raw vs filtered probability per candidate token.
 
     chosen_probs: (text, raw prob, filtered prob) of the chosen token, used to add its row when
     it is in neither top list (a token sampled from the tail, or forced). tokenizer (or the
     LoadedModel): label byte fragments by their bytes instead of '�'.
     widget=True gives a go.FigureWidget to update in place with `update_distribution_figure`.
-    compact=True (the clock widget): a one-line title with the legend beside it, no axis title,
-    and more room right of the bars for the labels (height: px, default 460).
+    compact=True (the clock widget): the two bars of a row overlaid (sampled-from on top, thinner)
+    with one label 'raw → sampled-from', a one-line title with the legend beside it, no axis
+    title, more room right of the bars for the labels. height / width in px (default 460 / auto).
     """
-    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
-    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
+    rows = distribution_rows(
+        top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
+    )
+    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id, compact)
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
-    # constraintext="none": plotly would otherwise shrink the labels to the bar thickness (unreadable).
-    bar_text = dict(textposition="outside", cliponaxis=False, constraintext="none",
-                    textfont=dict(size=font_size("body") - 1))
+    # constraintext="none": plotly would otherwise shrink the labels to the bar thickness.
+    bar_text = dict(
+        textposition="outside",
+        cliponaxis=False,
+        constraintext="none",
+        textfont=dict(size=font_size("body") - 1),
+    )
     traces = [
-        go.Bar(name="raw (the model)", orientation="h", marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
-               hovertemplate=hover, **raw, **bar_text),
-        go.Bar(name="sampled from", orientation="h",
-               marker=dict(color=FILTERED_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
-               hovertemplate=hover, **filt, **bar_text),
+        go.Bar(
+            name="raw (the model)",
+            orientation="h",
+            marker=dict(color=RAW_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
+            hovertemplate=hover,
+            **raw,
+            **bar_text,
+        ),
+        go.Bar(
+            name="sampled from",
+            orientation="h",
+            marker=dict(color=FILTERED_COLOR, line=dict(color=CHOSEN_COLOR, width=line_width)),
+            hovertemplate=hover,
+            **filt,
+            **bar_text,
+        ),
     ]
-    layout = base_layout(title, xaxis_title=None if compact else "probability", yaxis_title=None,
-                         height=height or 460, barmode="group", bargap=0.2 if compact else 0.25,
-                         bargroupgap=0.05,
-                         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", xanchor="left"))
+    if compact:
+        traces[0].width, traces[1].width = 0.8, 0.42
+    layout = base_layout(
+        title,
+        xaxis_title=None if compact else "probability",
+        yaxis_title=None,
+        height=height or 460,
+        barmode="overlay" if compact else "group",
+        bargap=0.25,
+        bargroupgap=0.05,
+        legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", xanchor="left"),
+    )
     layout["margin"] = dict(l=110, r=20, t=90, b=60)
     if compact:
         layout["title"]["font"]["size"] = font_size("body")
         layout["title"].update(y=0.99, yanchor="top")
         layout["legend"].update(x=1.0, xanchor="right", y=1.0, yanchor="bottom")
         layout["margin"] = dict(l=100, r=10, t=34, b=30)
+        if width:
+            layout["width"] = width
+        if height:  # exactly this tall, presenter mode included: the widget is laid out for 720p
+            layout["height"] = height
     # A fixed 0-100% axis: ticks stay comparable (a confident tick looks confident) and the axis
     # does not jump while a widget steps through ticks. The room past 100% (no ticks there) holds
     # the % labels and the 'chosen' mark of a near-certain token.
-    layout["xaxis"].update(tickformat=".0%", range=[0, 1.6 if compact else 1.3], tickmode="array",
-                           tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], zeroline=True)
-    layout["yaxis"] = dict(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed", automargin=True,
-                           ticklabelstandoff=6,
-                           tickfont=dict(size=font_size("body")))
-    layout["annotations"] = [dict(_chosen_annotation(rows, chosen_row, font_size("body") - 1), xanchor="left", yanchor="middle",
-                                  showarrow=False, font=dict(color=CHOSEN_COLOR, size=font_size("body")))]
-    cls = go.FigureWidget if widget else go.Figure
-    return cls(data=traces, layout=layout)
+    layout["xaxis"].update(
+        tickformat=".0%",
+        range=[0, 1.6 if compact else 1.3],
+        tickmode="array",
+        tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        zeroline=True,
+    )
+    layout["yaxis"] = dict(
+        tickmode="array",
+        tickvals=y,
+        ticktext=ticktext,
+        autorange="reversed",
+        automargin=True,
+        ticklabelstandoff=6,
+        tickfont=dict(size=font_size("body")),
+    )
+    layout["annotations"] = [
+        dict(
+            _chosen_annotation(rows, chosen_row, font_size("body") - 1),
+            xanchor="left",
+            yanchor="middle",
+            showarrow=False,
+            font=dict(color=CHOSEN_COLOR, size=font_size("body")),
+        )
+    ]
+    return figure_or_widget(go.Figure(data=traces, layout=layout), widget)
 
 
-def update_distribution_figure(fig: go.Figure, top_raw: Sequence[CandidateLike], top_filtered: Sequence[CandidateLike],
-                               chosen_id: int | None = None,
-                               chosen_probs: tuple[str, float | None, float | None] | None = None,
-                               tokenizer=None) -> None:
+def update_distribution_figure(
+    fig: go.Figure,
+    top_raw: Sequence[CandidateLike],
+    top_filtered: Sequence[CandidateLike],
+    chosen_id: int | None = None,
+    chosen_probs: tuple[str, float | None, float | None] | None = None,
+    tokenizer=None,
+) -> None:
     """Show another tick's distribution in a figure made by `distribution_figure`, in place.
 
     With a FigureWidget all changes go to the browser as one message (batch_update)."""
-    rows = distribution_rows(top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer)
-    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
+    rows = distribution_rows(
+        top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
+    )
+    compact = fig.layout.barmode == "overlay"
+    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id, compact)
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
     with batch:  # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
         for trace, values in zip(fig.data, (raw, filt)):

@@ -9,24 +9,46 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 __all__ = [
-    "PALETTE", "PROMPT_COLOR", "GENERATED_COLOR", "NEW_TOKEN_COLOR", "RAW_COLOR", "FILTERED_COLOR",
-    "CHOSEN_COLOR", "SEQUENTIAL", "DIVERGING", "FONT_FAMILY", "font_size", "set_presenter_mode",
-    "presenter_mode", "figure_height", "base_layout", "styled_figure",
+    "PALETTE",
+    "PROMPT_COLOR",
+    "GENERATED_COLOR",
+    "NEW_TOKEN_COLOR",
+    "RAW_COLOR",
+    "FILTERED_COLOR",
+    "CHOSEN_COLOR",
+    "SEQUENTIAL",
+    "DIVERGING",
+    "FONT_FAMILY",
+    "font_size",
+    "set_presenter_mode",
+    "presenter_mode",
+    "figure_height",
+    "base_layout",
+    "styled_figure",
+    "figure_or_widget",
+    "FigureWidget",
 ]
 
 # Okabe–Ito
 PALETTE = {
-    "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000", "grey": "#999999",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
 }
-PROMPT_COLOR = "#DCEBF7"       # light blue background for prompt tokens
-GENERATED_COLOR = "#FCEBD0"    # light orange background for generated tokens
+PROMPT_COLOR = "#DCEBF7"  # light blue background for prompt tokens
+GENERATED_COLOR = "#FCEBD0"  # light orange background for generated tokens
 NEW_TOKEN_COLOR = PALETTE["orange"]
 RAW_COLOR = PALETTE["grey"]
 FILTERED_COLOR = PALETTE["blue"]
 CHOSEN_COLOR = PALETTE["vermillion"]
-SEQUENTIAL = "Viridis"         # attention weights, probabilities
-DIVERGING = "RdBu"             # signed values (blue–red is safe for red–green deficiency)
+SEQUENTIAL = "Viridis"  # attention weights, probabilities
+DIVERGING = "RdBu"  # signed values (blue–red is safe for red–green deficiency)
 FONT_FAMILY = "Inter, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', Arial, sans-serif"
 
 _presenter = False
@@ -54,8 +76,13 @@ def figure_height(px: int) -> int:
     return px + (80 if _presenter else 0)
 
 
-def base_layout(title: str, xaxis_title: str | None = None, yaxis_title: str | None = None,
-                height: int | None = None, **extra) -> dict:
+def base_layout(
+    title: str,
+    xaxis_title: str | None = None,
+    yaxis_title: str | None = None,
+    height: int | None = None,
+    **extra,
+) -> dict:
     """The layout dict every figure starts from."""
     layout = dict(
         title=dict(text=title, font=dict(size=font_size("title")), x=0.01, xanchor="left"),
@@ -72,8 +99,39 @@ def base_layout(title: str, xaxis_title: str | None = None, yaxis_title: str | N
     return layout
 
 
-def styled_figure(title: str, xaxis_title: str | None = None, yaxis_title: str | None = None,
-                  height: int | None = None, widget: bool = False, **extra) -> go.Figure:
+def styled_figure(
+    title: str,
+    xaxis_title: str | None = None,
+    yaxis_title: str | None = None,
+    height: int | None = None,
+    widget: bool = False,
+    **extra,
+) -> go.Figure:
     """An empty figure (or FigureWidget, for in-place updates) with the project's look."""
-    cls = go.FigureWidget if widget else go.Figure
-    return cls(layout=base_layout(title, xaxis_title, yaxis_title, height, **extra))
+    return figure_or_widget(
+        go.Figure(layout=base_layout(title, xaxis_title, yaxis_title, height, **extra)), widget
+    )
+
+
+class FigureWidget(go.FigureWidget):
+    """A go.FigureWidget whose browser model is created with the figure already in it.
+
+    plotly opens the widget's comm before it stores the figure, and sends the figure as a
+    second message; under load JupyterLab sometimes drew the view between the two, and the
+    figure stayed empty for good (plotly 7.1 ignores later full-state changes). Opening the
+    comm only once the figure is stored makes the first message complete."""
+
+    def __init__(self, *args, **kwargs):
+        self._hold_comm = True
+        super().__init__(*args, **kwargs)
+        self._hold_comm = False
+        self.open()
+
+    def open(self):
+        if not getattr(self, "_hold_comm", False):
+            super().open()
+
+
+def figure_or_widget(fig: go.Figure, widget: bool) -> go.Figure:
+    """The figure, or a FigureWidget made from it (for in-place updates)."""
+    return FigureWidget(fig) if widget else fig

@@ -21,11 +21,25 @@ import plotly.graph_objects as go
 
 from ..tokens import show_bytes, token_bytes, visible
 from .style import (
-    FILTERED_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PALETTE, PROMPT_COLOR, base_layout, font_size,
+    FILTERED_COLOR,
+    GENERATED_COLOR,
+    NEW_TOKEN_COLOR,
+    PALETTE,
+    PROMPT_COLOR,
+    base_layout,
+    figure_or_widget,
+    font_size,
 )
 
-__all__ = ["readable_token", "context_html", "token_span_html", "attention_over_context_figure",
-           "update_attention_over_context_figure", "tick_table_html", "attention_over_ticks_figure"]
+__all__ = [
+    "readable_token",
+    "context_html",
+    "token_span_html",
+    "attention_over_context_figure",
+    "update_attention_over_context_figure",
+    "tick_table_html",
+    "attention_over_ticks_figure",
+]
 
 _WHITESPACE_COLOR = "#9a9a9a"
 _REPLACEMENT = "\ufffd"
@@ -63,20 +77,31 @@ def _visible_html(text: str) -> str:
     return "".join(parts)
 
 
-def token_span_html(text: str, background: str, title: str = "", bold: bool = False, css_class: str = "",
-                    n_tokens: int = 1) -> str:
+def token_span_html(
+    text: str,
+    background: str,
+    title: str = "",
+    bold: bool = False,
+    css_class: str = "",
+    n_tokens: int = 1,
+) -> str:
     """One token (or one character made of n_tokens byte tokens, underlined) as an inline box;
     <wbr> after it lets long text wrap between tokens."""
     weight = "font-weight:700;" if bold else ""
     outline = f"outline:2px solid {PALETTE['vermillion']};" if bold else ""
     group = "text-decoration:underline dotted;text-underline-offset:4px;" if n_tokens > 1 else ""
     cls = f" class='{css_class}'" if css_class else ""
-    return (f"<span{cls} data-tokens='{n_tokens}' title='{html.escape(title, quote=True)}' "
-            f"style='background:{background};{weight}{outline}{group}border-radius:3px;padding:1px 1px;margin:0 1px;'>"
-            f"{_visible_html(text)}</span><wbr>")
+    return (
+        f"<span{cls} data-tokens='{n_tokens}' title='{html.escape(title, quote=True)}' "
+        f"style='background:{background};{weight}{outline}{group}border-radius:3px;"
+        "padding:1px 1px;margin:0 1px;'>"
+        f"{_visible_html(text)}</span><wbr>"
+    )
 
 
-def _pieces(tokens: Sequence[str], token_ids: Sequence[int] | None, n_prompt: int, tokenizer) -> list[tuple[list[int], str]]:
+def _pieces(
+    tokens: Sequence[str], token_ids: Sequence[int] | None, n_prompt: int, tokenizer
+) -> list[tuple[list[int], str]]:
     """Runs of positions drawn as one box: a single token, or several byte tokens that only
     together make whole characters (我 = ⟨e6 88⟩ + ⟨91⟩). Bytes of an unfinished character
     (a tick can stop mid-character) stay separate, shown in hex."""
@@ -111,9 +136,15 @@ def _pieces(tokens: Sequence[str], token_ids: Sequence[int] | None, n_prompt: in
     return pieces
 
 
-def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] | None = None,
-                 probs: Sequence[float | None] | None = None, highlight_newest: bool = True,
-                 font_px: int | None = None, tokenizer=None) -> str:
+def context_html(
+    tokens: Sequence[str],
+    n_prompt: int,
+    token_ids: Sequence[int] | None = None,
+    probs: Sequence[float | None] | None = None,
+    highlight_newest: bool = True,
+    font_px: int | None = None,
+    tokenizer=None,
+) -> str:
     """The text so far: prompt tokens, then generated ones, the newest highlighted.
 
     tokens: decoded text of every position (prompt first); n_prompt: how many are prompt.
@@ -129,7 +160,8 @@ def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] 
         first = positions[0]
         is_prompt = first < n_prompt
         newest = highlight_newest and last in positions and not is_prompt
-        where = f"position {first}" if len(positions) == 1 else f"positions {first}–{positions[-1]}"
+        where = (f"position {first}" if len(positions) == 1
+                 else f"positions {first}–{positions[-1]}")
         title = where + (" (prompt)" if is_prompt else "")
         if token_ids is not None:
             title += " · id " + ", ".join(str(token_ids[p]) for p in positions)
@@ -140,19 +172,38 @@ def context_html(tokens: Sequence[str], n_prompt: int, token_ids: Sequence[int] 
             if shown:
                 title += " · p = " + ", ".join(shown)
         background = NEW_TOKEN_COLOR if newest else (PROMPT_COLOR if is_prompt else GENERATED_COLOR)
-        css = "llmclock-new-token" if newest else ("llmclock-prompt-token" if is_prompt else "llmclock-generated-token")
-        spans.append(token_span_html(text, background, title, bold=newest, css_class=css, n_tokens=len(positions)))
+        css = (
+            "llmclock-new-token"
+            if newest
+            else ("llmclock-prompt-token" if is_prompt else "llmclock-generated-token")
+        )
+        spans.append(
+            token_span_html(
+                text, background, title, bold=newest, css_class=css, n_tokens=len(positions)
+            )
+        )
     if not tokens:
         spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
-    grouped = (" · <span style='text-decoration:underline dotted'>underlined</span> = one character from several byte tokens"
-               if tokenizer is not None else "")
-    legend = (f"<div style='font-size:{max(size - 3, 13)}px;color:#555;margin-bottom:4px'>"
-              f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
-              f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>generated</span> "
-              f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;font-weight:700'>newest</span>"
-              f" &nbsp;· = space, ↵ = new line{grouped}</div>")
-    return (f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;line-height:1.9;"
-            f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>")
+    grouped = (
+        " · <span style='text-decoration:underline dotted'>underlined</span> = one character "
+        "from several byte tokens"
+        if tokenizer is not None
+        else ""
+    )
+    legend = (
+        f"<div style='font-size:{max(size - 3, 13)}px;color:#555;margin-bottom:4px'>"
+        f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
+        f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>"
+        "generated</span> "
+        f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;"
+        "font-weight:700'>newest</span>"
+        f" &nbsp;· = space, ↵ = new line{grouped}</div>"
+    )
+    return (
+        f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;"
+        "line-height:1.9;"
+        f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>"
+    )
 
 
 # Double quotes inside: the HTML attributes around it use single quotes.
@@ -160,6 +211,7 @@ _MONO = '"JetBrains Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospac
 
 
 # --- attention of the newest token over the context ---------------------------------------
+
 
 def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | None):
     """Rows of the figure: weights of one head (or the mean) and the mean over heads."""
@@ -170,7 +222,9 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     if not 0 <= layer < n_layers:
         raise ValueError(f"layer must be in 0..{n_layers - 1}, got {layer}")
     if head is not None and not 0 <= head < n_heads:
-        raise ValueError(f"head must be in 0..{n_heads - 1} (or None for the mean over heads), got {head}")
+        raise ValueError(
+            f"head must be in 0..{n_heads - 1} (or None for the mean over heads), got {head}"
+        )
     mean = att[layer].mean(dim=0)
     chosen = mean if head is None else att[layer, head]
     labels = [visible(t) for t in list(tokens)[:context_len]]
@@ -191,35 +245,69 @@ def _attention_title(layer: int, head: int | None, compact: bool = False) -> str
     which = "mean over heads" if head is None else f"head {head}"
     if compact:
         return f"Where the newest position looks · layer {layer}, {which}"
-    return f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
+    return (
+        f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
+    )
 
 
-def attention_over_context_figure(attention, tokens: Sequence[str], layer: int = 0, head: int | None = None,
-                                  widget: bool = False, title: str | None = None, compact: bool = False,
-                                  height: int | None = None) -> go.Figure:
+def attention_over_context_figure(
+    attention,
+    tokens: Sequence[str],
+    layer: int = 0,
+    head: int | None = None,
+    widget: bool = False,
+    title: str | None = None,
+    compact: bool = False,
+    height: int | None = None,
+    width: int | None = None,
+) -> go.Figure:
     """Bars: attention weight of the newest input position on each context position.
 
     attention: [n_layers, n_heads, context_len] (TickRecord.attention); tokens: decoded text of
     the context positions (extra trailing tokens are ignored). head=None shows the mean over
     heads; otherwise the head's bars plus the mean over heads as a grey line for comparison.
     compact=True (the clock widget): a one-line title, the legend inside the plot, no axis
-    titles (height: px, default 360).
+    titles (height / width in px, default 360 / auto).
     """
-    x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(attention, tokens, layer, head)
+    x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(
+        attention, tokens, layer, head
+    )
     hover = "position %{x}: %{customdata}<br>%{fullData.name}: %{y:.3f}<extra></extra>"
     traces = [
-        go.Bar(x=x, y=chosen, name="this head" if head is not None else "mean over heads",
-               marker_color=FILTERED_COLOR, customdata=customdata, hovertemplate=hover),
-        go.Scatter(x=x, y=mean, name="mean over heads", mode="lines+markers", visible=head is not None,
-                   line=dict(color=PALETTE["orange"], width=2), marker=dict(size=6),
-                   customdata=customdata, hovertemplate=hover),
+        go.Bar(
+            x=x,
+            y=chosen,
+            name="this head" if head is not None else "mean over heads",
+            marker_color=FILTERED_COLOR,
+            customdata=customdata,
+            hovertemplate=hover,
+        ),
+        go.Scatter(
+            x=x,
+            y=mean,
+            name="mean over heads",
+            mode="lines+markers",
+            visible=head is not None,
+            line=dict(color=PALETTE["orange"], width=2),
+            marker=dict(size=6),
+            customdata=customdata,
+            hovertemplate=hover,
+        ),
     ]
-    layout = base_layout(title or _attention_title(layer, head, compact),
-                         xaxis_title=None if compact else "context position (token)",
-                         yaxis_title=None if compact else "attention weight", height=height or 360,
-                         legend=dict(orientation="h", x=1.0, y=1.0, yanchor="bottom", xanchor="right"))
-    layout["xaxis"].update(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickangle=-50,
-                           tickfont=dict(size=font_size("small")))
+    layout = base_layout(
+        title or _attention_title(layer, head, compact),
+        xaxis_title=None if compact else "context position (token)",
+        yaxis_title=None if compact else "attention weight",
+        height=height or 360,
+        legend=dict(orientation="h", x=1.0, y=1.0, yanchor="bottom", xanchor="right"),
+    )
+    layout["xaxis"].update(
+        tickmode="array",
+        tickvals=tickvals,
+        ticktext=ticktext,
+        tickangle=-50,
+        tickfont=dict(size=font_size("small")),
+    )
     layout["yaxis"].update(range=[0, 1.02], rangemode="tozero")
     layout["margin"] = dict(l=70, r=30, t=80, b=90)
     if compact:
@@ -229,14 +317,21 @@ def attention_over_context_figure(attention, tokens: Sequence[str], layer: int =
         layout["yaxis"]["tickformat"] = ".1f"
         layout["margin"] = dict(l=45, r=10, t=34, b=10)
         layout["xaxis"]["automargin"] = True
-    cls = go.FigureWidget if widget else go.Figure
-    return cls(data=traces, layout=layout)
+        if width:
+            layout["width"] = width
+        if height:  # exactly this tall, presenter mode included: the widget is laid out for 720p
+            layout["height"] = height
+    return figure_or_widget(go.Figure(data=traces, layout=layout), widget)
 
 
-def update_attention_over_context_figure(fig: go.Figure, attention, tokens: Sequence[str], layer: int,
-                                         head: int | None = None) -> None:
-    """Show another tick, layer or head in a figure made by `attention_over_context_figure`, in place."""
-    x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(attention, tokens, layer, head)
+def update_attention_over_context_figure(
+    fig: go.Figure, attention, tokens: Sequence[str], layer: int, head: int | None = None
+) -> None:
+    """Show another tick, layer or head in a figure made by `attention_over_context_figure`,
+    in place."""
+    x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(
+        attention, tokens, layer, head
+    )
     batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
     with batch:  # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
         bars, line = fig.data
@@ -251,6 +346,7 @@ def update_attention_over_context_figure(fig: go.Figure, attention, tokens: Sequ
 
 # --- the whole run at a glance ---------------------------------------------------------------
 
+
 def _token_cell(text: str, token_id: int, tokenizer) -> str:
     return f"<code>{html.escape(visible(readable_token(text, token_id, tokenizer)))}</code>"
 
@@ -261,24 +357,52 @@ def tick_table_html(history: Sequence, tokenizer=None, alternatives: int = 3) ->
     labels byte fragments by their bytes."""
     # Inline styles: JupyterLab's own table rules (right-aligned cells) beat a <style> block.
     cell = f"style='text-align:left;padding:3px 8px;font-size:{font_size('small') + 1}px'"
-    titles = ["tick", "phase", "positions read", "chosen token", "p (sampled from)", "p (raw)", "entropy",
-              "runners-up (raw p)", "KV cache", "time (forward + sampling)"]
+    titles = [
+        "tick",
+        "phase",
+        "positions read",
+        "chosen token",
+        "p (sampled from)",
+        "p (raw)",
+        "entropy",
+        "runners-up (raw p)",
+        "KV cache",
+        "time (forward + sampling)",
+    ]
     rows = ["<tr>" + "".join(f"<th {cell}>{t}</th>" for t in titles) + "</tr>"]
     for r in history:
         others = [c for c in r.top_raw if c.token_id != r.token_id][:alternatives]
-        runners = ", ".join(f"{_token_cell(c.text, c.token_id, tokenizer)} {c.prob:.0%}" for c in others)
+        runners = ", ".join(
+            f"{_token_cell(c.text, c.token_id, tokenizer)} {c.prob:.0%}" for c in others
+        )
         fed = r.context_len if r.phase == "prefill" else 1
-        chosen = _token_cell(r.token_text, r.token_id, tokenizer) + (" <b>(forced)</b>" if r.forced else "")
+        chosen = _token_cell(r.token_text, r.token_id, tokenizer) + (
+            " <b>(forced)</b>" if r.forced else ""
+        )
         stop = f"<br><i>stop: {html.escape(r.stop_reason)}</i>" if r.stop_reason else ""
-        values = [r.index, r.phase, f"{fed} new, {r.context_len} in context", chosen + stop, f"{r.prob:.1%}",
-                  f"{r.raw_prob:.1%}", f"{r.entropy_bits:.2f} bits", runners, f"{r.kv_cache_len} positions",
-                  f"{r.forward_ms:.0f} + {r.sampling_ms:.0f} ms"]
+        values = [
+            r.index,
+            r.phase,
+            f"{fed} new, {r.context_len} in context",
+            chosen + stop,
+            f"{r.prob:.1%}",
+            f"{r.raw_prob:.1%}",
+            f"{r.entropy_bits:.2f} bits",
+            runners,
+            f"{r.kv_cache_len} positions",
+            f"{r.forward_ms:.0f} + {r.sampling_ms:.0f} ms",
+        ]
         rows.append("<tr>" + "".join(f"<td {cell}>{v}</td>" for v in values) + "</tr>")
     return f"<table class='llmclock-tick-table'>{''.join(rows)}</table>"
 
 
-def attention_over_ticks_figure(history: Sequence, tokens: Sequence[str], layer: int | None = None,
-                                head: int | None = None, title: str | None = None) -> go.Figure:
+def attention_over_ticks_figure(
+    history: Sequence,
+    tokens: Sequence[str],
+    layer: int | None = None,
+    head: int | None = None,
+    title: str | None = None,
+) -> go.Figure:
     """Heatmap: one row per tick, the newest position's attention over the context at that tick.
 
     layer=None averages over all layers (and heads); head=None averages over heads. Cells to
@@ -296,19 +420,44 @@ def attention_over_ticks_figure(history: Sequence, tokens: Sequence[str], layer:
         z.append(row.tolist() + [None] * (width - r.context_len))
     labels = [visible(t) for t in list(tokens)[:width]]
     ylabels = [f"tick {r.index} · reads '{labels[r.context_len - 1]}'" for r in history]
-    which = ("mean over layers and heads" if layer is None else
-             f"layer {layer}, " + ("mean over heads" if head is None else f"head {head}"))
-    fig = go.Figure(go.Heatmap(
-        z=z, x=list(range(width)), y=list(range(len(history))), colorscale="Viridis", zmin=0,
-        colorbar=dict(title=dict(text="weight")), hoverongaps=False,
-        customdata=[[html.escape(lb) for lb in labels]] * len(history),
-        hovertemplate="tick %{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>"))
-    fig.update_layout(**base_layout(title or f"Where the newest position looked at each tick ({which})",
-                                    xaxis_title="context position (token)", yaxis_title=None,
-                                    height=140 + 28 * len(history)))
-    fig.update_xaxes(tickmode="array", tickvals=list(range(width)), ticktext=[html.escape(lb) for lb in labels],
-                     tickangle=-50, tickfont=dict(size=font_size("small")))
-    fig.update_yaxes(tickmode="array", tickvals=list(range(len(history))), ticktext=[html.escape(y) for y in ylabels],
-                     autorange="reversed")
+    which = (
+        "mean over layers and heads"
+        if layer is None
+        else f"layer {layer}, " + ("mean over heads" if head is None else f"head {head}")
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(range(width)),
+            y=list(range(len(history))),
+            colorscale="Viridis",
+            zmin=0,
+            colorbar=dict(title=dict(text="weight")),
+            hoverongaps=False,
+            customdata=[[html.escape(lb) for lb in labels]] * len(history),
+            hovertemplate="tick %{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **base_layout(
+            title or f"Where the newest position looked at each tick ({which})",
+            xaxis_title="context position (token)",
+            yaxis_title=None,
+            height=140 + 28 * len(history),
+        )
+    )
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=list(range(width)),
+        ticktext=[html.escape(lb) for lb in labels],
+        tickangle=-50,
+        tickfont=dict(size=font_size("small")),
+    )
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=list(range(len(history))),
+        ticktext=[html.escape(y) for y in ylabels],
+        autorange="reversed",
+    )
     fig.update_layout(margin=dict(l=200, r=30, t=70, b=100))
     return fig

@@ -43,10 +43,10 @@ class FrameGate:
     def __init__(self, timeout_s: float = 1.0):
         self.timeout_s = timeout_s
         self._cond = threading.Condition()
-        self.sent = 0            # number of the newest frame sent
-        self.drawn = 0           # newest frame a screen has acknowledged
-        self.screen = False      # a screen has answered and has not missed a deadline since
-        self.skipped = 0         # frames coalesced away (not sent because the screen was behind)
+        self.sent = 0  # number of the newest frame sent
+        self.drawn = 0  # newest frame a screen has acknowledged
+        self.screen = False  # a screen has answered and has not missed a deadline since
+        self.skipped = 0  # frames coalesced away (not sent because the screen was behind)
 
     def next_frame(self) -> int:
         with self._cond:
@@ -111,8 +111,14 @@ class ClockRunner:
         finally:
             self._busy.release()
 
-    def run(self, n: int, tick: Callable[[], bool], present: Callable[[], None],
-            finished: Callable[[int, bool], None], background: bool = True) -> None:
+    def run(
+        self,
+        n: int,
+        tick: Callable[[], bool],
+        present: Callable[[], None],
+        finished: Callable[[int, bool], None],
+        background: bool = True,
+    ) -> None:
         """Up to n ticks. tick() returns False to stop (end of text, an error); present() draws
         the newest state; finished(ticks done, paused) runs last, after the final present."""
         if not self._busy.acquire(blocking=False):

@@ -33,7 +33,9 @@ DEFAULT_PROMPT = "The capital of France is"
 MAX_RUN = 10_000
 
 
-def _make_clock(lm, prompt: str, config: SamplingConfig, seed: int, chat: bool, system_prompt: str | None):
+def _make_clock(
+    lm, prompt: str, config: SamplingConfig, seed: int, chat: bool, system_prompt: str | None
+):
     kwargs = dict(config=config, seed=seed, chat=chat)
     if system_prompt and "system_prompt" in inspect.signature(Clock).parameters:
         kwargs["system_prompt"] = system_prompt
@@ -42,8 +44,10 @@ def _make_clock(lm, prompt: str, config: SamplingConfig, seed: int, chat: bool, 
 
 def _check_range(name: str, value, low, high) -> None:
     if not low <= value <= high:
-        raise ValueError(f"{name}={value!r} is outside what the widget offers ({low} to {high}): "
-                         f"pick a value in that range.")
+        raise ValueError(
+            f"{name}={value!r} is outside what the widget offers ({low} to {high}): "
+            f"pick a value in that range."
+        )
 
 
 class ClockWidget:
@@ -55,19 +59,33 @@ class ClockWidget:
     then ignored). frame_timeout: seconds a run waits for the screen before it stops waiting.
     """
 
-    def __init__(self, lm, prompt: str = DEFAULT_PROMPT, presenter: bool = False, seed: int = 0,
-                 chat: bool = False, system_prompt: str | None = None, clock=None,
-                 frame_timeout: float = 1.0, **sampling):
+    def __init__(
+        self,
+        lm,
+        prompt: str = DEFAULT_PROMPT,
+        presenter: bool = False,
+        seed: int = 0,
+        chat: bool = False,
+        system_prompt: str | None = None,
+        clock=None,
+        frame_timeout: float = 1.0,
+        **sampling,
+    ):
         check_setting_names(sampling)
         config = SamplingConfig(**sampling)
         _check_range("temperature", config.temperature, 0.0, 100.0)
         _check_range("repetition_penalty", config.repetition_penalty, 0.01, 100.0)
         self.lm = lm
         self.presenter = presenter
-        self.clock = clock if clock is not None else _make_clock(lm, prompt, config, seed, chat, system_prompt)
+        self.clock = (
+            clock
+            if clock is not None
+            else _make_clock(lm, prompt, config, seed, chat, system_prompt)
+        )
         self.frames = FrameGate(timeout_s=frame_timeout)
         self.runner = ClockRunner(self.frames)
-        self.view = ClockView(lm, self.clock, presenter, on_drawn=self.frames.ack)
+        self.view = ClockView(lm, self.clock, presenter, on_drawn=self.frames.ack,
+                              on_rendered=self._on_rendered)
         self.last_error: str | None = None
         self._wire()
         self._present(None if not self.clock.history else len(self.clock.history) - 1)
@@ -100,14 +118,19 @@ class ClockWidget:
         v.layer.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
         v.head.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
         v.scrubber.observe(self._on_scrub, names="value")
-        v.speed.observe(lambda change: setattr(self.runner, "ticks_per_second", change["new"]), names="value")
+        v.speed.observe(
+            lambda change: setattr(self.runner, "ticks_per_second", change["new"]), names="value"
+        )
         v.chat.observe(lambda _: self._say("Chat applies at the next Reset."), names="value")
-        v.system_prompt.observe(lambda _: self._say("The system prompt applies at the next Reset."),
-                                names="value")
+        v.system_prompt.observe(
+            lambda _: self._say("The system prompt applies at the next Reset."), names="value"
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.ui._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)  # shown where widgets cannot render (e.g. a plain console)
+        bundle["text/plain"] = repr(
+            self
+        )  # shown where widgets cannot render (e.g. a plain console)
         return bundle
 
     def __repr__(self) -> str:
@@ -141,8 +164,13 @@ class ClockWidget:
         self.view.set_running(True)
         self._say("")
         try:
-            self.runner.run(n, self._run_tick, lambda: self._present(self._newest(), running=True),
-                            self._finished, background=background)
+            self.runner.run(
+                n,
+                self._run_tick,
+                lambda: self._present(self._newest(), running=True),
+                self._finished,
+                background=background,
+            )
         except Busy as err:
             self._say(str(err), error=True)
             return False
@@ -161,7 +189,9 @@ class ClockWidget:
 
     def rewind(self, n: int = 1) -> bool:
         if not self.clock.history:
-            self._say("Nothing to rewind: no tick has run yet. Step runs the first tick.", error=True)
+            self._say(
+                "Nothing to rewind: no tick has run yet. Step runs the first tick.", error=True
+            )
             return False
         return self._action(lambda: self.clock.rewind(n), f"Rewound {n} tick{'s' * (n != 1)}.")
 
@@ -170,23 +200,33 @@ class ClockWidget:
 
         def restart() -> None:
             if bool(v.chat.value) == self.clock.chat and self._system_prompt() == getattr(
-                    self.clock, "system_prompt", None):
+                self.clock, "system_prompt", None
+            ):
                 self.clock.reset(v.prompt_box.value)
                 return
-            clock = _make_clock(self.lm, v.prompt_box.value, self.clock.config, self.clock.seed,
-                                bool(v.chat.value), self._system_prompt())
+            clock = _make_clock(
+                self.lm,
+                v.prompt_box.value,
+                self.clock.config,
+                self.clock.seed,
+                bool(v.chat.value),
+                self._system_prompt(),
+            )
             clock.end_ids = self.clock.end_ids
             self.clock = clock
 
         return self._action(restart, "Reset: the clock starts again from the prompt.")
 
     def force(self, token_id: int | None = None) -> bool:
-        """Rewind to the shown tick and re-run it with `token_id` (default: the dropdown's choice)."""
+        """Rewind to the shown tick and re-run it with `token_id` (default: the dropdown)."""
         token_id = self.view.force_choice.value if token_id is None else token_id
         shown = self.shown
         if shown is None or token_id is None:
-            self._say("Nothing to force yet: Step first, then pick a candidate from that tick's distribution.",
-                      error=True)
+            self._say(
+                "Nothing to force yet: Step first, then pick a candidate from that tick's "
+                "distribution.",
+                error=True,
+            )
             return False
         try:
             token = self.clock.token_id_of(token_id)  # validate before anything is undone
@@ -200,7 +240,9 @@ class ClockWidget:
             self.clock.tick()
 
         text = visible(self.lm.decode([token]))
-        return self._action(replace, f"Tick {shown} re-run with '{text}' forced; later ticks were discarded.")
+        return self._action(
+            replace, f"Tick {shown} re-run with '{text}' forced; later ticks were discarded."
+        )
 
     def close(self) -> None:
         """Stop a run and close every widget of the UI (figures included)."""
@@ -226,8 +268,11 @@ class ClockWidget:
             self._say(str(err), error=True)
             return False
         except Exception as err:
-            self._say(f"The tick failed: {type(err).__name__}: {err}. The clock is unchanged; "
-                      f"try again or Reset.", error=True)
+            self._say(
+                f"The tick failed: {type(err).__name__}: {err}. The clock is unchanged; "
+                f"try again or Reset.",
+                error=True,
+            )
             return False
         return True
 
@@ -264,7 +309,9 @@ class ClockWidget:
         self._say(done_message)
         return True
 
-    def _present(self, index: int | None, running: bool = False, move_scrubber: bool = True) -> None:
+    def _present(
+        self, index: int | None, running: bool = False, move_scrubber: bool = True
+    ) -> None:
         self.view.show(self.clock, index, move_scrubber=move_scrubber, running=running)
         self.view.send_frame(self.frames.next_frame())
 
@@ -272,7 +319,8 @@ class ClockWidget:
         return len(self.clock.history) - 1 if self.clock.history else None
 
     def _stopped_text(self) -> str:
-        return f"Generation has stopped ({self.clock.stop_reason}). Rewind to go back, or Reset to start again."
+        return (f"Generation has stopped ({self.clock.stop_reason}). Rewind to go back, or Reset "
+                "to start again.")
 
     def _say(self, text: str, error: bool = False) -> None:
         self.last_error = text if error else None
@@ -286,7 +334,10 @@ class ClockWidget:
             return
         if change["owner"] is self.view.seed:
             self.clock.seed = int(change["new"])
-            self._say(f"Seed {change['new']}: it applies from the next Reset (Rewind keeps the old draws).")
+            self._say(
+                f"Seed {change['new']}: it applies from the next Reset "
+                "(Rewind keeps the old draws)."
+            )
             return
         values = {name: getattr(self.view, name).value for name in SETTING_NAMES}
         try:
@@ -297,6 +348,10 @@ class ClockWidget:
                 change["owner"].value = change["old"]
             return
         self._say("New sampling settings: they apply from the next tick.")
+
+    def _on_rendered(self) -> None:
+        if not self.runner.running:  # a run redraws every frame anyway
+            self.view.refresh_figures(self.clock)
 
     def _on_scrub(self, change) -> None:
         if "scrubber" not in self.view.quiet and self.clock.history and not self.runner.running:
