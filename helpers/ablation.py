@@ -63,7 +63,8 @@ def token_losses(lm, ids: Sequence[int]) -> torch.Tensor:
     """Cross-entropy (nats) of each token after the first, given the ones before: [len(ids) - 1]."""
     ids = [int(i) for i in ids]
     if len(ids) < 2:
-        raise ValueError("Need at least two tokens: a loss scores each token given the ones before.")
+        raise ValueError("Need at least two tokens: a loss scores each token given the ones "
+                         "before.")
     logits = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False).logits
     log_probs = torch.log_softmax(logits[0, :-1].float().cpu(), dim=-1)
     return -log_probs[torch.arange(len(ids) - 1), torch.tensor(ids[1:])]
@@ -73,7 +74,8 @@ def copy_loss(lm, ids: Sequence[int]) -> float:
     """Mean loss on the second copy of a repeated sequence (from `repeated_random_tokens`),
     leaving out its first token, which nothing before it predicts."""
     if len(ids) % 2 or list(ids[: len(ids) // 2]) != list(ids[len(ids) // 2:]):
-        raise ValueError("copy_loss needs a sequence repeated twice, e.g. repeated_random_tokens(lm, 20).")
+        raise ValueError("copy_loss needs a sequence repeated twice, e.g. "
+                         "repeated_random_tokens(lm, 20).")
     half = len(ids) // 2
     # token_losses[i] scores token i + 1; the copy's tokens 1.. are ids[half + 1:].
     return float(token_losses(lm, ids)[half:].mean())

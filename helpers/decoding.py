@@ -33,7 +33,8 @@ from transformers import DynamicCache
 
 __all__ = [
     "Candidate", "BeamStep", "BeamSearch", "beam_search", "beam_search_steps", "default_eos_ids",
-    "sequence_logprob", "apply_frequency_penalty", "apply_presence_penalty", "greedy_with_penalties",
+    "sequence_logprob", "apply_frequency_penalty", "apply_presence_penalty",
+    "greedy_with_penalties",
 ]
 
 NEG = -1.0e9  # transformers' "impossible" score
@@ -57,7 +58,8 @@ class BeamStep:
     candidates: tuple[Candidate, ...]            # the ranked 2B (or more) best, best first
     running: tuple[tuple[int, ...], ...]          # new tokens of each beam after the tick
     running_scores: tuple[float, ...]
-    finished: tuple[tuple[tuple[int, ...], float], ...]  # (new tokens, normalised score), best first
+    # (new tokens, normalised score) of the finished beams kept so far, best first
+    finished: tuple[tuple[tuple[int, ...], float], ...]
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ def _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_st
     if early_stopping not in (False, True, "never"):
         raise ValueError(f"early_stopping must be False, True or 'never', got {early_stopping!r}.")
     if len(ids) + max_new_tokens > lm.context_length:
-        raise ValueError(f"{len(ids)} prompt tokens + {max_new_tokens} new ones exceed the context of "
-                         f"{lm.context_length} tokens: ask for fewer new tokens.")
+        raise ValueError(f"{len(ids)} prompt tokens + {max_new_tokens} new ones exceed the context "
+                         f"of {lm.context_length} tokens: ask for fewer new tokens.")
     if num_beams * 2 > lm.vocab_size:
         raise ValueError(f"num_beams={num_beams} is too many for a vocabulary of {lm.vocab_size}.")
 
@@ -183,8 +185,8 @@ def beam_search_steps(lm, prompt: str | Sequence[int], num_beams: int, max_new_t
         steps.append(BeamStep(
             index=step, candidates=candidates, running=tuple(running),
             running_scores=tuple(float(s) for s in running_scores),
-            finished=tuple((f, float(s)) for f, s, r in zip(finished, finished_scores, finished_real)
-                           if bool(r))))
+            finished=tuple((f, float(s)) for f, s, r
+                           in zip(finished, finished_scores, finished_real) if bool(r))))
 
         # Can a running beam still beat the worst finished one? (transformers' heuristic)
         if early_stopping == "never" and length_penalty > 0.0:
@@ -229,7 +231,8 @@ def sequence_logprob(lm, prompt: str | Sequence[int], new_ids: Sequence[int]) ->
 
 def _counts(logits: torch.Tensor, previous_ids: Iterable[int]) -> torch.Tensor:
     if not isinstance(logits, torch.Tensor) or logits.dim() != 1:
-        raise ValueError("Expected a 1-D logits vector [vocab]; take logits[0, -1] of the model output.")
+        raise ValueError("Expected a 1-D logits vector [vocab]; take logits[0, -1] of the "
+                         "model output.")
     counts = torch.zeros_like(logits)
     ids = torch.as_tensor([int(i) for i in previous_ids], dtype=torch.long)
     ids = ids[(ids >= 0) & (ids < logits.numel())]

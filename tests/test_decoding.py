@@ -18,7 +18,8 @@ from helpers.sampling import apply_repetition_penalty
 def generate_beams(lm, ids, num_beams, max_new_tokens, length_penalty=1.0, early_stopping=False,
                    eos_ids=None):
     extra = {} if eos_ids is None else {"eos_token_id": list(eos_ids)}
-    out = lm.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+    out = lm.model.generate(torch.tensor([ids]),
+                            attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                             num_beams=num_beams, do_sample=False, max_new_tokens=max_new_tokens,
                             length_penalty=length_penalty, early_stopping=early_stopping,
                             pad_token_id=lm.tokenizer.pad_token_id, **extra)
@@ -41,21 +42,23 @@ def test_beam_search_equals_generate(tiny_lm, num_beams, max_new_tokens, length_
 @pytest.mark.parametrize("early_stopping", [False, True, "never"])
 @pytest.mark.parametrize("length_penalty", [1.0, 2.0, -0.5])
 @pytest.mark.parametrize("prompt", ["The clock ticks once", "Attention looks back"])
-def test_beam_search_equals_generate_when_beams_finish_early(tiny_lm, early_stopping, length_penalty,
-                                                             prompt):
+def test_beam_search_equals_generate_when_beams_finish_early(tiny_lm, early_stopping,
+                                                             length_penalty, prompt):
     # The random tiny models rarely pick their real end token: make likely tokens end beams
     # (the greedy first token and one more) so the finishing rules are exercised.
     ids = tiny_lm.encode(prompt)
     eos = [_first_greedy(tiny_lm, ids), tiny_lm.encode(" the")[0]]
     search = beam_search_steps(tiny_lm, ids, 3, 8, length_penalty, early_stopping, eos)
     assert any(c.fate.startswith("finished") for s in search.steps for c in s.candidates)
-    assert list(search.best) == generate_beams(tiny_lm, ids, 3, 8, length_penalty, early_stopping, eos)
+    assert list(search.best) == generate_beams(tiny_lm, ids, 3, 8, length_penalty,
+                                               early_stopping, eos)
 
 
 def test_beam_search_accepts_text_and_defaults_to_generation_config_eos(tiny_lm):
     ids = tiny_lm.encode("The capital of France is")
     assert default_eos_ids(tiny_lm) == [tiny_lm.tokenizer.eos_token_id]
-    assert beam_search(tiny_lm, "The capital of France is", 2, 5) == generate_beams(tiny_lm, ids, 2, 5)
+    assert beam_search(tiny_lm, "The capital of France is", 2, 5) == \
+        generate_beams(tiny_lm, ids, 2, 5)
 
 
 def test_beam_steps_record_the_tree(tiny_lm):
@@ -107,7 +110,8 @@ def test_beam_search_equals_generate_on_the_embedded_model(embedded_lm, num_beam
 @pytest.mark.slow
 def test_beam_search_on_a_chat_prompt_finishes_at_end_of_turn(embedded_lm):
     text = embedded_lm.tokenizer.apply_chat_template(
-        [{"role": "user", "content": "What is the capital of France?"}], add_generation_prompt=True, tokenize=False)
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True, tokenize=False)
     ids = embedded_lm.encode(text)
     mine = beam_search(embedded_lm, ids, 2, 20)
     assert mine == generate_beams(embedded_lm, ids, 2, 20)
@@ -194,8 +198,9 @@ def test_induction_heads_carry_the_copy_on_the_embedded_model(embedded_lm):
     with heads_ablated(lm, top):
         without_induction = copy_loss(lm, ids)
     generator = torch.Generator().manual_seed(0)
-    random_sets = [[divmod(int(i), lm.n_heads) for i in
-                    torch.randperm(lm.n_layers * lm.n_heads, generator=generator)[:3]] for _ in range(3)]
+    random_sets = [[divmod(int(i), lm.n_heads)
+                    for i in torch.randperm(lm.n_layers * lm.n_heads, generator=generator)[:3]]
+                   for _ in range(3)]
     random_losses = []
     for heads in random_sets:
         with heads_ablated(lm, heads):

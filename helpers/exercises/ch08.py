@@ -1,0 +1,128 @@
+"""Checks for notebook 08 · Chat, special tokens and stopping.
+
+Exercise 1 asks for the chat template written by hand, as a function of the user message and
+an optional system prompt, compared with the tokenizer's own template on several messages.
+Exercise 2 asks for cutting a text at the earliest stop string; the cases have two stop strings
+where the one listed first occurs later, and a text with none.
+Exercise 3 asks for the per-tick stopping decision; the cases include the end id 0 (not only
+<|im_end|> = 2), the last tick of the budget, and an end token on the last tick.
+"""
+
+from __future__ import annotations
+
+from ..checks import check_function
+
+__all__ = ["check_chat_text", "check_cut_at_stop", "check_decision"]
+
+_MESSAGES = [("What is the capital of France?", None), ("Hi!", None),
+             ("Name a colour.", "You answer in one word."), ("2 + 2 = ?", "")]
+
+
+def check_chat_text(fn, tokenizer):
+    """Exercise 1: fn(user, system=None) -> the template text, as apply_chat_template makes it."""
+    def reference(user, system):
+        messages = [{"role": "user", "content": user}]
+        if system is not None:
+            messages.insert(0, {"role": "system", "content": system})
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    default = reference("\x00", None).split("\x00")[0].split("<|im_start|>user")[0]
+
+    def turn(role, text):
+        return f"<|im_start|>{role}\n{text}<|im_end|>\n"
+
+    mistakes = [
+        (lambda u, s: (turn("system", s) if s is not None else "") + turn("user", u)
+         + "<|im_start|>assistant\n",
+         "Without a system prompt the template adds its default one silently (print the "
+         "template of a message with no system turn to see it)."),
+        (lambda u, s: reference(u, s)[: -len("<|im_start|>assistant\n")],
+         "The generation prompt is missing: end with '<|im_start|>assistant\\n' so the model "
+         "writes the assistant's turn instead of guessing who speaks."),
+        (lambda u, s: reference(u, s).replace("<|im_end|>\n", "<|im_end|>"),
+         "A newline follows every <|im_end|> in this template."),
+        (lambda u, s: default + turn("user", u) + "<|im_start|>assistant\n",
+         "The system prompt you were given is ignored: use it instead of the default one."),
+        (lambda u, s: reference(u, s).replace("<|im_start|>assistant\n", "<|im_start|>assistant"),
+         "The generation prompt ends with a newline: '<|im_start|>assistant\\n'."),
+    ]
+    return check_function(fn, reference, _MESSAGES, "the chat template by hand", mistakes=mistakes,
+                          describe=lambda c: f"user {c[0]!r}, system {c[1]!r}",
+                          hint="Each turn is <|im_start|>role, a newline, the text, <|im_end|>, a "
+                               "newline; then <|im_start|>assistant and a newline.")
+
+
+_STOP_CASES = [("Paris.\nQ: next?\n", ["\n"]), ("Paris. END more\nlines", ["\n", "END"]),
+               ("no stop here", ["###"]), ("a###b###c", ["###"]), ("stop at the start", ["stop"])]
+
+
+def _cut(text, stops):
+    found = [(text.find(s), s) for s in stops if s in text]
+    return text[:min(found)[0]] if found else text
+
+
+def check_cut_at_stop(fn):
+    """Exercise 2: fn(text, stop_strings) -> text cut before the earliest stop string."""
+    def first_listed(text, stops):
+        for s in stops:
+            if s in text:
+                return text[:text.find(s)]
+        return text
+
+    def keeps_stop(text, stops):
+        found = [(text.find(s), s) for s in stops if s in text]
+        if not found:
+            return text
+        at, s = min(found)
+        return text[:at + len(s)]
+
+    def last_one(text, stops):
+        found = [text.rfind(s) for s in stops if s in text]
+        return text[:max(found)] if found else text
+
+    mistakes = [
+        (first_listed, "It cut at the stop string listed first; cut at the one that occurs "
+                       "first in the text."),
+        (keeps_stop, "The stop string itself is kept; cut just before it."),
+        (last_one, "It cut at the last occurrence; generation stops at the first."),
+        (lambda t, s: "" if not any(x in t for x in s) else _cut(t, s),
+         "With no stop string in the text, return the whole text (the budget ended it)."),
+    ]
+    return check_function(fn, _cut, _STOP_CASES, "cut at the stop string", mistakes=mistakes,
+                          describe=lambda c: f"text {c[0]!r} and stop strings {c[1]!r}",
+                          hint="Find where each stop string starts in the text; the earliest one "
+                               "ends it.")
+
+
+_DECISION_CASES = [(2, 3, 10, {0, 2}), (0, 3, 10, {0, 2}), (198, 3, 10, {0, 2}),
+                   (198, 10, 10, {0, 2}), (198, 9, 10, {0, 2}), (2, 10, 10, {0, 2}),
+                   (50, 4, 10, {50}), (2, 4, 10, {50})]
+
+
+def _decision(token_id, n_new, max_new_tokens, end_ids):
+    if token_id in end_ids:
+        return "end of text"
+    if n_new >= max_new_tokens:
+        return "max tokens"
+    return "continue"
+
+
+def check_decision(fn):
+    """Exercise 3: fn(token_id, n_new, max_new_tokens, end_ids) -> the decision after a tick."""
+    mistakes = [
+        (lambda t, n, m, e: "end of text" if t in e else "max tokens" if n > m else "continue",
+         "Off by one: after the tick that made the max_new_tokens-th token, the budget is used "
+         "up (n_new >= max_new_tokens)."),
+        (lambda t, n, m, e: "max tokens" if n >= m else "end of text" if t in e else "continue",
+         "When the last token of the budget is also an end token, the end token explains the "
+         "stop: check the end ids first."),
+        (lambda t, n, m, e: "end of text" if t == 2 else "max tokens" if n >= m else "continue",
+         "Only <|im_end|> (2) ends it here; use end_ids: SmolLM2 also stops at <|endoftext|> (0), "
+         "and other models have other ids."),
+    ]
+    return check_function(fn, _decision, _DECISION_CASES, "the stopping decision",
+                          mistakes=mistakes,
+                          describe=lambda c: f"token {c[0]}, {c[1]} new tokens of "
+                                             f"{c[2]}, end ids {sorted(c[3])}",
+                          hint="End ids first, then the budget (n_new >= max_new_tokens), "
+                               "else 'continue'.")
