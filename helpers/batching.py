@@ -38,7 +38,8 @@ def as_token_ids(lm: LoadedModel, prompt) -> list[int]:
     elif isinstance(prompt, (list, tuple)) and all(isinstance(i, int) for i in prompt):
         ids = list(prompt)
     else:
-        raise ValueError(f"A prompt must be text or a list of token ids, got {type(prompt).__name__}.")
+        raise ValueError(f"A prompt must be text or a list of token ids, got "
+                         f"{type(prompt).__name__}.")
     if not ids:
         raise ValueError("A prompt is empty: give the model some text to continue.")
     return ids
@@ -74,12 +75,14 @@ def greedy_batch(lm: LoadedModel, prompts: Sequence, max_new_tokens: int,
                  keep_logits: bool = False) -> BatchResult:
     """Greedy decoding of all prompts together: one forward pass per tick for the whole batch.
     No prompt stops early (an end-of-text token is just another token here)."""
-    if not isinstance(max_new_tokens, int) or isinstance(max_new_tokens, bool) or max_new_tokens < 1:
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) \
+            or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be a whole number >= 1, got {max_new_tokens!r}.")
     ids, mask = left_pad(lm, prompts)
     if ids.shape[1] + max_new_tokens > lm.context_length:
-        raise ValueError(f"The longest prompt ({ids.shape[1]} tokens) plus {max_new_tokens} new tokens "
-                         f"exceeds {lm.name}'s context of {lm.context_length}: ask for fewer tokens.")
+        raise ValueError(f"The longest prompt ({ids.shape[1]} tokens) plus {max_new_tokens} new "
+                         f"tokens exceeds {lm.name}'s context of {lm.context_length}: ask for "
+                         f"fewer tokens.")
     cache = DynamicCache(config=lm.model.config)
     new_ids: list[list[int]] = [[] for _ in range(ids.shape[0])]
     kept, tick_ms = [], []
@@ -87,7 +90,7 @@ def greedy_batch(lm: LoadedModel, prompts: Sequence, max_new_tokens: int,
     with torch.inference_mode():
         for _ in range(max_new_tokens):
             start = time.perf_counter()
-            # The mask covers the cached positions and the fed ones: it grows by one column per tick.
+            # The mask covers the cached positions and the fed ones: one column more per tick.
             out = lm.model(input_ids=fed.to(lm.device), attention_mask=mask.to(lm.device),
                            position_ids=positions.to(lm.device), cache=cache, use_cache=True,
                            logits_to_keep=1)

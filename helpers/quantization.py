@@ -36,7 +36,7 @@ __all__ = ["FORMATS", "EMBEDDED_FILE_FORMATS", "bytes_per_weight", "round_trip",
 FORMATS = ("fp32", "bf16", "int8", "int4", "q4_1", "q8_0")
 BLOCK = 32  # weights per Q4_1 / Q8_0 block, along a row
 
-# What the embedded model's GGUF file stores (checked against the file by tests/test_quantization.py)
+# What the embedded model's GGUF file stores (tests/test_quantization.py checks it in the file)
 EMBEDDED_FILE_FORMATS = {"token_embd (embedding = output layer)": "q8_0",
                          "attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down": "q4_1",
                          "attn_norm, ffn_norm, output_norm": "fp32"}

@@ -188,7 +188,8 @@ def generate(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
                    lm.context_length - len(context) - 1)
         drafted = [int(t) for t in draft(context, room)][:room] if room > 0 else []
         if any(not 0 <= t < lm.vocab_size for t in drafted):
-            raise ValueError(f"The draft proposed a token id outside 0..{lm.vocab_size - 1}: {drafted}.")
+            raise ValueError(f"The draft proposed a token id outside 0..{lm.vocab_size - 1}: "
+                             f"{drafted}.")
         # The cache holds every context token but the newest: feed it and the drafts at once.
         fed = [context[-1]] + drafted
         with torch.inference_mode():

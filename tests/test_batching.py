@@ -8,7 +8,8 @@ import torch
 from helpers.batching import greedy_batch, left_pad, position_ids
 from helpers.speculative import generate
 
-PROMPTS = ["The capital of France is", "A tick", "Attention looks back over the context; the", "1 2 3"]
+PROMPTS = ["The capital of France is", "A tick", "Attention looks back over the context; the",
+           "1 2 3"]
 
 
 def test_left_padding_and_mask(tiny_lm):
@@ -26,7 +27,8 @@ def test_batched_equals_alone_on_tiny_models(tiny_lm):
     for i, prompt in enumerate(PROMPTS):
         alone = greedy_batch(tiny_lm, [prompt], 8, keep_logits=True)
         assert batch.new_ids[i] == alone.new_ids[0]
-        assert batch.new_ids[i] == generate(tiny_lm, prompt, 8, draft_len=0, stop_at_end=False).new_ids
+        plain = generate(tiny_lm, prompt, 8, draft_len=0, stop_at_end=False)
+        assert batch.new_ids[i] == plain.new_ids
         # float32 rounding differs between batched and single products: close, not equal
         assert torch.allclose(batch.logits[i], alone.logits[0], atol=1e-4, rtol=1e-4)
 

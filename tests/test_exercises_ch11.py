@@ -21,8 +21,8 @@ def accepted_tokens(drafted, choices):   # the worked solution
 def test_accepted_tokens_solution_passes_and_matches_the_helper():
     assert ch11.check_accepted_tokens(accepted_tokens)
     for drafted, choices in ch11.ACCEPT_CASES:
-        step = VerifyStep(1, 1 + len(drafted), tuple(drafted), len(accepted_tokens(drafted, choices)) - 1,
-                          accepted_tokens(drafted, choices)[-1])
+        added = accepted_tokens(drafted, choices)
+        step = VerifyStep(1, 1 + len(drafted), tuple(drafted), len(added) - 1, added[-1])
         assert list(step.new_ids) == accepted_tokens(drafted, choices)
 
 
@@ -33,7 +33,7 @@ def test_accepted_tokens_solution_passes_and_matches_the_helper():
     (lambda d, c: list(d) + [c[len(d)]], "without checking"),
     (lambda d, c: [c[0]], "Wrong for"),
     (lambda d: d, "TypeError"),
-    (lambda d, c: None, "returns nothing"),
+    (lambda d, c: None, "return ..."),   # wording of helpers.checks
     ([5, 6, 9], "should be a function"),
     (..., "still empty"),
 ])

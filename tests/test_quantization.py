@@ -56,7 +56,7 @@ def test_requantized_restores_the_weights(tiny_llama_dir):
 
     lm = load_model(str(tiny_llama_dir))
     weights = block_matrices(lm)
-    assert len(weights) == 2 * 7                                  # 2 layers x q, k, v, o, gate, up, down
+    assert len(weights) == 2 * 7        # 2 layers x q, k, v, o, gate, up, down
     before = {n: w.detach().clone() for n, w in weights.items()}
     ids = torch.tensor([lm.encode("The capital of France is")])
     with torch.inference_mode():

@@ -19,7 +19,8 @@ def plain(lm, prompt, n, **kw):
 def hf_greedy(lm, prompt, n):
     ids = torch.tensor([lm.encode(prompt)])
     out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-                            min_new_tokens=n, do_sample=False, pad_token_id=lm.tokenizer.eos_token_id)
+                            min_new_tokens=n, do_sample=False,
+                            pad_token_id=lm.tokenizer.eos_token_id)
     return out[0, ids.shape[1]:].tolist()
 
 
@@ -110,9 +111,9 @@ def test_context_full_stops_cleanly(tiny_lm):
     assert result.new_ids == plain(tiny_lm, prompt, 10, stop_at_end=False).new_ids
 
 
-REPEAT = ("Repeat this text word for word:\n\nA language model writes one token per tick. Each tick "
-          "reads the context, runs thirty layers of attention and MLP, and turns the last vector "
-          "into a probability for every token in the vocabulary.")
+REPEAT = ("Repeat this text word for word:\n\nA language model writes one token per tick. "
+          "Each tick reads the context, runs thirty layers of attention and MLP, and turns the "
+          "last vector into a probability for every token in the vocabulary.")
 
 
 @pytest.mark.slow

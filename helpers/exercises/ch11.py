@@ -77,8 +77,8 @@ def check_passes_if_always_right(fn):
     mistakes = [
         (lambda n, k: math.ceil(n / (k + 1)), "The prefill is missing: it is a pass of its own, "
          "and it yields exactly one token (there is nothing to verify yet)."),
-        (lambda n, k: 1 + math.ceil((n - 1) / k) if k else n, "A pass with k right drafts adds k + 1 tokens: "
-         "the drafts and the model's own token after them."),
+        (lambda n, k: 1 + math.ceil((n - 1) / k) if k else n, "A pass with k right drafts adds "
+         "k + 1 tokens: the drafts and the model's own token after them."),
         (lambda n, k: 1 + (n - 1) // (k + 1), "The last pass may add fewer than k + 1 tokens, "
          "but it is still a pass: round up (math.ceil), not down."),
         (lambda n, k: math.ceil(n / k) if k else n, "Count the prefill, and k + 1 tokens per "

@@ -71,8 +71,9 @@ def speculation_html(steps: Sequence, tokenizer, max_rows: int | None = None) ->
         rows.append(f"<tr><td style='text-align:right;padding-right:8px'>{step.index}</td>"
                     f"<td style='padding-right:8px'>{step.fed}</td><td style='padding-right:8px'>"
                     f"{what}</td><td style='text-align:left'>{''.join(boxes)}</td></tr>")
-    legend = (f"{_box('accepted draft', ACCEPTED_COLOR)} {_box('rejected draft', REJECTED_COLOR, True)} "
-              f"{_box('model’s own token', OWN_COLOR)}")
+    legend = " ".join([_box("accepted draft", ACCEPTED_COLOR),
+                       _box("rejected draft", REJECTED_COLOR, strike=True),
+                       _box("model’s own token", OWN_COLOR)])
     more = f"<p>… {len(steps) - len(shown)} more passes</p>" if len(shown) < len(steps) else ""
     head = ("<tr><th>pass</th><th>tokens read</th><th>drafts</th>"
             "<th style='text-align:left'>tokens</th></tr>")
