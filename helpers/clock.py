@@ -50,7 +50,8 @@ from transformers import DynamicCache
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
 
-__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "end_of_text_ids", "next_token_logits"]
+__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "end_of_text_ids",
+           "next_token_logits", "read_tokens"]
 
 TOP_K_RECORDED = 10
 # Tokens per forward pass when reading a long prompt. The eager attention of one layer holds
@@ -75,14 +76,15 @@ class TickRecord:
     phase: str                  # "prefill" | "decode"
     token_id: int               # the token chosen at this tick (the output of this tick)
     token_text: str
-    prob: float                 # chosen token's probability in the filtered (sampled-from) distribution
+    prob: float                 # chosen token's probability in the filtered (sampled) distribution
     raw_prob: float             # its probability in the raw softmax(logits)
     surprisal_bits: float       # -log2(raw_prob)
     entropy_bits: float         # entropy of the raw distribution
     forced: bool                # chosen by force(), not by the sampler
     top_raw: tuple[Candidate, ...]        # top 10 of the raw distribution
     top_filtered: tuple[Candidate, ...]   # top 10 after the sampling settings (tokens with p > 0)
-    attention: torch.Tensor     # float16 [n_layers, n_heads, context_len]: attention of the newest input position
+    attention: torch.Tensor     # float16 [n_layers, n_heads, context_len]: attention weights
+                                # of the newest input position
     context_len: int            # number of positions attended (= tokens in context at this tick)
     kv_cache_len: int           # cached positions after the tick (= context_len: the token
                                 # chosen here is written to the cache when the next tick reads it)
@@ -90,7 +92,8 @@ class TickRecord:
     forward_ms: float
     sampling_ms: float
     config: SamplingConfig      # settings used at this tick
-    stop_reason: str | None     # "end of text" | "context full" | None: set when this tick ended generation
+    stop_reason: str | None     # "end of text" | "context full" | None: set when this tick
+                                # ended generation
 
 
 def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
@@ -103,7 +106,8 @@ def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
             ids.update([eos] if isinstance(eos, int) else list(eos))
     endoftext = lm.tokenizer.convert_tokens_to_ids("<|endoftext|>")
     # An unknown token maps to the unk id, so check that the id really is <|endoftext|>.
-    if isinstance(endoftext, int) and lm.tokenizer.convert_ids_to_tokens(endoftext) == "<|endoftext|>":
+    if isinstance(endoftext, int) and (
+            lm.tokenizer.convert_ids_to_tokens(endoftext) == "<|endoftext|>"):
         ids.add(endoftext)
     return frozenset(i for i in ids if 0 <= i < lm.vocab_size)
 
@@ -113,8 +117,10 @@ def _check_ids(lm: LoadedModel, ids: Sequence[int]) -> list[int]:
     if not ids:
         raise ClockError("There are no tokens to read: give some text, e.g. 'Once upon a time'.")
     if len(ids) > lm.context_length:
-        raise ClockError(f"{len(ids)} tokens, but {lm.name} reads at most {lm.context_length}: use a shorter text.")
-    bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < lm.vocab_size]
+        raise ClockError(f"{len(ids)} tokens, but {lm.name} reads at most {lm.context_length}: "
+                         f"use a shorter text.")
+    bad = [i for i in ids
+           if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < lm.vocab_size]
     if bad:
         raise ClockError(f"Token ids go from 0 to {lm.vocab_size - 1}; got {bad[0]!r}.")
     return ids
@@ -143,10 +149,15 @@ def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
     ids = _check_ids(lm, ids)
     if len(ids) <= PREFILL_CHUNK:
         with torch.inference_mode():
-            out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False, logits_to_keep=1)
+            out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False,
+                           logits_to_keep=1)
     else:  # a long context in chunks through a throw-away cache: bounded memory, same logits
         out = read_tokens(lm, ids, DynamicCache(config=lm.model.config), attentions=False)
     return out.logits[0, -1].float().cpu()
+
+
+def _stopped_message(reason: str | None) -> str:
+    return f"The clock has stopped ({reason}). Rewind with rewind(), or start again with reset()."
 
 
 def _layer_lengths(cache: DynamicCache) -> list[int]:
@@ -182,11 +193,12 @@ class Clock:
     The seed takes effect at the next reset() (or rewind to the prompt).
     """
 
-    def __init__(self, lm: LoadedModel, prompt: str, config: SamplingConfig | None = None, seed: int = 0,
-                 chat: bool = False, system_prompt: str | None = None):
+    def __init__(self, lm: LoadedModel, prompt: str, config: SamplingConfig | None = None,
+                 seed: int = 0, chat: bool = False, system_prompt: str | None = None):
         self.seed = seed
         if system_prompt is not None and not isinstance(system_prompt, str):
-            raise ClockError(f"system_prompt must be text (a str) or None, got {type(system_prompt).__name__}.")
+            raise ClockError(f"system_prompt must be text (a str) or None, "
+                             f"got {type(system_prompt).__name__}.")
         self.lm = lm
         self.chat = bool(chat)
         self.system_prompt = system_prompt
@@ -214,20 +226,23 @@ class Clock:
     def config(self, value: SamplingConfig) -> None:
         # Takes effect at the next tick; past records keep the settings they used.
         if not isinstance(value, SamplingConfig):
-            raise ClockError(f"config must be a SamplingConfig, e.g. SamplingConfig(temperature=0.7), got {type(value).__name__}.")
+            raise ClockError(f"config must be a SamplingConfig, "
+                             f"e.g. SamplingConfig(temperature=0.7), "
+                             f"got {type(value).__name__}.")
         self._config = value
 
     def _encode_prompt(self, prompt: str) -> tuple[str, list[int]]:
         if not isinstance(prompt, str):
             raise ClockError(f"The prompt must be text (a str), got {type(prompt).__name__}.")
         if prompt == "":
-            raise ClockError("The prompt is empty: give the model some text to continue, e.g. 'Once upon a time'.")
+            raise ClockError("The prompt is empty: give the model some text to continue, "
+                             "e.g. 'Once upon a time'.")
         try:
             prompt.encode("utf-8")
         except UnicodeEncodeError as err:
             raise ClockError(
-                f"The prompt has a character that is not valid text ({prompt[err.start]!r} at position "
-                f"{err.start}, half of a surrogate pair): retype or delete it.") from None
+                f"The prompt has a character that is not valid text ({prompt[err.start]!r} at "
+                f"position {err.start}, half of a surrogate pair): retype or delete it.") from None
         if self.chat:
             text, ids = self._encode_chat(prompt)
         else:
@@ -235,7 +250,8 @@ class Clock:
         limit = self.lm.context_length
         if len(ids) >= limit:
             raise ClockError(
-                f"The prompt is {len(ids)} tokens, but {self.lm.name} reads at most {limit} tokens and needs room "
+                f"The prompt is {len(ids)} tokens, but {self.lm.name} reads at most {limit} tokens "
+                f"and needs room "
                 f"for at least one new one: shorten the prompt to under {limit} tokens.")
         return text, ids
 
@@ -244,13 +260,15 @@ class Clock:
         tokens are real and the user's (and system prompt's) text is only text."""
         tokenizer = self.lm.tokenizer
         if not getattr(tokenizer, "chat_template", None):
-            raise ClockError(f"{self.lm.name} has no chat template: use chat=False and write the prompt as plain text.")
+            raise ClockError(f"{self.lm.name} has no chat template: use chat=False and write the "
+                             f"prompt as plain text.")
         # Render with placeholders to see which characters come from the template.
         holders = {"\x00system\x00": self.system_prompt, "\x00user\x00": content}
         messages = [{"role": "user", "content": "\x00user\x00"}]
         if self.system_prompt is not None:
             messages.insert(0, {"role": "system", "content": "\x00system\x00"})
-        template = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        template = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                 tokenize=False)
         specials = sorted(tokenizer.added_tokens_encoder, key=len, reverse=True)
         special_re = re.compile("|".join(map(re.escape, specials))) if specials else None
         pieces: list[tuple[bool, str]] = []  # (is a special token, text)
@@ -273,7 +291,8 @@ class Clock:
             # separately gives the same ids as encoding the whole, except that special-token
             # text inside user content stays text.
             if text_run:
-                ids += tokenizer.encode(text_run, add_special_tokens=False, split_special_tokens=True)
+                ids += tokenizer.encode(text_run, add_special_tokens=False,
+                                        split_special_tokens=True)
             text_run = ""
             if piece:
                 ids.append(tokenizer.convert_tokens_to_ids(piece))
@@ -324,7 +343,8 @@ class Clock:
 
     def __repr__(self) -> str:
         state = f"stopped: {self.stop_reason}" if self.done else f"next tick {len(self.history)}"
-        return (f"Clock({self.lm.name}, {len(self.prompt_ids)} prompt + {len(self.generated_ids)} generated tokens, "
+        return (f"Clock({self.lm.name}, {len(self.prompt_ids)} prompt + "
+                f"{len(self.generated_ids)} generated tokens, "
                 f"{state}, {self.config}, seed={self.seed})")
 
     # ----- the tick ----------------------------------------------------------------------
@@ -333,7 +353,7 @@ class Clock:
         """One forward pass and one chosen token. All or nothing: if anything interrupts the
         tick (an error, KeyboardInterrupt), the clock is left exactly as it was before it."""
         if self.done:
-            raise ClockStopped(f"The clock has stopped ({self.stop_reason}). Rewind with rewind(), or start again with reset().")
+            raise ClockStopped(_stopped_message(self.stop_reason))
         prefill = not self.history
         # Fetch: the whole prompt at the prefill; afterwards only the newest token, because the
         # keys/values of everything before it are already in the cache.
@@ -404,13 +424,14 @@ class Clock:
             kv_cache_bytes=_cache_bytes(cache), forward_ms=forward_ms, sampling_ms=sampling_ms,
             config=config, stop_reason=stop_reason)
 
-    def run(self, n: int, on_tick: Callable[[TickRecord], bool | None] | None = None) -> list[TickRecord]:
+    def run(self, n: int,
+            on_tick: Callable[[TickRecord], bool | None] | None = None) -> list[TickRecord]:
         """Up to n ticks; stops early at the end of text or a full context, or when `on_tick`
         returns False (a Pause button)."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ClockError(f"run(n) needs a whole number of ticks >= 0, got {n!r}.")
         if self.done and n > 0:
-            raise ClockStopped(f"The clock has stopped ({self.stop_reason}). Rewind with rewind(), or start again with reset().")
+            raise ClockStopped(_stopped_message(self.stop_reason))
         records = []
         for _ in range(n):
             record = self.tick()
@@ -428,7 +449,8 @@ class Clock:
             raise ClockError(f"rewind(n) needs a whole number of ticks >= 0, got {n!r}.")
         if n > len(self.history):
             raise ClockError(f"Cannot rewind {n} ticks: only {len(self.history)} so far. "
-                             f"rewind({len(self.history)}) goes back to the prompt; reset() starts over.")
+                             f"rewind({len(self.history)}) goes back to the prompt; "
+                             f"reset() starts over.")
         if n == 0:
             return
         keep = len(self.history) - n
@@ -448,27 +470,32 @@ class Clock:
         """The id of one token given as an id or as its text; ClockError says why not."""
         vocab = self.lm.vocab_size
         if isinstance(token, bool) or not isinstance(token, (int, str)):
-            raise ClockError(f"A token is given as its text (str) or its id (int), got {type(token).__name__}.")
+            raise ClockError(f"A token is given as its text (str) or its id (int), "
+                             f"got {type(token).__name__}.")
         if isinstance(token, int):
             if not 0 <= token < vocab:
                 raise ClockError(f"Token id {token} is out of range: ids go from 0 to {vocab - 1}.")
             return token
         if token == "":
-            raise ClockError("The empty text is not a token: type the token, e.g. ' Paris' (mind the leading space).")
+            raise ClockError("The empty text is not a token: type the token, e.g. ' Paris' "
+                             "(mind the leading space).")
         ids = self.lm.encode(token)
         if len(ids) != 1:
             pieces = self.lm.tokenizer.batch_decode([[i] for i in ids])
-            raise ClockError(f"{token!r} is {len(ids)} tokens {pieces}, not one: force one token at a time, "
+            raise ClockError(f"{token!r} is {len(ids)} tokens {pieces}, not one: "
+                             f"force one token at a time, "
                              f"e.g. {pieces[0]!r} first.")
         if not 0 <= ids[0] < vocab:
-            raise ClockError(f"{token!r} has id {ids[0]}, which the model cannot output (vocabulary {vocab}).")
+            raise ClockError(f"{token!r} has id {ids[0]}, which the model cannot output "
+                             f"(vocabulary {vocab}).")
         return ids[0]
 
     def force(self, token: str | int) -> None:
         """The next tick takes this token instead of the sampler's choice."""
         token_id = self.token_id_of(token)
         if self.done:
-            raise ClockStopped(f"The clock has stopped ({self.stop_reason}): rewind() first, then force a token.")
+            raise ClockStopped(f"The clock has stopped ({self.stop_reason}): rewind() first, "
+                               f"then force a token.")
         self.next_forced = token_id
 
     def reset(self, prompt: str | None = None) -> None:

@@ -52,8 +52,9 @@ STAMP_FILE = ".llm-clock-stamp.json"    # in every folder LLM Clock converted: w
 STAMP_VERSION = 2                        # 2: the published digit-splitting pre-tokenizer
 PARTIAL_MARKER = ".llm-clock-partial"    # in temporary folders while a conversion runs
 LOCK_FILE = ".llm-clock.lock"
-LEGACY_FILES = frozenset({"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
-                          "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json"})
+LEGACY_FILES = frozenset({"config.json", "generation_config.json", "model.safetensors",
+                          "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                          "special_tokens_map.json"})
 
 
 class ModelLoadError(RuntimeError):
@@ -170,7 +171,8 @@ def _sha256(path: Path) -> str:
 
 def _write_stamp(folder: Path, gguf_path: Path) -> None:
     files = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-             for p in sorted(folder.iterdir()) if p.is_file() and p.name not in (STAMP_FILE, PARTIAL_MARKER)}
+             for p in sorted(folder.iterdir())
+             if p.is_file() and p.name not in (STAMP_FILE, PARTIAL_MARKER)}
     stamp = {"written_by": "LLM Clock", "stamp_version": STAMP_VERSION, "source": EMBEDDED_WHEEL,
              "gguf": {"file": gguf_path.name, "bytes": gguf_path.stat().st_size}, "files": files}
     (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=1) + "\n")
@@ -227,7 +229,7 @@ def _new_partial(target: Path) -> Path:
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the model from other users
-    (tmp / PARTIAL_MARKER).write_text("A conversion by LLM Clock in progress; deleted when stale.\n")
+    (tmp / PARTIAL_MARKER).write_text("A conversion by LLM Clock; deleted when stale.\n")
     return tmp
 
 
@@ -247,7 +249,8 @@ def _convert(gguf_path: Path, folder: Path) -> None:
         pre_tokenizers.Digits(individual_digits=True),
         pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
     ])
-    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name,
+                                                 dtype=torch.float32)
     # The weights are now plain float32 tensors; drop the GGUF marker so they save as such.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
@@ -284,7 +287,8 @@ def prepare_embedded_model(quiet: bool = False) -> Path:
             _remove_stale_partials(target)
             if not quiet:
                 why = f" ({problem})" if replace else " (first use only, ~20 s)"
-                print(f"Preparing the embedded model{why}: {gguf_path.name} -> {target}", file=sys.stderr)
+                print(f"Preparing the embedded model{why}: {gguf_path.name} -> {target}",
+                      file=sys.stderr)
             tmp = _new_partial(target)
             try:
                 _convert(gguf_path, tmp)
@@ -436,12 +440,15 @@ def _check_device(device: str | None) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ModelLoadError(f"device={device!r} is not a device: use 'cpu', 'cuda' or 'mps', or leave it out.") from None
+        raise ModelLoadError(f"device={device!r} is not a device: use 'cpu', 'cuda' or 'mps', "
+                             f"or leave it out.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(f"device={device!r} asks for a GPU, but this torch has no CUDA or sees no GPU: "
-                             f"use device='cpu', or leave device out to use a GPU only when there is one.")
+        raise ModelLoadError(f"device={device!r} asks for a GPU, but this torch has no CUDA or sees "
+                             f"no GPU: use device='cpu', or leave device out to use a GPU only "
+                             f"when there is one.")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ModelLoadError(f"device={device!r} asks for Apple's GPU, which is not available here: use device='cpu'.")
+        raise ModelLoadError(f"device={device!r} asks for Apple's GPU, which is not available here: "
+                             f"use device='cpu'.")
     return dev
 
 
@@ -450,9 +457,9 @@ def _refuse_remote_code(display: str, err: Exception) -> None:
     # shipped inside the model folder, which LLM Clock never does.
     if "trust_remote_code" in str(err):
         raise ModelLoadError(
-            f"{display!r} needs Python code from its own model folder to load, and LLM Clock will not "
-            f"run code from a model folder. Pick a model transformers supports by itself (GPT-2 or "
-            f"Llama family), or load_model() with no name for the embedded model."
+            f"{display!r} needs Python code from its own model folder to load, and LLM Clock "
+            f"will not run code from a model folder. Pick a model transformers supports by "
+            f"itself (GPT-2 or Llama family), or load_model() with no name for the embedded model."
         ) from None
 
 
@@ -463,8 +470,9 @@ def _warm_up(model: torch.nn.Module, dev: torch.device) -> None:
     from transformers import DynamicCache
 
     with torch.inference_mode():
-        model(input_ids=torch.zeros((1, 2), dtype=torch.long, device=dev), cache=DynamicCache(config=model.config),
-              use_cache=True, output_attentions=True, logits_to_keep=1)
+        model(input_ids=torch.zeros((1, 2), dtype=torch.long, device=dev),
+              cache=DynamicCache(config=model.config), use_cache=True, output_attentions=True,
+              logits_to_keep=1)
 
 
 def _main(argv: list[str]) -> int:
