@@ -18,7 +18,9 @@ import plotly.graph_objects as go
 import torch
 
 from ..tokens import visible
-from .style import CHOSEN_COLOR, SEQUENTIAL, base_layout, figure_height, font_size
+from .style import (
+    CHOSEN_COLOR, SEQUENTIAL, base_layout, figure_height, figure_or_widget, font_size,
+)
 from .text import attention_over_context_figure, update_attention_over_context_figure
 
 __all__ = ["attention_heatmap", "update_attention_heatmap", "query_attention_figure",
@@ -83,8 +85,7 @@ def attention_heatmap(weights, tokens: Sequence[str], title: str = "Attention pa
     heatmap = go.Heatmap(z=z, customdata=custom, colorscale=SEQUENTIAL, zmin=0, zmax=1, xgap=1, ygap=1,
                          hovertemplate=_HOVER, hoverongaps=False,
                          colorbar=dict(title=dict(text="weight"), thickness=14))
-    cls = go.FigureWidget if widget else go.Figure
-    return cls(data=[heatmap], layout=layout)
+    return figure_or_widget(go.Figure(data=[heatmap], layout=layout), widget)
 
 
 def update_attention_heatmap(fig: go.Figure, weights, tokens: Sequence[str], title: str | None = None) -> None:

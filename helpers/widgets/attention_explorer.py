@@ -21,7 +21,7 @@ from ..plots.attention import (
     attention_heatmap, query_attention_figure, update_attention_heatmap,
     update_query_attention_figure,
 )
-from ..plots.style import CHOSEN_COLOR, PALETTE
+from ..plots.style import CHOSEN_COLOR, PALETTE, figure_or_widget
 
 __all__ = ["AttentionExplorer"]
 
@@ -65,9 +65,15 @@ class AttentionExplorer:
         self.message = w.HTML()
         self.message.add_class("llmclock-message")
 
-        self.heatmap = attention_heatmap(self.weights[0, 0], self.tokens, title="", widget=True)
-        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=0,
-                                           widget=True)
+        # The first text is drawn into plain figures, which then become widgets: a plotly view
+        # shows the state its widget had when the browser drew it, and updates sent before
+        # that (here, in the same cell) would be lost.
+        self.heatmap = attention_heatmap(self.weights[0, 0], self.tokens, title="")
+        self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=0)
+        if not self.load(text):
+            self.refresh()
+        self.heatmap = figure_or_widget(self.heatmap, widget=True)
+        self.bars = figure_or_widget(self.bars, widget=True)
         self.heatmap.data[0].on_click(self._on_heatmap_click)
 
         self.text.observe(self._on_text, names="value")
@@ -87,8 +93,6 @@ class AttentionExplorer:
         ], layout=w.Layout(width="100%"))
         self.ui.add_class("llmclock")
         self.ui.add_class("llmclock-attention-explorer")
-        if not self.load(text):
-            self.refresh()
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.ui._repr_mimebundle_(**kwargs)
