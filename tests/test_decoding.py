@@ -207,3 +207,16 @@ def test_induction_heads_carry_the_copy_on_the_embedded_model(embedded_lm):
             random_losses.append(copy_loss(lm, ids))
     assert without_induction > clean + 2.0
     assert max(random_losses) < clean + 1.0
+
+
+def test_beam_tree_figure_draws_every_candidate(tiny_lm):
+    from helpers.plots.beams import beam_tree_figure
+
+    ids = tiny_lm.encode("The clock ticks once")
+    eos = [_first_greedy(tiny_lm, ids)]
+    search = beam_search_steps(tiny_lm, ids, 2, 4, eos_ids=eos)
+    fig = beam_tree_figure(search, tiny_lm.tokenizer)
+    markers = [t for t in fig.data if t.mode == "markers+text"]
+    assert sum(len(t.x) for t in markers) == sum(len(s.candidates) for s in search.steps)
+    fates = {c.fate for s in search.steps for c in s.candidates}
+    assert {t.name for t in markers} == fates
