@@ -10,6 +10,9 @@
     sampling        temperature, top-k, top-p, min-p, repetition penalty, draws
     clock           Clock: the tick-by-tick generation engine
     scoring         how likely the model finds each token of a text (surprisal, perplexity)
+    chat            stopping a generation: end tokens, budget, stop strings, decided per tick
+    decoding        beam search from scratch (= generate(num_beams)), frequency/presence penalties
+    ablation        switching attention heads off to measure what they do
     timing          timings that other programs on the machine cannot easily fool
     threads         the worker thread the ticks run on
     trace           a recorded clock replayed from one self-contained HTML file
