@@ -271,6 +271,12 @@ def prepare_embedded_model(quiet: bool = False) -> Path:
     """
     target = embedded_model_dir()
     if _stamp_problem(target) is None:
+        if any(target.parent.glob(f".{target.name}-partial-*")):
+            try:  # left by a conversion killed after another one finished
+                with _conversion_lock(target.parent):
+                    _remove_stale_partials(target)
+            except OSError:
+                pass  # a read-only shared folder: leave it to whoever can write there
         return target
     gguf_path = _wheel_gguf_path()
     if importlib.util.find_spec("gguf") is None:

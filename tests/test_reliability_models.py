@@ -115,6 +115,11 @@ def test_stale_partial_folders_of_ours_are_removed_and_others_kept(tmp_path, mon
     (not_ours / "data.bin").write_bytes(b"keep")
     models_module.prepare_embedded_model(quiet=True)
     assert not ours.exists() and (not_ours / "data.bin").read_bytes() == b"keep"
+    # also when the model is already complete (the next run after a killed second conversion)
+    ours.mkdir()
+    (ours / ".llm-clock-partial").write_text("")
+    models_module.prepare_embedded_model(quiet=True)
+    assert not ours.exists() and not_ours.exists() and len(fake_convert) == 1
 
 
 def test_interrupted_conversion_leaves_nothing_behind(monkeypatch, tmp_path):
