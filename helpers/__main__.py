@@ -1,8 +1,8 @@
 """`python -m helpers COMMAND`:
 
-    prepare   convert the embedded model once (the set-up scripts call it)
-    trace     run the clock and write one self-contained HTML file replaying the run
-    site      build the offline HTML edition of the notebooks
+prepare   convert the embedded model once (the set-up scripts call it)
+trace     run the clock and write one self-contained HTML file replaying the run
+site      build the offline HTML edition of the notebooks
 """
 
 import sys
@@ -12,17 +12,23 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     if command == "trace":
         from .trace import main as trace_main
+
         return trace_main(argv[1:])
     if command == "site":
         from .site import main as site_main
+
         return site_main(argv[1:])
     if command in ("-h", "--help"):
         print(__doc__.strip())
         return 0
     if command == "prepare":
         from .models import _main
+
         return _main(argv)
-    print("usage: python -m helpers {prepare,trace,site} ...  (python -m helpers --help)", file=sys.stderr)
+    print(
+        "usage: python -m helpers {prepare,trace,site} ...  (python -m helpers --help)",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -39,10 +39,15 @@ SNAPSHOT_MIME = "application/vnd.llmclock.widget-snapshots+json"
 
 # --------------------------------------------------------------------------- in the kernel
 
+
 def _plot_html(figure_json: str) -> str:
     """A plotly figure for the static page: its JSON, drawn by the page's local plotly.js."""
-    return (f"<div class='llmclock-plot-box'><script type='application/json' class='llmclock-plot-spec'>"
-            f"{figure_json.replace('</', '<' + chr(92) + '/')}</script><div class='llmclock-plot'></div></div>")
+    return (
+        "<div class='llmclock-plot-box'>"
+        "<script type='application/json' class='llmclock-plot-spec'>"
+        f"{figure_json.replace('</', '<' + chr(92) + '/')}</script>"
+        "<div class='llmclock-plot'></div></div>"
+    )
 
 
 def _output_html(bundle: dict) -> str:
@@ -63,17 +68,24 @@ def _control_html(widget) -> str:
     if isinstance(widget, w.Button):
         return f"<button disabled class='llmclock-static-button'>{label}</button>"
     if isinstance(widget, (w.Textarea, w.Text)):
-        return f"<label>{label} <textarea disabled rows='2'>{html.escape(str(widget.value))}</textarea></label>"
+        text = html.escape(str(widget.value))
+        return f"<label>{label} <textarea disabled rows='2'>{text}</textarea></label>"
     if isinstance(widget, (w.Checkbox, w.ToggleButton)):
         checked = " checked" if widget.value else ""
         return f"<label><input type='checkbox' disabled{checked}> {label}</label>"
-    if isinstance(widget, (w.Dropdown, w.Select, w.RadioButtons, w.ToggleButtons, w.SelectionSlider)):
+    if isinstance(
+        widget, (w.Dropdown, w.Select, w.RadioButtons, w.ToggleButtons, w.SelectionSlider)
+    ):
         chosen = html.escape(str(widget.label)) if widget.label is not None else "–"
-        return f"<label>{label} <select disabled><option selected>{chosen}</option></select></label>"
+        return (
+            f"<label>{label} <select disabled><option selected>{chosen}</option></select></label>"
+        )
     if isinstance(widget, (w.IntSlider, w.FloatSlider, w.FloatLogSlider)):
         value = widget.value
-        return (f"<label>{label} <input type='range' disabled min='{widget.min}' max='{widget.max}' "
-                f"step='any' value='{value}'> {value:g}</label>")
+        return (
+            f"<label>{label} <input type='range' disabled min='{widget.min}' max='{widget.max}' "
+            f"step='any' value='{value}'> {value:g}</label>"
+        )
     if hasattr(widget, "value"):
         return f"<label>{label} <b>{html.escape(str(widget.value))}</b></label>"
     return ""
@@ -92,33 +104,48 @@ def static_widget_html(widget) -> str:
         titles = list(getattr(widget, "titles", ()))
         parts = []
         for i, child in enumerate(widget.children):
-            title = html.escape(str(titles[i])) if i < len(titles) and titles[i] else f"part {i + 1}"
-            parts.append(f"<details open><summary>{title}</summary>{static_widget_html(child)}</details>")
+            title = (
+                html.escape(str(titles[i])) if i < len(titles) and titles[i] else f"part {i + 1}"
+            )
+            parts.append(
+                f"<details open><summary>{title}</summary>{static_widget_html(child)}</details>"
+            )
         return "".join(parts)
     if isinstance(widget, w.Box):
         direction = "row" if isinstance(widget, w.HBox) else "column"
         children = "".join(static_widget_html(c) for c in widget.children)
-        return (f"<div style='display:flex;flex-direction:{direction};flex-wrap:wrap;gap:6px;"
-                f"align-items:{'center' if direction == 'row' else 'stretch'}'>{children}</div>")
+        return (
+            f"<div style='display:flex;flex-direction:{direction};flex-wrap:wrap;gap:6px;"
+            f"align-items:{'center' if direction == 'row' else 'stretch'}'>{children}</div>"
+        )
     if isinstance(widget, (w.HTML, w.HTMLMath)):
         return f"<div>{widget.value}</div>"
     if isinstance(widget, w.Label):
         return f"<span>{html.escape(widget.value)}</span>"
     if isinstance(widget, w.Output):
-        return "".join(_output_html(o.get("data", {"text/plain": o.get("text", "")})) for o in widget.outputs)
+        return "".join(
+            _output_html(o.get("data", {"text/plain": o.get("text", "")})) for o in widget.outputs
+        )
     if isinstance(widget, w.Image):
         import base64
-        return f"<img alt='image' src='data:image/{widget.format};base64,{base64.b64encode(widget.value).decode()}'>"
-    if isinstance(widget, w.DOMWidget) and not isinstance(widget, w.ValueWidget) and not isinstance(widget, w.Button):
+
+        data = base64.b64encode(widget.value).decode()
+        return f"<img alt='image' src='data:image/{widget.format};base64,{data}'>"
+    if (
+        isinstance(widget, w.DOMWidget)
+        and not isinstance(widget, w.ValueWidget)
+        and not isinstance(widget, w.Button)
+    ):
         return ""  # helpers without a look of their own (e.g. the clock's frame acknowledger)
     return _control_html(widget)
 
 
-_NOTE = ("<div class='llmclock-snapshot-note'>{}</div>")
+_NOTE = "<div class='llmclock-snapshot-note'>{}</div>"
 
 
 def widget_snapshots(model_ids: list[str]) -> dict[str, str]:
-    """model id -> static HTML of each displayed widget, as it is now (run at the end of a notebook)."""
+    """model id -> static HTML of each displayed widget, as it is now (run at the end of a
+    notebook, in its kernel)."""
     import gc
 
     from ipywidgets.widgets.widget import _instances
@@ -136,35 +163,52 @@ def widget_snapshots(model_ids: list[str]) -> dict[str, str]:
     snapshots = {}
     for model_id in model_ids:
         if model_id in clocks:
-            note = ("Recorded clock: this is a replay of the ticks the clock widget ran when the notebook was "
-                    "built (Step, Back, Play, the scrubber or the arrow keys). Open the notebook in JupyterLab "
-                    "to run the clock yourself.")
+            note = (
+                "Recorded clock: this is a replay of the ticks the clock widget ran when the "
+                "notebook was built (Step, Back, Play, the scrubber or the arrow keys). "
+                "Open the notebook in JupyterLab "
+                "to run the clock yourself."
+            )
             snapshots[model_id] = _NOTE.format(note) + snapshot_html(clocks[model_id].clock)
         elif model_id in _instances:
-            note = ("A snapshot of an interactive widget, as it was after the notebook ran; open the notebook "
-                    "in JupyterLab to use it.")
+            note = (
+                "A snapshot of an interactive widget, as it was after the notebook ran; "
+                "open the notebook "
+                "in JupyterLab to use it."
+            )
             snapshots[model_id] = _NOTE.format(note) + static_widget_html(_instances[model_id])
     return snapshots
 
 
 # --------------------------------------------------------------------------- building
 
+
 def _execute(nb, timeout: int, folder: Path = NOTEBOOKS):
     """Run every cell in a fresh kernel, then take the widget snapshots in the same kernel."""
     import nbformat
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
         client.set_widgets_metadata()  # the executed copy keeps the widget state, as nbclient would
-        ids = sorted({o["data"][WIDGET_VIEW]["model_id"] for c in nb.cells if c.cell_type == "code"
-                      for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})})
+        ids = sorted(
+            {
+                o["data"][WIDGET_VIEW]["model_id"]
+                for c in nb.cells
+                if c.cell_type == "code"
+                for o in c.get("outputs", [])
+                if WIDGET_VIEW in o.get("data", {})
+            }
+        )
         probe = nbformat.v4.new_code_cell(
-            "from IPython.display import display as _display\nfrom helpers.site import widget_snapshots as _ws\n"
-            f"_display({{{SNAPSHOT_MIME!r}: _ws({ids!r})}}, raw=True)")
+            "from IPython.display import display as _display\n"
+            "from helpers.site import widget_snapshots as _ws\n"
+            f"_display({{{SNAPSHOT_MIME!r}: _ws({ids!r})}}, raw=True)"
+        )
         nb.cells.append(probe)
         try:
             client.execute_cell(probe, len(nb.cells) - 1)
@@ -173,7 +217,9 @@ def _execute(nb, timeout: int, folder: Path = NOTEBOOKS):
     snapshots = {}
     for out in probe.get("outputs", []):
         if out.get("output_type") == "error":
-            raise RuntimeError(f"taking the widget snapshots failed: {out['ename']}: {out['evalue']}")
+            raise RuntimeError(
+                f"taking the widget snapshots failed: {out['ename']}: {out['evalue']}"
+            )
         snapshots.update(out.get("data", {}).get(SNAPSHOT_MIME, {}))
     return nb, snapshots
 
@@ -226,8 +272,12 @@ def _prepare(nb, snapshots: dict[str, str], formulas: list[str]) -> dict:
                 snapshot = snapshots.get(model_id)
                 counts["widgets"] += 1
                 counts["clock_snapshots"] += "llmclock-trace-data" in (snapshot or "")
-                out["data"] = {"text/html": snapshot or _NOTE.format("(an interactive widget: open the "
-                                                                    "notebook in JupyterLab to use it)")}
+                out["data"] = {
+                    "text/html": snapshot
+                    or _NOTE.format(
+                        "(an interactive widget: open the notebook in JupyterLab to use it)"
+                    )
+                }
             elif PLOTLY_MIME in data:
                 counts["plotly_outputs"] += 1
                 out["data"] = {"text/html": _plot_html(json.dumps(data[PLOTLY_MIME]))}
@@ -238,25 +288,37 @@ def _prepare(nb, snapshots: dict[str, str], formulas: list[str]) -> dict:
 def _nav(pages: list[dict], index: int) -> str:
     links = ["<a href='index.html'>contents</a>"]
     if index > 0:
-        links.insert(0, f"<a class='llmclock-prev' href='{pages[index - 1]['file']}'>← "
-                        f"{html.escape(pages[index - 1]['title'])}</a>")
+        links.insert(
+            0,
+            f"<a class='llmclock-prev' href='{pages[index - 1]['file']}'>← "
+            f"{html.escape(pages[index - 1]['title'])}</a>",
+        )
     if index < len(pages) - 1:
-        links.append(f"<a class='llmclock-next' href='{pages[index + 1]['file']}'>"
-                     f"{html.escape(pages[index + 1]['title'])} →</a>")
+        links.append(
+            f"<a class='llmclock-next' href='{pages[index + 1]['file']}'>"
+            f"{html.escape(pages[index + 1]['title'])} →</a>"
+        )
     return "<nav class='llmclock-nav'>" + " · ".join(links) + "</nav>"
 
 
 def _index_page(pages: list[dict]) -> str:
     css = (TEMPLATE_DIR / "site.css").read_text(encoding="utf-8")
-    items = "".join(f"<li><a href='{p['file']}'>{html.escape(p['title'])}</a> <small>({p['name']}.ipynb)</small></li>"
-                    for p in pages)
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>LLM Clock: the notebooks</title>"
-            f"<style>{css}</style></head><body class='llmclock-index'><main>"
-            "<h1>LLM Clock</h1><p>Watch a language model write, one tick at a time. This is the offline "
-            "edition: every notebook as it looks after running top to bottom, with its figures; the widgets "
-            "are snapshots (the clock widget is a recorded replay). To change and run the code, open the "
-            "notebooks in JupyterLab (<code>./lab.sh</code>).</p>"
-            f"<ol>{items}</ol></main></body></html>\n")
+    items = "".join(
+        f"<li><a href='{p['file']}'>{html.escape(p['title'])}</a> "
+        f"<small>({p['name']}.ipynb)</small></li>"
+        for p in pages
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<title>LLM Clock: the notebooks</title>"
+        f"<style>{css}</style></head><body class='llmclock-index'><main>"
+        "<h1>LLM Clock</h1><p>Watch a language model write, one tick at a time. This is the "
+        "offline edition: every notebook as it looks after running top to bottom, with its "
+        "figures; the widgets are snapshots (the clock widget is a recorded replay). "
+        "To change and run the code, open the "
+        "notebooks in JupyterLab (<code>./lab.sh</code>).</p>"
+        f"<ol>{items}</ol></main></body></html>\n"
+    )
 
 
 def _notebook_path(name: str) -> Path:
@@ -267,8 +329,12 @@ def _notebook_path(name: str) -> Path:
     return NOTEBOOKS / f"{name.removesuffix('.ipynb')}.ipynb"
 
 
-def build_site(names: list[str] | None = None, out: Path = REPO / "build" / "site", timeout: int = 900,
-               log=print) -> list[dict]:
+def build_site(
+    names: list[str] | None = None,
+    out: Path = REPO / "build" / "site",
+    timeout: int = 900,
+    log=print,
+) -> list[dict]:
     """Execute the notebooks (all of notebooks/ by default, or the given names) and write the site.
     Returns the manifest: one dict per page (also written to out/site.json)."""
     import nbformat
@@ -283,9 +349,16 @@ def build_site(names: list[str] | None = None, out: Path = REPO / "build" / "sit
     (out / "executed").mkdir(exist_ok=True)
     import plotly
 
-    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out / "assets" / "plotly.min.js")
-    exporter = HTMLExporter(template_name="lab", extra_template_basedirs=[str(TEMPLATE_DIR.parent)],
-                            extra_template_paths=[str(TEMPLATE_DIR)], template_file="llmclock_site.html.j2")
+    shutil.copy(
+        Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+        out / "assets" / "plotly.min.js",
+    )
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_template_basedirs=[str(TEMPLATE_DIR.parent)],
+        extra_template_paths=[str(TEMPLATE_DIR)],
+        template_file="llmclock_site.html.j2",
+    )
     pages, prepared = [], []
     for path in paths:
         log(f"==> running {path.name}")
@@ -293,30 +366,49 @@ def build_site(names: list[str] | None = None, out: Path = REPO / "build" / "sit
             nb, snapshots = _execute(nbformat.read(path, as_version=4), timeout, path.parent)
         except Exception as err:
             lines = [line for line in str(err).strip().splitlines() if line.strip()]
-            raise RuntimeError(f"{path.name} failed: {lines[-1] if lines else type(err).__name__}") from err
+            raise RuntimeError(
+                f"{path.name} failed: {lines[-1] if lines else type(err).__name__}"
+            ) from err
         nbformat.write(nb, out / "executed" / path.name)  # kept: what the pages were made from
         formulas: list[str] = []
         counts = _prepare(nb, snapshots, formulas)
-        pages.append({"name": path.stem, "file": f"{path.stem}.html", "title": _notebook_title(nb, path.stem),
-                      **counts})
+        pages.append(
+            {
+                "name": path.stem,
+                "file": f"{path.stem}.html",
+                "title": _notebook_title(nb, path.stem),
+                **counts,
+            }
+        )
         prepared.append((nb, formulas))
     css = (TEMPLATE_DIR / "site.css").read_text(encoding="utf-8")
     for index, (page, (nb, formulas)) in enumerate(zip(pages, prepared)):
-        body, _ = exporter.from_notebook_node(nb, resources={"llmclock": {"nav": _nav(pages, index), "css": css}})
+        body, _ = exporter.from_notebook_node(
+            nb, resources={"llmclock": {"nav": _nav(pages, index), "css": css}}
+        )
         body = re.sub(r"LLMCLOCKMATH(\d{5})X", lambda m: formulas[int(m.group(1))], body)
         (out / page["file"]).write_text(body, encoding="utf-8")
     (out / "index.html").write_text(_index_page(pages), encoding="utf-8")
     (out / "site.json").write_text(json.dumps(pages, indent=1), encoding="utf-8")
-    log(f"Wrote {len(pages)} pages to {out}; open {out / 'index.html'} in a browser (no network needed).")
+    log(
+        f"Wrote {len(pages)} pages to {out}; open {out / 'index.html'} in a browser "
+        "(no network needed)."
+    )
     return pages
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers site",
-                                     description="Build the offline HTML edition of the notebooks.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers site",
+        description="Build the offline HTML edition of the notebooks.",
+    )
     parser.add_argument("notebooks", nargs="*", help="notebook names (default: all of notebooks/)")
-    parser.add_argument("--out", default=str(REPO / "build" / "site"), help="output folder (default build/site)")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may run (default 900)")
+    parser.add_argument(
+        "--out", default=str(REPO / "build" / "site"), help="output folder (default build/site)"
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=900, help="seconds one cell may run (default 900)"
+    )
     args = parser.parse_args(argv)
     try:
         build_site(args.notebooks or None, Path(args.out), args.timeout)

@@ -34,7 +34,13 @@ import numpy as np
 
 from .plots.distribution import distribution_rows
 from .plots.style import (
-    CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, GENERATED_COLOR, NEW_TOKEN_COLOR, PALETTE, PROMPT_COLOR,
+    CHOSEN_COLOR,
+    FILTERED_COLOR,
+    FONT_FAMILY,
+    GENERATED_COLOR,
+    NEW_TOKEN_COLOR,
+    PALETTE,
+    PROMPT_COLOR,
     RAW_COLOR,
 )
 from .plots.text import _MONO, _pieces, readable_token
@@ -45,9 +51,16 @@ __all__ = ["trace_data", "player_html", "trace_html", "save_trace", "snapshot_ht
 
 PLAYER_DIR = Path(__file__).resolve().parent / "trace_player"
 _COLORS = {  # CSS variables of player.css: the widget's colours (helpers/plots/style.py)
-    "--prompt-bg": PROMPT_COLOR, "--generated-bg": GENERATED_COLOR, "--new-bg": NEW_TOKEN_COLOR,
-    "--chosen": CHOSEN_COLOR, "--raw": RAW_COLOR, "--filtered": FILTERED_COLOR,
-    "--mean": PALETTE["orange"], "--focus": PALETTE["sky"], "--font": FONT_FAMILY, "--mono": _MONO,
+    "--prompt-bg": PROMPT_COLOR,
+    "--generated-bg": GENERATED_COLOR,
+    "--new-bg": NEW_TOKEN_COLOR,
+    "--chosen": CHOSEN_COLOR,
+    "--raw": RAW_COLOR,
+    "--filtered": FILTERED_COLOR,
+    "--mean": PALETTE["orange"],
+    "--focus": PALETTE["sky"],
+    "--font": FONT_FAMILY,
+    "--mono": _MONO,
 }
 
 
@@ -68,11 +81,15 @@ def settings_text(config: SamplingConfig) -> str:
         head = "greedy (temperature 0)"
     else:
         head = f"temperature {config.temperature:g}"
-    parts = [head, f"top-k {config.top_k}" if config.top_k else "top-k off",
-             f"top-p {config.top_p:g}" if config.top_p < 1 else "top-p off",
-             f"min-p {config.min_p:g}" if config.min_p > 0 else "min-p off",
-             f"repetition penalty {config.repetition_penalty:g}" if config.repetition_penalty != 1
-             else "repetition penalty off"]
+    parts = [
+        head,
+        f"top-k {config.top_k}" if config.top_k else "top-k off",
+        f"top-p {config.top_p:g}" if config.top_p < 1 else "top-p off",
+        f"min-p {config.min_p:g}" if config.min_p > 0 else "min-p off",
+        f"repetition penalty {config.repetition_penalty:g}"
+        if config.repetition_penalty != 1
+        else "repetition penalty off",
+    ]
     return "sampling at this tick: " + " · ".join(parts)
 
 
@@ -82,11 +99,14 @@ def _kb(n: int) -> str:
 
 def _status(record, label: str) -> str:
     """The widget's status line for one tick."""
-    parts = [f"tick {record.index}", record.phase + (" (whole prompt)" if record.phase == "prefill" else ""),
-             f"chose '{visible(label)}' p={record.prob:.1%} (raw {record.raw_prob:.1%})"
-             + (" · FORCED" if record.forced else ""),
-             f"KV cache {record.kv_cache_len} positions, {_kb(record.kv_cache_bytes)}",
-             f"{record.forward_ms:.1f} ms forward + {record.sampling_ms:.1f} ms sampling"]
+    parts = [
+        f"tick {record.index}",
+        record.phase + (" (whole prompt)" if record.phase == "prefill" else ""),
+        f"chose '{visible(label)}' p={record.prob:.1%} (raw {record.raw_prob:.1%})"
+        + (" · FORCED" if record.forced else ""),
+        f"KV cache {record.kv_cache_len} positions, {_kb(record.kv_cache_bytes)}",
+        f"{record.forward_ms:.1f} ms forward + {record.sampling_ms:.1f} ms sampling",
+    ]
     if record.stop_reason:
         parts.append(f"stopped: {record.stop_reason}")
     return " · ".join(parts)
@@ -95,7 +115,9 @@ def _status(record, label: str) -> str:
 def trace_data(clock, title: str | None = None, start: str = "first") -> dict:
     """Everything the player shows, as plain JSON-able data (see the module docstring)."""
     if not clock.history:
-        raise TraceError("The clock has not ticked yet: run it first, e.g. clock.run(20), then save the trace.")
+        raise TraceError(
+            "The clock has not ticked yet: run it first, e.g. clock.run(20), then save the trace."
+        )
     if start not in ("first", "last"):
         raise TraceError(f"start must be 'first' or 'last', got {start!r}.")
     lm, tokenizer = clock.lm, clock.lm.tokenizer
@@ -105,7 +127,11 @@ def trace_data(clock, title: str | None = None, start: str = "first") -> dict:
     # Per position: its text, byte fragments of a character shown as their bytes ('⟨e6 88⟩');
     # groups: runs of byte tokens that together make whole characters (drawn as one box).
     text = [readable_token(t, i, tokenizer) for t, i in zip(tokens, ids)]
-    groups = [[pos[0], len(pos), piece] for pos, piece in _pieces(tokens, ids, n_prompt, tokenizer) if len(pos) > 1]
+    groups = [
+        [pos[0], len(pos), piece]
+        for pos, piece in _pieces(tokens, ids, n_prompt, tokenizer)
+        if len(pos) > 1
+    ]
     ticks, attention, offset = [], [], 0
     for r in clock.history:
         chosen = (r.token_id, r.token_text, r.raw_prob, r.prob)
@@ -113,23 +139,42 @@ def trace_data(clock, title: str | None = None, start: str = "first") -> dict:
         chosen_row = next((i for i, row in enumerate(rows) if row.token_id == r.token_id), None)
         att = np.rint(r.attention.float().numpy() * 1000).clip(0, 1000).astype("<u2")
         attention.append(att.reshape(-1))
-        ticks.append({
-            "status": _status(r, readable_token(r.token_text, r.token_id, tokenizer)),
-            "settings": settings_text(r.config),
-            "p": _prob(r.prob),
-            "rows": [[row.label, _prob(row.raw), _prob(row.filtered), row.token_id] for row in rows],
-            "chosen_row": chosen_row, "context_len": r.context_len, "attention_offset": offset,
-        })
+        ticks.append(
+            {
+                "status": _status(r, readable_token(r.token_text, r.token_id, tokenizer)),
+                "settings": settings_text(r.config),
+                "p": _prob(r.prob),
+                "rows": [
+                    [row.label, _prob(row.raw), _prob(row.filtered), row.token_id] for row in rows
+                ],
+                "chosen_row": chosen_row,
+                "context_len": r.context_len,
+                "attention_offset": offset,
+            }
+        )
         offset += att.size
     config = clock.history[0].config
     mode = "chat template" if clock.chat else "raw prompt"
-    meta = (f"{lm.name} · {n_ticks} ticks recorded {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
-            f"{mode} · seed {clock.seed} · {settings_text(config).removeprefix('sampling at this tick: ')}")
+    meta = (
+        f"{lm.name} · {n_ticks} ticks recorded {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+        f"{mode} · seed {clock.seed} · "
+        f"{settings_text(config).removeprefix('sampling at this tick: ')}"
+    )
     return {
-        "version": 1, "title": title or f"LLM Clock, recorded: {clock.prompt!r}", "meta": meta,
-        "model": lm.name, "n_layers": lm.n_layers, "n_heads": lm.n_heads, "n_prompt": n_prompt,
-        "layer": lm.n_layers // 2, "start": start, "glyphs": _VISIBLE,
-        "text": text, "ids": ids, "groups": groups, "ticks": ticks,
+        "version": 1,
+        "title": title or f"LLM Clock, recorded: {clock.prompt!r}",
+        "meta": meta,
+        "model": lm.name,
+        "n_layers": lm.n_layers,
+        "n_heads": lm.n_heads,
+        "n_prompt": n_prompt,
+        "layer": lm.n_layers // 2,
+        "start": start,
+        "glyphs": _VISIBLE,
+        "text": text,
+        "ids": ids,
+        "groups": groups,
+        "ticks": ticks,
         "attention": _pack_attention(np.concatenate(attention)),
     }
 
@@ -151,19 +196,24 @@ def player_html(data: dict) -> str:
     css = (PLAYER_DIR / "player.css").read_text(encoding="utf-8")
     js = (PLAYER_DIR / "player.js").read_text(encoding="utf-8")
     colors = "".join(f"{k}:{v};" for k, v in _COLORS.items())
-    return (f"<style>.llmclock-trace{{{colors}}}\n{css}</style>\n"
-            f"<div class='llmclock-trace' tabindex='0'>"
-            f"<script type='application/json' class='llmclock-trace-data'>{_script_json(data)}</script></div>\n"
-            f"<script>{js}</script>")
+    return (
+        f"<style>.llmclock-trace{{{colors}}}\n{css}</style>\n"
+        f"<div class='llmclock-trace' tabindex='0'>"
+        f"<script type='application/json' class='llmclock-trace-data'>{_script_json(data)}"
+        "</script></div>\n"
+        f"<script>{js}</script>"
+    )
 
 
 def trace_html(clock, title: str | None = None) -> str:
     """A whole HTML page replaying the clock's recorded ticks."""
     data = trace_data(clock, title)
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{html.escape(data['title'])}</title></head>\n"
-            f"<body style='margin:0'>\n{player_html(data)}\n</body></html>\n")
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(data['title'])}</title></head>\n"
+        f"<body style='margin:0'>\n{player_html(data)}\n</body></html>\n"
+    )
 
 
 def save_trace(clock, path, title: str | None = None) -> Path:
@@ -178,9 +228,13 @@ def snapshot_html(clock) -> str:
     """The player as a fragment for a notebook output (e.g. the clock widget's static fallback),
     opened at the newest tick; a note when nothing has run yet."""
     if not clock.history:
-        return ("<div class='llmclock-trace-empty'>LLM Clock: no tick has run yet, "
-                "so there is nothing recorded to replay.</div>")
-    return player_html(trace_data(clock, title=f"LLM Clock, recorded: {clock.prompt!r}", start="last"))
+        return (
+            "<div class='llmclock-trace-empty'>LLM Clock: no tick has run yet, "
+            "so there is nothing recorded to replay.</div>"
+        )
+    return player_html(
+        trace_data(clock, title=f"LLM Clock, recorded: {clock.prompt!r}", start="last")
+    )
 
 
 # --------------------------------------------------------------------------- command line
@@ -192,11 +246,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m helpers trace",
-                description="Run the clock and write one self-contained HTML file that replays the run "
-                            "(no kernel, no network needed to open it).")
+    p = _Parser(
+        prog="python -m helpers trace",
+        description="Run the clock and write one self-contained HTML file that replays the run "
+        "(no kernel, no network needed to open it).",
+    )
     p.add_argument("--prompt", required=True, help="the text to continue")
-    p.add_argument("--ticks", type=int, required=True, help="how many ticks to run (tick 0 is the prefill)")
+    p.add_argument(
+        "--ticks", type=int, required=True, help="how many ticks to run (tick 0 is the prefill)"
+    )
     p.add_argument("--out", required=True, help="the HTML file to write")
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
     p.add_argument("--top-k", type=int, default=0, help="0 = off")
@@ -204,8 +262,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-p", type=float, default=0.0, help="0 = off")
     p.add_argument("--repetition-penalty", type=float, default=1.0, help="1 = off")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
-    p.add_argument("--model", default=None, help="a Hugging Face id or folder (default: the embedded SmolLM2)")
+    p.add_argument(
+        "--chat", action="store_true", help="wrap the prompt in the model's chat template"
+    )
+    p.add_argument(
+        "--model", default=None, help="a Hugging Face id or folder (default: the embedded SmolLM2)"
+    )
     p.add_argument("--title", default=None, help="the title shown above the player")
     return p
 
@@ -217,7 +279,9 @@ def _check_out(path: Path) -> None:
     if not folder.is_dir():
         raise TraceError(f"--out {path}: the folder {folder} does not exist; create it first.")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise TraceError(f"--out {path}: cannot write there (permission denied); choose another path.")
+        raise TraceError(
+            f"--out {path}: cannot write there (permission denied); choose another path."
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -230,11 +294,18 @@ def main(argv: list[str]) -> int:
         if args.ticks < 1:
             raise TraceError(f"--ticks must be at least 1, got {args.ticks}.")
         if not args.prompt.strip():
-            raise TraceError("--prompt is empty: give the model some text to continue, e.g. 'Once upon a time'.")
+            raise TraceError(
+                "--prompt is empty: give the model some text to continue, e.g. 'Once upon a time'."
+            )
         if args.seed < 0:
             raise TraceError(f"--seed must be a whole number >= 0, got {args.seed}.")
-        config = SamplingConfig(temperature=args.temperature, top_k=args.top_k or None, top_p=args.top_p,
-                                min_p=args.min_p, repetition_penalty=args.repetition_penalty)
+        config = SamplingConfig(
+            temperature=args.temperature,
+            top_k=args.top_k or None,
+            top_p=args.top_p,
+            min_p=args.min_p,
+            repetition_penalty=args.repetition_penalty,
+        )
         _check_out(out)
         lm = load_model(args.model)
         clock = Clock(lm, args.prompt, config, seed=args.seed, chat=args.chat)
@@ -244,9 +315,14 @@ def main(argv: list[str]) -> int:
         print(f"python -m helpers trace: {err}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"python -m helpers trace: cannot write {out}: {err.strerror or err}", file=sys.stderr)
+        print(
+            f"python -m helpers trace: cannot write {out}: {err.strerror or err}", file=sys.stderr
+        )
         return 2
     n = len(clock.history)
     early = f" (stopped early: {clock.stop_reason})" if n < args.ticks else ""
-    print(f"Wrote {out} ({out.stat().st_size / 2**10:.0f} KB): {n} ticks{early}. Open it in any browser.")
+    print(
+        f"Wrote {out} ({out.stat().st_size / 2**10:.0f} KB): {n} ticks{early}. "
+        "Open it in any browser."
+    )
     return 0

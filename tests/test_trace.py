@@ -30,13 +30,17 @@ def _unpack(b64: str) -> np.ndarray:
 
 
 def _data_of(page: str) -> dict:
-    match = re.search(r"<script type='application/json' class='llmclock-trace-data'>(.*?)</script>", page, re.S)
+    match = re.search(
+        r"<script type='application/json' class='llmclock-trace-data'>(.*?)</script>", page, re.S
+    )
     assert match, "the page carries no trace data"
     return json.loads(match.group(1))
 
 
 def test_trace_data_holds_what_the_player_shows(tiny_lm):
-    clock = Clock(tiny_lm, "The capital of France is", SamplingConfig(temperature=0.8, top_k=5), seed=3)
+    clock = Clock(
+        tiny_lm, "The capital of France is", SamplingConfig(temperature=0.8, top_k=5), seed=3
+    )
     clock.run(6)
     data = trace_data(clock)
     n_prompt = len(clock.prompt_ids)
@@ -49,22 +53,30 @@ def test_trace_data_holds_what_the_player_shows(tiny_lm):
         assert tick["context_len"] == record.context_len
         # Attention: the newest position's row for every layer and head, in thousandths.
         size = tiny_lm.n_layers * tiny_lm.n_heads * record.context_len
-        stored = values[tick["attention_offset"]: tick["attention_offset"] + size] / 1000
+        stored = values[tick["attention_offset"] : tick["attention_offset"] + size] / 1000
         expected = record.attention.float().numpy().reshape(-1)
         assert np.abs(stored - expected).max() <= 0.0005 + 1e-3 * expected.max()
-        # Distribution: the widget's rows, probabilities rounded to 4 decimals, the chosen one marked.
-        rows = distribution_rows(record.top_raw, record.top_filtered,
-                                 (record.token_id, record.token_text, record.raw_prob, record.prob), tiny_lm.tokenizer)
+        # Distribution: the widget's rows, probabilities rounded to 4 decimals, chosen one marked.
+        rows = distribution_rows(
+            record.top_raw,
+            record.top_filtered,
+            (record.token_id, record.token_text, record.raw_prob, record.prob),
+            tiny_lm.tokenizer,
+        )
         assert [r[0] for r in tick["rows"]] == [r.label for r in rows]
         assert [r[3] for r in tick["rows"]] == [r.token_id for r in rows]
         for stored_row, row in zip(tick["rows"], rows):
             for got, want in ((stored_row[1], row.raw), (stored_row[2], row.filtered)):
                 assert (got is None) == (want is None)
                 if want is not None:
-                    assert abs(got - want) <= 0.00006 and (got > 0) == (want > 0)  # never a false 0%
+                    assert abs(got - want) <= 0.00006 and (got > 0) == (
+                        want > 0
+                    )  # never a false 0%
         assert tick["rows"][tick["chosen_row"]][3] == record.token_id
-        assert tick["settings"] == ("sampling at this tick: temperature 0.8 · top-k 5 · top-p off · min-p off"
-                                    " · repetition penalty off")
+        assert tick["settings"] == (
+            "sampling at this tick: temperature 0.8 · top-k 5 · top-p off · min-p off"
+            " · repetition penalty off"
+        )
     assert data["start"] == "first"
 
 
@@ -77,7 +89,7 @@ def test_byte_fragments_are_grouped_into_characters(tiny_lm):
     assert {"我", "喜", "欢"} <= groups, data["groups"]
     first = next(g for g in data["groups"] if g[2] == "我")
     # Alone, each fragment shows its bytes (e6 88 91 is 我 in UTF-8), never a bare '�'.
-    fragments = "".join(data["text"][first[0]: first[0] + first[1]])
+    fragments = "".join(data["text"][first[0] : first[0] + first[1]])
     assert "\ufffd" not in fragments and re.sub(r"[^0-9a-f]", "", fragments) == "e68891"
 
 
@@ -118,8 +130,13 @@ def test_no_tick_no_trace(tiny_lm, tmp_path):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     """`python -m helpers trace ...` in a subprocess, as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "helpers", "trace", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "trace", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
 
 
 def _main(capsys, *args: str) -> tuple[int, str]:
@@ -131,18 +148,27 @@ def _main(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--prompt", "", "--ticks", "3"], "--prompt is empty"),
-    (["--prompt", "Hi", "--ticks", "0"], "--ticks must be at least 1"),
-    (["--prompt", "Hi", "--ticks", "three"], "invalid int value"),
-    (["--prompt", "Hi", "--ticks", "3", "--temperature", "-1"], "temperature must be a number >= 0"),
-    (["--prompt", "Hi", "--ticks", "3", "--top-p", "1.5"], "top_p must be in (0, 1]"),
-    (["--prompt", "Hi", "--ticks", "3", "--min-p", "1"], "min_p must be in [0, 1)"),
-    (["--prompt", "Hi", "--ticks", "3", "--repetition-penalty", "0"], "repetition_penalty must be a number > 0"),
-    (["--prompt", "Hi", "--ticks", "3", "--top-k", "-2"], "top_k must be"),
-    (["--prompt", "Hi", "--ticks", "3", "--seed", "-1"], "--seed must be"),
-    (["--prompt", "Hi"], "required"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--prompt", "", "--ticks", "3"], "--prompt is empty"),
+        (["--prompt", "Hi", "--ticks", "0"], "--ticks must be at least 1"),
+        (["--prompt", "Hi", "--ticks", "three"], "invalid int value"),
+        (
+            ["--prompt", "Hi", "--ticks", "3", "--temperature", "-1"],
+            "temperature must be a number >= 0",
+        ),
+        (["--prompt", "Hi", "--ticks", "3", "--top-p", "1.5"], "top_p must be in (0, 1]"),
+        (["--prompt", "Hi", "--ticks", "3", "--min-p", "1"], "min_p must be in [0, 1)"),
+        (
+            ["--prompt", "Hi", "--ticks", "3", "--repetition-penalty", "0"],
+            "repetition_penalty must be a number > 0",
+        ),
+        (["--prompt", "Hi", "--ticks", "3", "--top-k", "-2"], "top_k must be"),
+        (["--prompt", "Hi", "--ticks", "3", "--seed", "-1"], "--seed must be"),
+        (["--prompt", "Hi"], "required"),
+    ],
+)
 def test_cli_rejects_bad_input_with_a_short_message(args, message, tmp_path, capsys):
     code, err = _main(capsys, *args, "--out", str(tmp_path / "t.html"))
     assert code == 2 and message in err, err
@@ -151,21 +177,40 @@ def test_cli_rejects_bad_input_with_a_short_message(args, message, tmp_path, cap
 
 
 def test_cli_rejects_an_unwritable_path(tmp_path, capsys):
-    for out, message in ((tmp_path / "no" / "such" / "t.html", "does not exist"), (tmp_path, "is a folder")):
+    for out, message in (
+        (tmp_path / "no" / "such" / "t.html", "does not exist"),
+        (tmp_path, "is a folder"),
+    ):
         code, err = _main(capsys, "--prompt", "Hi", "--ticks", "2", "--out", str(out))
         assert code == 2 and message in err, err
 
 
 def test_cli_bad_input_in_a_real_process_prints_no_traceback(tmp_path):
-    result = _cli("--prompt", "Hi", "--ticks", "2", "--top-p", "7", "--out", str(tmp_path / "t.html"))
+    result = _cli(
+        "--prompt", "Hi", "--ticks", "2", "--top-p", "7", "--out", str(tmp_path / "t.html")
+    )
     assert result.returncode == 2 and "top_p must be in (0, 1]" in result.stderr, result
     assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_cli_writes_a_trace(tiny_gpt2_dir, tmp_path):
     out = tmp_path / "tiny.html"
-    result = _cli("--prompt", "The capital of France is", "--ticks", "4", "--temperature", "0.7", "--seed", "2",
-                  "--top-p", "0.9", "--model", str(tiny_gpt2_dir), "--out", str(out))
+    result = _cli(
+        "--prompt",
+        "The capital of France is",
+        "--ticks",
+        "4",
+        "--temperature",
+        "0.7",
+        "--seed",
+        "2",
+        "--top-p",
+        "0.9",
+        "--model",
+        str(tiny_gpt2_dir),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert f"Wrote {out}" in result.stdout and "4 ticks" in result.stdout
     data = _data_of(out.read_text(encoding="utf-8"))
@@ -173,5 +218,7 @@ def test_cli_writes_a_trace(tiny_gpt2_dir, tmp_path):
 
 
 def test_main_module_lists_its_commands():
-    result = subprocess.run([sys.executable, "-m", "helpers", "nonsense"], capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "nonsense"], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 2 and "prepare" in result.stderr and "trace" in result.stderr

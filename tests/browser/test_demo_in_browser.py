@@ -44,8 +44,14 @@ def demo(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("demo") / "demo.log"
     env = {**os.environ, "PORT": str(port), "DEMO_TOKEN": token, "HF_HUB_OFFLINE": "1"}
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(REPO / "demo.sh")], stdout=log, stderr=subprocess.STDOUT, env=env,
-                                   cwd=REPO, start_new_session=True)
+        process = subprocess.Popen(
+            [str(REPO / "demo.sh")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -54,7 +60,9 @@ def demo(tmp_path_factory):
                 break
             time.sleep(0.5)
         else:
-            pytest.fail(f"demo.sh did not listen on {port} within 240 s:\n{log_path.read_text()[-3000:]}")
+            pytest.fail(
+                f"demo.sh did not listen on {port} within 240 s:\n{log_path.read_text()[-3000:]}"
+            )
         yield port, token, log_path
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -66,7 +74,9 @@ def demo(tmp_path_factory):
 
 def test_demo_listens_on_localhost_only_and_wants_the_token(demo):
     port, token, log_path = demo
-    assert _listening_addresses(port) == ["0100007F"], _listening_addresses(port)  # 127.0.0.1, no IPv6
+    assert _listening_addresses(port) == ["0100007F"], _listening_addresses(
+        port
+    )  # 127.0.0.1, no IPv6
     assert f"http://127.0.0.1:{port}/?token={token}" in log_path.read_text()  # the URL is printed
     # Without the token (or with a wrong one) Voila sends the visitor to its login page.
     for query in ("", "?token=wrong"):
@@ -102,11 +112,17 @@ def test_demo_app_steps_the_clock_offline(browser, demo):
         # No code cells: Voila shows outputs only.
         assert "load_model" not in page.locator("body").inner_text()
         status = page.locator(".llmclock-status")
-        before_text, before_status = page.locator(".llmclock-text").inner_text(), status.inner_text()
+        before_text, before_status = (
+            page.locator(".llmclock-text").inner_text(),
+            status.inner_text(),
+        )
         assert "not started" in before_status
         step.click()
-        page.wait_for_function("(s) => document.querySelector('.llmclock-status').innerText !== s",
-                               arg=before_status, timeout=120_000)
+        page.wait_for_function(
+            "(s) => document.querySelector('.llmclock-status').innerText !== s",
+            arg=before_status,
+            timeout=120_000,
+        )
         assert re.match(r"tick 0 · prefill", status.inner_text())
         after_text = page.locator(".llmclock-text").inner_text()
         assert after_text != before_text and "Paris" in after_text
@@ -116,8 +132,11 @@ def test_demo_app_steps_the_clock_offline(browser, demo):
         problems = guard.problems()
         slow_module = [p for p in problems if ANYWIDGET_TIMEOUT in p]
         if slow_module:
-            print(f"NOTE: {len(slow_module)} plotly figure(s) did not initialise in time on this machine: "
-                  f"{ANYWIDGET_TIMEOUT}")
+            print(
+                f"NOTE: {len(slow_module)} plotly figure(s) did not initialise in time "
+                f"on this machine: "
+                f"{ANYWIDGET_TIMEOUT}"
+            )
         assert [p for p in problems if ANYWIDGET_TIMEOUT not in p] == []
     finally:
         context.close()

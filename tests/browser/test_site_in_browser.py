@@ -27,28 +27,44 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REAL = os.environ.get("LLMCLOCK_SITE_NOTEBOOKS", "00_the_clock").split()
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-BAD_TEXT = re.compile(r"Loading widget|could not be shown|needs assets/plotly|Error displaying|Traceback", re.I)
+BAD_TEXT = re.compile(
+    r"Loading widget|could not be shown|needs assets/plotly|Error displaying|Traceback", re.I
+)
 
 
 def _synthetic_notebook(path, model_dir) -> None:
     cells = [
         nbformat.v4.new_markdown_cell(
-            "# A page built for the test\n\nSoftmax: $p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$, and as a block\n"
-            "$$\\sum_j p_j = 1$$\nA dollar in code stays: `echo $HOME`. Next: [the clock](00_the_clock.ipynb)."),
+            "# A page built for the test\n\n"
+            "Softmax: $p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$, and as a block\n"
+            "$$\\sum_j p_j = 1$$\nA dollar in code stays: `echo $HOME`. "
+            "Next: [the clock](00_the_clock.ipynb)."
+        ),
         nbformat.v4.new_code_cell(
-            "import ipywidgets as w\nimport plotly.graph_objects as go\nfrom helpers import load_model\n"
-            f"from helpers.widgets import ClockWidget\nlm = load_model({str(model_dir)!r})"),
+            "import ipywidgets as w\nimport plotly.graph_objects as go\n"
+            "from helpers import load_model\n"
+            f"from helpers.widgets import ClockWidget\nlm = load_model({str(model_dir)!r})"
+        ),
         nbformat.v4.new_code_cell("go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2]))"),
         nbformat.v4.new_code_cell(
             "fig = go.FigureWidget(go.Scatter(y=[1, 3, 2]))\n"
-            "box = w.VBox([w.HTML('<b>hello box</b>'), w.IntSlider(3, description='n'), fig])\nbox"),
-        nbformat.v4.new_code_cell("fig.data[0].y = [5, 6, 7]  # changed after display: the snapshot shows this"),
-        nbformat.v4.new_code_cell("clock_widget = ClockWidget(lm, 'The capital of France is', temperature=0)\n"
-                                  "clock_widget"),
+            "box = w.VBox([w.HTML('<b>hello box</b>'), w.IntSlider(3, description='n'), fig])\nbox"
+        ),
+        nbformat.v4.new_code_cell(
+            "fig.data[0].y = [5, 6, 7]  # changed after display: the snapshot shows this"
+        ),
+        nbformat.v4.new_code_cell(
+            "clock_widget = ClockWidget(lm, 'The capital of France is', temperature=0)\n"
+            "clock_widget"
+        ),
         nbformat.v4.new_code_cell("clock_widget.clock.run(4);"),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
@@ -96,9 +112,11 @@ def test_every_page_draws_its_figures_offline(browser, site):
         context, page, guard = open_file(browser, out / page_info["file"])
         try:
             page.wait_for_load_state("load")
-            page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                                   f"{want_plots} && document.querySelectorAll("
-                                   f"'.llmclock-trace[data-mounted=ready]').length >= {want_clocks}")
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+                f"{want_plots} && document.querySelectorAll("
+                f"'.llmclock-trace[data-mounted=ready]').length >= {want_clocks}"
+            )
             plots = plotly_figures(page)
             assert len(plots) == want_plots, (page_info["name"], plots)
             if plots:
@@ -109,7 +127,9 @@ def test_every_page_draws_its_figures_offline(browser, site):
                 match = pattern.search(text)
                 assert not match, f"{page_info['name']}: {match.group(0)!r} on the page"
             # Previous / contents / next links lead to pages that exist.
-            hrefs = page.eval_on_selector_all(".llmclock-nav a", "links => links.map(a => a.getAttribute('href'))")
+            hrefs = page.eval_on_selector_all(
+                ".llmclock-nav a", "links => links.map(a => a.getAttribute('href'))"
+            )
             assert "index.html" in hrefs
             if index + 1 < len(pages):
                 assert pages[index + 1]["file"] in hrefs
@@ -131,13 +151,19 @@ def test_widgets_and_math_on_the_test_page(browser, site):
         assert "\\frac" not in text and "echo $HOME" in text
         assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
         # The FigureWidget as it was at the end of the run, in its box with the other widgets.
-        specs = [json.loads(s) for s in page.eval_on_selector_all(
-            ".llmclock-plot-spec", "nodes => nodes.map(n => n.textContent)")]
+        specs = [
+            json.loads(s)
+            for s in page.eval_on_selector_all(
+                ".llmclock-plot-spec", "nodes => nodes.map(n => n.textContent)"
+            )
+        ]
         assert [5, 6, 7] in [list(t.get("y", [])) for s in specs for t in s["data"]]
         assert "hello box" in text and page.locator("input[type=range][disabled]").count() >= 1
         # The clock widget: a recording of its four ticks that steps.
         player = page.locator(".llmclock-trace")
-        assert player.locator(".trace-position").inner_text() == "tick 3 / 3"  # opens at the newest tick
+        assert (
+            player.locator(".trace-position").inner_text() == "tick 3 / 3"
+        )  # opens at the newest tick
         player.locator(".trace-back").click()
         assert player.locator(".trace-status").inner_text().startswith("tick 2 · decode")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

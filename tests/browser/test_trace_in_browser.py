@@ -22,7 +22,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 RUNS = {
     "greedy": ("The capital of France is", SamplingConfig(temperature=0), 0),
-    "sampled": ("Once upon a time, there was a", SamplingConfig(temperature=0.9, top_k=40, top_p=0.95), 7),
+    "sampled": (
+        "Once upon a time, there was a",
+        SamplingConfig(temperature=0.9, top_k=40, top_p=0.95),
+        7,
+    ),
     "chinese": ("我喜欢吃披萨，因为", SamplingConfig(temperature=0.7), 1),
 }
 TICKS = 8
@@ -79,8 +83,12 @@ def test_player_steps_through_the_recorded_ticks(browser, recorded, name):
             assert _screen_text(page) == _normalise(texts[tick]), f"tick {tick}"
             record = clock.history[tick]
             chosen = page.locator(".trace-distribution-svg .chosen-label").first.evaluate(
-                "el => [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.nodeValue).join('')")
-            assert chosen == "▶ " + visible(readable_token(record.token_text, record.token_id, clock.lm.tokenizer))
+                "el => [...el.childNodes].filter(n => n.nodeType === 3)"
+                ".map(n => n.nodeValue).join('')"
+            )
+            assert chosen == "▶ " + visible(
+                readable_token(record.token_text, record.token_id, clock.lm.tokenizer)
+            )
             bars = page.locator(".trace-attention-svg rect.bar-attention").count()
             assert bars == record.context_len
         assert page.locator(".trace-step").is_disabled()
@@ -108,8 +116,10 @@ def test_player_steps_through_the_recorded_ticks(browser, recorded, name):
         assert "layer 0, head 2" in page.locator(".trace-attention-svg").text_content()
         # Play runs on to the last tick by itself; Pause stops it.
         page.locator(".trace-play").click()
-        page.wait_for_function(f"() => document.querySelector('.trace-status').textContent.startsWith('tick {last} ')",
-                               timeout=20_000)
+        page.wait_for_function(
+            f"() => document.querySelector('.trace-status').textContent.startsWith('tick {last} ')",
+            timeout=20_000,
+        )
         assert "Play" in page.locator(".trace-play").inner_text()  # stopped at the end
         if name == "greedy":
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -133,7 +143,9 @@ def test_player_fits_a_720p_screen(browser, recorded):
     context, page, guard = open_file(browser, path)
     try:
         page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
-        height = page.evaluate("() => document.querySelector('.llmclock-trace').getBoundingClientRect().bottom")
+        height = page.evaluate(
+            "() => document.querySelector('.llmclock-trace').getBoundingClientRect().bottom"
+        )
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert height <= 720 and width <= 1280, (height, width)
         guard.assert_clean()
