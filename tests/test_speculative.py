@@ -16,10 +16,11 @@ def plain(lm, prompt, n, **kw):
     return generate(lm, prompt, n, draft_len=0, **kw)
 
 
-def hf_greedy(lm, prompt, n):
+def hf_greedy(lm, prompt, n, stop_at_end=False):
     ids = torch.tensor([lm.encode(prompt)])
+    # min_new_tokens keeps generate going through end-of-text tokens, like stop_at_end=False
     out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-                            min_new_tokens=n, do_sample=False,
+                            min_new_tokens=None if stop_at_end else n, do_sample=False,
                             pad_token_id=lm.tokenizer.eos_token_id)
     return out[0, ids.shape[1]:].tolist()
 
@@ -122,7 +123,8 @@ def test_embedded_model_same_tokens_fewer_passes(embedded_lm):
     prompt = lm.tokenizer.apply_chat_template([{"role": "user", "content": REPEAT}],
                                               add_generation_prompt=True, tokenize=False)
     base = plain(lm, prompt, 40)
-    assert base.new_ids == hf_greedy(lm, prompt, len(base.new_ids))[: len(base.new_ids)]
+    assert base.stop_reason == "end of text"
+    assert base.new_ids == hf_greedy(lm, prompt, 40, stop_at_end=True)
     for k in (2, 5, 8):
         spec = generate(lm, prompt, 40, draft_len=k)
         assert spec.new_ids == base.new_ids, k
