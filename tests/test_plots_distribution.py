@@ -185,5 +185,9 @@ def test_compact_figure_overlays_bars_with_one_label_per_row():
     labels = [a or b for a, b in zip(fig.data[0].text, fig.data[1].text)]
     assert [t.strip() for t in labels] == ["60.0% → 90.0%", "30.0% → 10.0%"]
     assert fig.data[1].text[0] and not fig.data[0].text[0]  # right of the longer (sampled) bar
-    chosen = fig.layout.annotations[0]
+    assert not fig.layout.annotations[0].visible  # the ▶ label and the outline mark the choice
+    assert "▶" in fig.layout.yaxis.ticktext[0] and not fig.layout.showlegend
+    assert "raw" in fig.layout.title.text and "sampled from" in fig.layout.title.text
+    normal = distribution_figure(raw, filt, chosen_id=1)
+    chosen = normal.layout.annotations[0]  # right of its % label, never on it
     assert chosen.text == "chosen" and chosen.xshift >= 0.6 * 14 * len("60.0% → 90.0%")

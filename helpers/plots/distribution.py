@@ -144,12 +144,12 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None, compac
     return raw, filt, line_width, y, ticktext, chosen_row
 
 
-def _chosen_annotation(rows, chosen_row, label_px: int) -> dict:
+def _chosen_annotation(rows, chosen_row, label_px: int, compact: bool = False) -> dict:
     """Position of the 'chosen' label (its look is set once, when the figure is made): right of
     the longer bar's % label, shifted by that label's width so the two never overlap."""
     if not rows:  # an empty figure, e.g. a widget before its first tick
         return dict(text="no tick yet", visible=True, x=0, y=0, xshift=8)
-    if chosen_row is None:
+    if chosen_row is None or compact:  # compact: the ▶ label and the outline mark the choice
         return dict(text="", visible=False, x=0, y=0, xshift=8)
     r = rows[chosen_row]
     top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
@@ -233,7 +233,12 @@ def distribution_figure(
     if compact:
         layout["title"]["font"]["size"] = font_size("body")
         layout["title"].update(y=0.99, yanchor="top")
-        layout["legend"].update(x=1.0, xanchor="right", y=1.0, yanchor="bottom")
+        # The legend as coloured squares in the title: a plotly legend wraps in presenter mode.
+        layout["title"]["text"] = (
+            f"{title}  <span style='color:{RAW_COLOR}'>■</span> raw  "
+            f"<span style='color:{FILTERED_COLOR}'>■</span> sampled from"
+        )
+        layout["showlegend"] = False
         layout["margin"] = dict(l=100, r=10, t=34, b=30)
         if width:
             layout["width"] = width
@@ -246,7 +251,7 @@ def distribution_figure(
         tickformat=".0%",
         range=[0, 1.6 if compact else 1.3],
         tickmode="array",
-        tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        tickvals=[0, 0.5, 1.0] if compact else [0, 0.2, 0.4, 0.6, 0.8, 1.0],
         zeroline=True,
     )
     layout["yaxis"] = dict(
@@ -260,7 +265,7 @@ def distribution_figure(
     )
     layout["annotations"] = [
         dict(
-            _chosen_annotation(rows, chosen_row, font_size("body") - 1),
+            _chosen_annotation(rows, chosen_row, font_size("body") - 1, compact),
             xanchor="left",
             yanchor="middle",
             showarrow=False,
@@ -296,5 +301,5 @@ def update_distribution_figure(
         fig.layout.yaxis.ticktext = ticktext
         annotation = fig.layout.annotations[0]
         label_px = fig.data[0].textfont.size or font_size("body") - 1  # as built (presenter or not)
-        for name, value in _chosen_annotation(rows, chosen_row, label_px).items():
+        for name, value in _chosen_annotation(rows, chosen_row, label_px, compact).items():
             setattr(annotation, name, value)

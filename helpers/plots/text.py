@@ -244,7 +244,7 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
 def _attention_title(layer: int, head: int | None, compact: bool = False) -> str:
     which = "mean over heads" if head is None else f"head {head}"
     if compact:
-        return f"Where the newest position looks · layer {layer}, {which}"
+        return f"Where it looks · layer {layer}, {which}"
     return (
         f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
     )
