@@ -69,7 +69,8 @@ if os.environ.get("CLASSROOM_ADMIN_TOKEN"):
                               "api_token": os.environ["CLASSROOM_ADMIN_TOKEN"]}]
     c.JupyterHub.load_roles = [{
         "name": "classroom-admin",
-        "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users"],
+        "scopes": ["admin:users", "admin:servers", "admin:server_state", "tokens", "list:users",
+                   "read:users"],
         "services": ["classroom-admin"],
     }]
 

@@ -1,0 +1,202 @@
+"""A class on one machine: memory per kernel, tick latency under contention, time to first tick.
+
+    .venv/bin/python bench/bench_classroom.py [--ticks 12] [--max-students 8] [--no-hub]
+
+1. Memory. Starts 1, 2, 4, then 8 simulated students: plain processes that do what a kernel
+   of the lesson does (import helpers, load the embedded model from the class's shared
+   read-only folder, tick the clock). For each class size, from /proc/PID/smaps_rollup: the
+   class's total PSS, the PSS added per additional student, each student's USS (pages no
+   other process shares) and, from /proc/PID/smaps, the model.safetensors mapping: its PSS
+   summed over the class (goal: about one file, the weights counted once). Goal: at most
+   350 MB private per additional kernel.
+2. Latency. The same processes tick at the same moment (each: a fresh clock, the prefill tick,
+   then --ticks decode ticks, timed). Median decode tick per student for 1, 2, 4, 8 at once,
+   against one student alone. Goal: every student's median within max(1, N / cores) x the
+   solo median + 25%.
+3. Start-up, through JupyterHub (classroom/jupyterhub_config.py, everyone as this Unix user):
+   a student's "start server", then a kernel, then load_model + the first tick, and what the
+   student's server + kernel hold in memory afterwards (sizes classroom's mem_limit). Needs
+   classroom/install.sh to have run (./classroom.sh does it); --no-hub skips it.
+
+The machine may be shared with other work: the load average is printed; compare ratios more
+than absolute numbers, and rerun on a quiet machine for the figures in docs/teaching.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "classroom"))
+
+from students import Hub, Student, clock_code, mapping_facts, memory_rollup  # noqa: E402
+
+MODELS = REPO / "classroom" / "state" / "models"
+WEIGHTS = MODELS / "SmolLM2-135M-Instruct" / "model.safetensors"
+PROMPT = "Once upon a time, in a small village by the sea,"
+MB = 1024  # smaps counts kB
+
+
+def worker() -> None:
+    """One simulated student: load, tick once, then tick on command ("tick K" / "quit")."""
+    import torch  # noqa: F401 (imported before helpers, as in a notebook)
+
+    from helpers import load_model
+    from helpers.clock import Clock
+    from helpers.sampling import SamplingConfig
+
+    lm = load_model()
+    Clock(lm, PROMPT, SamplingConfig(temperature=0.7), seed=0).run(3)  # what a lesson's first cell does
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            return
+        clock = Clock(lm, PROMPT, SamplingConfig(temperature=0.7), seed=0)
+        clock.tick()  # the prefill, not timed: decode ticks are what a student steps through
+        times = []
+        for _ in range(int(words[1])):
+            start = time.perf_counter()
+            clock.tick()
+            times.append((time.perf_counter() - start) * 1000)
+        print(json.dumps(times), flush=True)
+
+
+def start_students(n: int) -> list[subprocess.Popen]:
+    env = dict(os.environ, LLM_CLOCK_MODEL_DIR=str(MODELS), LLM_CLOCK_TICK_THREADS="1",
+               OMP_NUM_THREADS="1")
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env) for _ in range(n)]
+    for proc in procs:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("a simulated student did not start (see the error above)")
+    return procs
+
+
+def memory_table(procs: list[subprocess.Popen], rows: list[dict]) -> None:
+    rollups = [memory_rollup(p.pid) for p in procs]
+    weights = [mapping_facts(p.pid, WEIGHTS) for p in procs]
+    rows.append({
+        "n": len(procs),
+        "total_pss": sum(r["Pss"] for r in rollups) / MB,
+        "uss": statistics.median(r["USS"] for r in rollups) / MB,
+        "rss": statistics.median(r["Rss"] for r in rollups) / MB,
+        "weights_pss": sum(w["Pss"] for w in weights) / MB,
+        "weights_private": statistics.median(w["Private"] for w in weights) / MB,
+    })
+
+
+def tick_together(procs: list[subprocess.Popen], ticks: int) -> list[float]:
+    """Every process ticks at the same moment; each one's median decode tick in ms."""
+    for proc in procs:
+        proc.stdin.write(f"tick {ticks}\n")
+        proc.stdin.flush()
+    return [statistics.median(json.loads(proc.stdout.readline())) for proc in procs]
+
+
+def part_memory_and_latency(sizes: list[int], ticks: int) -> None:
+    cores = os.cpu_count() or 1
+    procs: list[subprocess.Popen] = []
+    rows: list[dict] = []
+    latency: dict[int, list[float]] = {}
+    try:
+        for n in sizes:
+            procs += start_students(n - len(procs))
+            memory_table(procs, rows)
+            latency[n] = tick_together(procs, ticks)
+    finally:
+        for proc in procs:
+            proc.stdin.close()
+        for proc in procs:
+            proc.wait(60)
+
+    file_mb = WEIGHTS.stat().st_size / MB / MB
+    print(f"\n1. Memory (model.safetensors: {file_mb:.0f} MB, mapped read-only from {MODELS})")
+    print("students  total PSS  PSS added per  median USS   median RSS  weights' PSS  weights'")
+    print("          (MB)       extra student  per student  per student summed (MB) private/student")
+    base = rows[0]["total_pss"]
+    for row in rows:
+        extra = "" if row["n"] == 1 else f"{(row['total_pss'] - base) / (row['n'] - 1):.0f}"
+        print(f"{row['n']:>8}  {row['total_pss']:>9.0f}  {extra:>13}  {row['uss']:>11.0f}  "
+              f"{row['rss']:>11.0f}  {row['weights_pss']:>12.0f}  {row['weights_private']:>8.1f}")
+    shared = [r for r in rows if r["n"] > 1]  # alone, a process's mapped weights are all its own
+    if shared:
+        worst_extra = max((r["total_pss"] - base) / (r["n"] - 1) for r in shared)
+        worst_uss = max(r["uss"] for r in shared)
+        print(f"goal: at most 350 MB private per additional kernel: worst {worst_extra:.0f} MB "
+              f"added, {worst_uss:.0f} MB USS -> "
+              f"{'met' if max(worst_extra, worst_uss) <= 350 else 'NOT met'}")
+
+    solo = statistics.median(latency[sizes[0]])
+    print(f"\n2. Decode tick latency, all students ticking at once ({cores} cores, 1 torch thread"
+          f" each, {ticks} ticks)")
+    print("students  median tick per student (ms)         worst/solo  bound/solo  goal")
+    for n in sizes:
+        bound = max(1.0, n / cores) * 1.25
+        worst = max(latency[n]) / solo
+        shown = ", ".join(f"{t:.0f}" for t in latency[n])
+        print(f"{n:>8}  {shown:<36} {worst:>10.2f}  {bound:>10.2f}  "
+              f"{'met' if worst <= bound else 'NOT met'}")
+
+
+def part_hub() -> None:
+    if not (REPO / "classroom" / "node_modules" / ".bin" / "configurable-http-proxy").exists():
+        print("\n3. Start-up through JupyterHub: skipped (run classroom/install.sh first)")
+        return
+    state = Path(tempfile.mkdtemp(prefix="llmclock-bench-classroom-"))
+    port = 18600 + os.getpid() % 300
+    try:
+        with Hub(state, port, ["bench-student"], "bench-" + os.urandom(16).hex()) as hub:
+            student = Student(hub, "bench-student")
+            start = time.perf_counter()
+            server_s = student.start_server()
+            kernel = student.start_kernel()
+            kernel.execute("1")
+            kernel_s = time.perf_counter() - start - server_s
+            first = json.loads(kernel.execute(clock_code(PROMPT, 0, 1)))
+            total_s = time.perf_counter() - start
+            server = memory_rollup(student.server_pid) if student.server_pid else None
+            kern = memory_rollup(first["pid"])
+            kernel.close()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    print("\n3. One student through JupyterHub: start server -> first tick on screen")
+    print(f"server ready {server_s:.1f} s, kernel ready +{kernel_s:.1f} s, load model + first tick"
+          f" +{total_s - server_s - kernel_s:.1f} s (prefill tick {first['tick_ms'][0]:.0f} ms):"
+          f" {total_s:.1f} s in all")
+    if server:
+        print(f"memory: single-user server PSS {server['Pss'] / MB:.0f} MB (USS "
+              f"{server['USS'] / MB:.0f}), kernel PSS {kern['Pss'] / MB:.0f} MB (USS "
+              f"{kern['USS'] / MB:.0f}, RSS {kern['Rss'] / MB:.0f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=int, default=12)
+    parser.add_argument("--max-students", type=int, default=8)
+    parser.add_argument("--no-hub", action="store_true")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker()
+    if not WEIGHTS.exists():
+        sys.exit("No shared model folder yet: run classroom/install.sh (or ./classroom.sh) first.")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    sizes = [n for n in (1, 2, 4, 8) if n <= args.max_students]
+    part_memory_and_latency(sizes, args.ticks)
+    if not args.no_hub:
+        part_hub()
+
+
+if __name__ == "__main__":
+    main()
