@@ -139,6 +139,19 @@ def _expect_kv_cache(page) -> None:
     assert memory["traces"] >= 2, memory
 
 
+def _expect_chat(page) -> None:
+    # 08: the chat template drawn token by token (37 tokens for one short question).
+    assert page.locator(".llmclock-token").count() >= 37, "the chat template's token boxes"
+
+
+def _expect_decoding(page) -> None:
+    figures = plotly_figures(page)
+    assert_plotly_drawn(figures, at_least=2)
+    assert _figure_titled(figures, "Induction score")["heatmaps"] >= 1
+    tree = _figure_titled(figures, "Beam search")
+    assert tree["traces"] >= 3, tree
+
+
 EXPECTATIONS: dict[str, Callable] = {
     "00_the_clock": _expect_the_clock,
     "01_tokenization": _expect_tokenization,
@@ -147,6 +160,8 @@ EXPECTATIONS: dict[str, Callable] = {
     "04_forward_pass": _expect_forward_pass,
     "05_sampling": _expect_sampling,
     "07_kv_cache_and_speed": _expect_kv_cache,
+    "08_chat_and_stopping": _expect_chat,
+    "10_decoding_strategies": _expect_decoding,
 }
 
 
