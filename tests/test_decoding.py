@@ -31,7 +31,7 @@ def _first_greedy(lm, ids):
         return int(lm.model(torch.tensor([ids])).logits[0, -1].argmax())
 
 
-@pytest.mark.parametrize("num_beams, max_new_tokens", [(1, 5), (2, 1), (2, 7), (3, 6), (5, 4)])
+@pytest.mark.parametrize("num_beams, max_new_tokens", [(1, 5), (2, 1), (2, 7), (5, 4)])
 @pytest.mark.parametrize("length_penalty", [1.0, 0.0, 2.0, -1.0])
 def test_beam_search_equals_generate(tiny_lm, num_beams, max_new_tokens, length_penalty):
     ids = tiny_lm.encode("The clock ticks once")
@@ -41,12 +41,11 @@ def test_beam_search_equals_generate(tiny_lm, num_beams, max_new_tokens, length_
 
 @pytest.mark.parametrize("early_stopping", [False, True, "never"])
 @pytest.mark.parametrize("length_penalty", [1.0, 2.0, -0.5])
-@pytest.mark.parametrize("prompt", ["The clock ticks once", "Attention looks back"])
 def test_beam_search_equals_generate_when_beams_finish_early(tiny_lm, early_stopping,
-                                                             length_penalty, prompt):
+                                                             length_penalty):
     # The random tiny models rarely pick their real end token: make likely tokens end beams
     # (the greedy first token and one more) so the finishing rules are exercised.
-    ids = tiny_lm.encode(prompt)
+    ids = tiny_lm.encode("The clock ticks once")
     eos = [_first_greedy(tiny_lm, ids), tiny_lm.encode(" the")[0]]
     search = beam_search_steps(tiny_lm, ids, 3, 8, length_penalty, early_stopping, eos)
     assert any(c.fate.startswith("finished") for s in search.steps for c in s.candidates)
