@@ -43,7 +43,7 @@ from students import Hub, Student, clock_code, mapping_facts, memory_rollup  # n
 MODELS = REPO / "classroom" / "state" / "models"
 WEIGHTS = MODELS / "SmolLM2-135M-Instruct" / "model.safetensors"
 PROMPT = "Once upon a time, in a small village by the sea,"
-MB = 1024  # smaps counts kB
+KIB_PER_MIB = 1024  # smaps counts kB (KiB); figures are printed in MiB
 
 
 def worker() -> None:
@@ -55,7 +55,7 @@ def worker() -> None:
     from helpers.sampling import SamplingConfig
 
     lm = load_model()
-    Clock(lm, PROMPT, SamplingConfig(temperature=0.7), seed=0).run(3)  # what a lesson's first cell does
+    Clock(lm, PROMPT, SamplingConfig(temperature=0.7), seed=0).run(3)  # a lesson's first cell
     print("ready", flush=True)
     for line in sys.stdin:
         words = line.split()
@@ -87,11 +87,11 @@ def memory_table(procs: list[subprocess.Popen], rows: list[dict]) -> None:
     weights = [mapping_facts(p.pid, WEIGHTS) for p in procs]
     rows.append({
         "n": len(procs),
-        "total_pss": sum(r["Pss"] for r in rollups) / MB,
-        "uss": statistics.median(r["USS"] for r in rollups) / MB,
-        "rss": statistics.median(r["Rss"] for r in rollups) / MB,
-        "weights_pss": sum(w["Pss"] for w in weights) / MB,
-        "weights_private": statistics.median(w["Private"] for w in weights) / MB,
+        "total_pss": sum(r["Pss"] for r in rollups) / KIB_PER_MIB,
+        "uss": statistics.median(r["USS"] for r in rollups) / KIB_PER_MIB,
+        "rss": statistics.median(r["Rss"] for r in rollups) / KIB_PER_MIB,
+        "weights_pss": sum(w["Pss"] for w in weights) / KIB_PER_MIB,
+        "weights_private": statistics.median(w["Private"] for w in weights) / KIB_PER_MIB,
     })
 
 
@@ -119,10 +119,11 @@ def part_memory_and_latency(sizes: list[int], ticks: int) -> None:
         for proc in procs:
             proc.wait(60)
 
-    file_mb = WEIGHTS.stat().st_size / MB / MB
-    print(f"\n1. Memory (model.safetensors: {file_mb:.0f} MB, mapped read-only from {MODELS})")
+    file_mb = WEIGHTS.stat().st_size / KIB_PER_MIB / KIB_PER_MIB
+    print(f"\n1. Memory in MiB (model.safetensors: {file_mb:.0f} MiB, mapped read-only from "
+          f"{MODELS})")
     print("students  total PSS  PSS added per  median USS   median RSS  weights' PSS  weights'")
-    print("          (MB)       extra student  per student  per student summed (MB) private/student")
+    print("                     extra student  per student  per student summed        private each")
     base = rows[0]["total_pss"]
     for row in rows:
         extra = "" if row["n"] == 1 else f"{(row['total_pss'] - base) / (row['n'] - 1):.0f}"
@@ -132,8 +133,8 @@ def part_memory_and_latency(sizes: list[int], ticks: int) -> None:
     if shared:
         worst_extra = max((r["total_pss"] - base) / (r["n"] - 1) for r in shared)
         worst_uss = max(r["uss"] for r in shared)
-        print(f"goal: at most 350 MB private per additional kernel: worst {worst_extra:.0f} MB "
-              f"added, {worst_uss:.0f} MB USS -> "
+        print(f"goal: at most 350 MB private per additional kernel: worst {worst_extra:.0f} MiB "
+              f"added, {worst_uss:.0f} MiB USS -> "
               f"{'met' if max(worst_extra, worst_uss) <= 350 else 'NOT met'}")
 
     solo = statistics.median(latency[sizes[0]])
@@ -170,13 +171,14 @@ def part_hub() -> None:
     finally:
         shutil.rmtree(state, ignore_errors=True)
     print("\n3. One student through JupyterHub: start server -> first tick on screen")
-    print(f"server ready {server_s:.1f} s, kernel ready +{kernel_s:.1f} s, load model + first tick"
+    print(f"server ready {server_s:.1f} s, kernel ready +{kernel_s:.1f} s, "
+          f"load model + first tick"
           f" +{total_s - server_s - kernel_s:.1f} s (prefill tick {first['tick_ms'][0]:.0f} ms):"
           f" {total_s:.1f} s in all")
     if server:
-        print(f"memory: single-user server PSS {server['Pss'] / MB:.0f} MB (USS "
-              f"{server['USS'] / MB:.0f}), kernel PSS {kern['Pss'] / MB:.0f} MB (USS "
-              f"{kern['USS'] / MB:.0f}, RSS {kern['Rss'] / MB:.0f})")
+        print(f"memory in MiB: single-user server PSS {server['Pss'] / KIB_PER_MIB:.0f} (USS "
+              f"{server['USS'] / KIB_PER_MIB:.0f}), kernel PSS {kern['Pss'] / KIB_PER_MIB:.0f} (USS "
+              f"{kern['USS'] / KIB_PER_MIB:.0f}, RSS {kern['Rss'] / KIB_PER_MIB:.0f})")
 
 
 def main() -> None:
