@@ -176,9 +176,10 @@ def part_hub() -> None:
           f" +{total_s - server_s - kernel_s:.1f} s (prefill tick {first['tick_ms'][0]:.0f} ms):"
           f" {total_s:.1f} s in all")
     if server:
-        print(f"memory in MiB: single-user server PSS {server['Pss'] / KIB_PER_MIB:.0f} (USS "
-              f"{server['USS'] / KIB_PER_MIB:.0f}), kernel PSS {kern['Pss'] / KIB_PER_MIB:.0f} (USS "
-              f"{kern['USS'] / KIB_PER_MIB:.0f}, RSS {kern['Rss'] / KIB_PER_MIB:.0f})")
+        mib = {key: round(value / KIB_PER_MIB) for key, value in server.items()}
+        kmib = {key: round(value / KIB_PER_MIB) for key, value in kern.items()}
+        print(f"memory in MiB: single-user server PSS {mib['Pss']} (USS {mib['USS']}), "
+              f"kernel PSS {kmib['Pss']} (USS {kmib['USS']}, RSS {kmib['Rss']})")
 
 
 def main() -> None:
