@@ -131,6 +131,11 @@ class ClockWidget:
         bundle["text/plain"] = repr(
             self
         )  # shown where widgets cannot render (e.g. a plain console)
+        # Where saved outputs are shown without running widgets (exports, previews), front ends
+        # use text/html: the ticks run so far as a recorded-clock player (helpers.trace).
+        from ..trace import snapshot_html
+
+        bundle["text/html"] = snapshot_html(self.clock)
         return bundle
 
     def __repr__(self) -> str:
