@@ -5,9 +5,10 @@
 # the settings (classroom/jupyterhub_config.py); log in with any name and the class password.
 set -euo pipefail
 cd "$(dirname "$0")"
-classroom/install.sh
 export CLASSROOM_STATE=${CLASSROOM_STATE:-$PWD/classroom/state}
 export CLASSROOM_MODEL_DIR=${CLASSROOM_MODEL_DIR:-$CLASSROOM_STATE/models}
+mkdir -p "$CLASSROOM_STATE"
+classroom/install.sh
 if [ -z "${CLASSROOM_PASSWORD:-}" ] && [ "${CLASSROOM_UNIX_USERS:-}" != 1 ]; then
   export CLASSROOM_PASSWORD=llm-clock-class
   echo "==> Class password: $CLASSROOM_PASSWORD (set CLASSROOM_PASSWORD=... to choose one)"

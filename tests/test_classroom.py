@@ -105,6 +105,9 @@ def classroom():
         with hub:
             students = [Student(hub, name) for name in STUDENTS]
             yield hub, students
+    except BaseException:
+        print(hub.log_path.read_text(errors="replace")[-4000:])  # the state folder goes below
+        raise
     finally:
         _remove_students()
         shutil.rmtree(state, ignore_errors=True)
