@@ -37,6 +37,17 @@ def tokens_drawn(cw, kind: str) -> int:
     return sum(int(n) for n in re.findall(rf"llmclock-{kind}-token' data-tokens='(\d+)'", cw.text.value))
 
 
+def raw_bars(cw) -> list[tuple[int, float]]:
+    """(token id, probability) of the distribution chart's raw bars, top to bottom."""
+    found = re.findall(r'llmclock-bar-raw" data-token-id="(\d+)" data-p="([^"]+)"', cw.distribution.value)
+    return [(int(i), float(p)) for i, p in found]
+
+
+def attention_bars(cw, kind: str = "llmclock-bar") -> list[float]:
+    """The attention chart's bar heights (or, kind='llmclock-mean-point', its mean line)."""
+    return [float(p) for p in re.findall(rf'class="{kind}" data-pos="\d+" data-w="([^"]+)"', cw.attention.value)]
+
+
 def assert_consistent(cw, shown: int | None = "newest"):
     """The invariants every click must keep."""
     history = cw.clock.history
@@ -46,7 +57,7 @@ def assert_consistent(cw, shown: int | None = "newest"):
     assert cw.scrubber.max == max(0, len(history) - 1)
     if shown is None:
         assert "not started" in status(cw) and "llmclock-new-token" not in cw.text.value
-        assert len(cw.distribution.data[0].x or ()) == 0 and cw.force_choice.options == ()
+        assert raw_bars(cw) == [] and cw.force_choice.options == ()
         return
     assert cw.scrubber.value == shown
     record = history[shown]
@@ -55,13 +66,16 @@ def assert_consistent(cw, shown: int | None = "newest"):
     assert tokens_drawn(cw, "generated") + tokens_drawn(cw, "new") == shown + 1
     assert cw.text.value.count("llmclock-new-token") == 1
     # The distribution panel shows this tick's raw top candidates, most likely first.
-    raw = [x for x in cw.distribution.data[0].x if x is not None]
-    assert raw[: len(record.top_raw)] == pytest.approx([c.prob for c in record.top_raw])
-    assert 3 in cw.distribution.data[0].marker.line.width  # the chosen token is outlined
+    raw = raw_bars(cw)
+    assert [p for _, p in raw] == pytest.approx([c.prob for c in record.top_raw][: len(raw)], rel=1e-4)
+    assert len(raw) >= min(len(record.top_raw), 10)
+    chosen = re.findall(r'data-token-id="(\d+)" data-p="[^"]+" [^>]*stroke-width="3"', cw.distribution.value)
+    assert chosen and set(chosen) == {str(record.token_id)}  # the chosen token is outlined
+    assert "llmclock-chosen" in cw.distribution.value
     # The attention panel: the layer's mean over heads (head dropdown default), over this tick's context.
     expected = record.attention[cw.layer.value].float().mean(0)
-    assert torch.allclose(torch.tensor(cw.attention.data[0].y), expected, atol=1e-3)
-    assert len(cw.attention.data[0].x) == record.context_len
+    assert torch.allclose(torch.tensor(attention_bars(cw)), expected, atol=1e-3)
+    assert len(attention_bars(cw)) == record.context_len
     assert {value for _, value in cw.force_choice.options} >= {c.token_id for c in record.top_raw}
 
 
@@ -81,11 +95,12 @@ def test_step_fills_every_panel(widget):
     assert widget.message.value == ""
 
 
-def test_figures_are_updated_in_place_not_recreated(widget):
-    dist, att, dist_trace = widget.distribution, widget.attention, widget.distribution.data[0]
+def test_charts_are_updated_in_place_not_recreated(widget):
+    dist, att = widget.distribution, widget.attention
+    before = dist.value
     for _ in range(3):
         widget.step_button.click()
-    assert widget.distribution is dist and widget.attention is att and widget.distribution.data[0] is dist_trace
+    assert widget.distribution is dist and widget.attention is att and dist.value != before
 
 
 def test_scrubber_shows_history_without_recomputing(widget, monkeypatch):
@@ -110,9 +125,10 @@ def test_layer_and_head_choice_redraws_attention(widget):
     record = widget.clock.history[-1]
     widget.layer.value = 0
     widget.head.value = 1
-    assert torch.allclose(torch.tensor(widget.attention.data[0].y), record.attention[0, 1].float(), atol=1e-3)
-    assert torch.allclose(torch.tensor(widget.attention.data[1].y), record.attention[0].float().mean(0), atol=1e-3)
-    assert "layer 0, head 1" in widget.attention.layout.title.text
+    assert torch.allclose(torch.tensor(attention_bars(widget)), record.attention[0, 1].float(), atol=1e-3)
+    mean = attention_bars(widget, "llmclock-mean-point")
+    assert torch.allclose(torch.tensor(mean), record.attention[0].float().mean(0), atol=1e-3)
+    assert "layer 0, head 1" in widget.attention.value
 
 
 def test_odd_click_orders_stay_consistent(widget):
@@ -294,7 +310,9 @@ def test_controls_have_stable_css_classes(widget):
 def test_presenter_mode_enlarges_fonts_without_leaking(tiny_lm):
     normal = ClockWidget(tiny_lm, PROMPT)
     big = ClockWidget(tiny_lm, PROMPT, presenter=True)
-    assert big.distribution.layout.title.font.size > normal.distribution.layout.title.font.size
+    sizes = [sorted({int(px) for px in re.findall(r'font-size="(\d+)"', cw.distribution.value + cw.attention.value)})
+             for cw in (normal, big)]
+    assert min(sizes[1]) >= 14 and max(sizes[1]) > max(sizes[0])
     assert "llmclock-presenter" in big.ui._dom_classes and not presenter_mode()
 
 
@@ -310,7 +328,8 @@ def test_embedded_model_says_paris(embedded_lm):
     cw = ClockWidget(embedded_lm, "The capital of France is", temperature=0.0)
     cw.step_button.click()
     assert "chose '·Paris'" in status(cw)
-    assert "·Paris" in cw.distribution.layout.yaxis.ticktext[0]  # most likely, and marked chosen
+    first = re.search(r'class="llmclock-row-label[^"]*"[^>]*>([^<]*)<', cw.distribution.value).group(0)
+    assert "·Paris" in first and "llmclock-chosen" in first  # most likely, and marked chosen
     cw.run(3, background=False)
     assert_consistent(cw)
 
@@ -415,7 +434,8 @@ def test_settings_fold_away_and_panels_sit_side_by_side(widget):
     panels = next(c for c in widget.ui.children if "llmclock-panels" in c._dom_classes)
     figures = [box.children[0] for box in panels.children]
     assert figures == [widget.distribution, widget.attention]
-    assert widget.distribution.layout.width + widget.attention.layout.width <= 1080  # fits 1280 px
+    width = sum(int(chart.layout.width.removesuffix("px")) for chart in figures)
+    assert width <= 1080  # fits 1280 px
 
 
 def test_every_tick_runs_on_the_tick_worker(widget, monkeypatch):

@@ -213,8 +213,9 @@ _MONO = '"JetBrains Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospac
 # --- attention of the newest token over the context ---------------------------------------
 
 
-def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | None):
-    """Rows of the figure: weights of one head (or the mean) and the mean over heads."""
+def attention_weights_of(attention, tokens: Sequence[str], layer: int, head: int | None):
+    """The newest position's attention over the context: (weights of one head, or the mean
+    over heads; the mean over heads; the visible token label of each position), as lists."""
     import torch
 
     att = torch.as_tensor(attention).float()  # [n_layers, n_heads, context_len]
@@ -229,6 +230,13 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     chosen = mean if head is None else att[layer, head]
     labels = [visible(t) for t in list(tokens)[:context_len]]
     labels += ["?"] * (context_len - len(labels))
+    return chosen.tolist(), mean.tolist(), labels
+
+
+def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | None):
+    """Rows of the figure: weights of one head (or the mean) and the mean over heads."""
+    chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
+    context_len = len(chosen)
     # Label every position while they fit; beyond ~48 labels they would overlap.
     step = max(1, -(-context_len // 48))
     tickvals = list(range(0, context_len, step))
@@ -238,7 +246,7 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     ticktext[-1] = f"<b>{ticktext[-1]}</b>"  # the query: the newest input position
     x = list(range(context_len))
     customdata = [html.escape(lb) for lb in labels]
-    return x, chosen.tolist(), mean.tolist(), tickvals, ticktext, customdata
+    return x, chosen, mean, tickvals, ticktext, customdata
 
 
 def _attention_title(layer: int, head: int | None, compact: bool = False) -> str:

@@ -21,14 +21,9 @@ import anywidget
 import ipywidgets as w
 import traitlets
 
-from ..plots.distribution import distribution_figure, update_distribution_figure
-from ..plots.style import CHOSEN_COLOR, presenter_mode, set_presenter_mode
-from ..plots.text import (
-    attention_over_context_figure,
-    context_html,
-    readable_token,
-    update_attention_over_context_figure,
-)
+from ..plots.style import CHOSEN_COLOR
+from ..plots.svg import attention_svg, distribution_svg
+from ..plots.text import context_html, readable_token
 from ..tokens import visible
 
 __all__ = ["ClockView", "FrameAck", "SPEEDS"]
@@ -52,39 +47,25 @@ class FrameAck(anywidget.AnyWidget):
     export default {
       render({ model, el }) {
         el.style.display = "none";
-        const answer = (rendered) => {
+        const answer = () => {
           const frame = model.get("frame");
-          requestAnimationFrame(() => setTimeout(() => model.send({ drawn: frame, rendered }), 0));
+          requestAnimationFrame(() => setTimeout(() => model.send({ drawn: frame }), 0));
         };
-        const changed = () => answer(false);
-        model.on("change:frame", changed);
-        answer(true);
-        return () => model.off("change:frame", changed);
+        model.on("change:frame", answer);
+        answer();
+        return () => model.off("change:frame", answer);
       }
     };
     """
     frame = traitlets.Int(0).tag(sync=True)
 
-    def __init__(self, on_drawn, on_rendered=None):
+    def __init__(self, on_drawn):
         super().__init__()
 
         def answer(_widget, content, _buffers) -> None:
             on_drawn(int(content.get("drawn", 0)))
-            if content.get("rendered") and on_rendered is not None:
-                on_rendered()
 
         self.on_msg(answer)
-
-
-@contextmanager
-def _presenter(on: bool):
-    """Presenter mode for the figures this view builds, without changing the caller's setting."""
-    before = presenter_mode()
-    set_presenter_mode(on or before)
-    try:
-        yield
-    finally:
-        set_presenter_mode(before)
 
 
 def _bytes(n: int) -> str:
@@ -111,7 +92,7 @@ def _text_width(chars: int, font_px: int, extra: int) -> str:
 class ClockView:
     """Every control and panel of the clock widget; `ui` is the whole thing."""
 
-    def __init__(self, lm, clock, presenter: bool = False, on_drawn=None, on_rendered=None):
+    def __init__(self, lm, clock, presenter: bool = False, on_drawn=None):
         self.lm = lm
         self.presenter = presenter
         self.shown: int | None = None
@@ -119,11 +100,10 @@ class ClockView:
         self._draw_lock = threading.RLock()  # the run thread and the main thread both draw
         self.quiet: set[str] = set()  # controls the view itself is moving
         self.control_px = 19 if presenter else 13
-        with _presenter(presenter):
-            self._build(clock, on_drawn, on_rendered)
+        self._build(clock, on_drawn)
 
     # ------------------------------------------------------------------ building
-    def _build(self, clock, on_drawn, on_rendered) -> None:
+    def _build(self, clock, on_drawn) -> None:
         px = self.control_px
         cfg = clock.config
         self.step_button = _button(
@@ -246,25 +226,13 @@ class ClockView:
         self.text = w.HTML(layout=w.Layout(width="99%"))
         self.text.add_class("llmclock-text")
 
-        height = 300 if not self.presenter else 330
-        self.distribution = distribution_figure(
-            [],
-            [],
-            title="Next-token distribution",
-            widget=True,
-            compact=True,
-            height=height,
-            width=500,
-        )
-        self.attention = attention_over_context_figure(
-            _empty_attention(self.lm),
-            [""],
-            layer=0,
-            widget=True,
-            compact=True,
-            height=height,
-            width=560,
-        )
+        # The two charts are SVG drawn in Python into HTML widgets: no front-end module to load
+        # (a plotly FigureWidget's must load within anywidget's 2 s, which a busy server misses).
+        self.chart_height = 300 if not self.presenter else 330
+        self.distribution = w.HTML(layout=w.Layout(width="500px", height=f"{self.chart_height}px"))
+        self.distribution.add_class("llmclock-distribution")
+        self.attention = w.HTML(layout=w.Layout(width="560px", height=f"{self.chart_height}px"))
+        self.attention.add_class("llmclock-attention")
         self.layer = w.IntSlider(
             value=self.lm.n_layers // 2,
             min=0,
@@ -307,7 +275,7 @@ class ClockView:
             layout=w.Layout(width="98%"),
         )
         self.scrubber.add_class("llmclock-scrubber")
-        self.frame_ack = FrameAck(on_drawn or (lambda frame: None), on_rendered)
+        self.frame_ack = FrameAck(on_drawn or (lambda frame: None))
 
         for control in (
             self.step_button,
@@ -441,16 +409,6 @@ class ClockView:
         with self._draw_lock:
             self.frame_ack.frame = frame
 
-    def refresh_figures(self, clock) -> None:
-        """Send both figures whole again. A plotly view draws the state it had when it was
-        created: updates sent before the browser drew the widget (a Step in the same cell)
-        would otherwise be missing from it for good."""
-        with self._draw_lock:
-            update_distribution_figure(self.distribution, [], [])
-            update_attention_over_context_figure(
-                self.attention, _empty_attention(self.lm), ["", ""], 0, 0)
-            self._draw(clock, self.shown, move_scrubber=False, running=False)
-
     def redraw_attention(self, clock) -> None:
         if self.shown is not None:
             with self._draw_lock:
@@ -482,9 +440,9 @@ class ClockView:
                 ),
                 self._text_height(),
             )
-            update_distribution_figure(self.distribution, [], [])
-            update_attention_over_context_figure(
-                self.attention, _empty_attention(self.lm), [""], self.layer.value, self._head()
+            self.distribution.value = self._distribution_svg([], [])
+            self.attention.value = self._attention_svg(
+                _empty_attention(self.lm), [""], self.layer.value, self._head()
             )
             self.force_choice.options = []
             return
@@ -502,8 +460,7 @@ class ClockView:
             ),
             self._text_height(),
         )
-        update_distribution_figure(
-            self.distribution,
+        self.distribution.value = self._distribution_svg(
             record.top_raw,
             record.top_filtered,
             record.token_id,
@@ -524,12 +481,24 @@ class ClockView:
 
     def _draw_attention(self, clock, record) -> None:
         tokens = [self._label(i, t) for i, t in zip(clock.ids, clock.tokens)]
-        update_attention_over_context_figure(
-            self.attention,
-            record.attention,
-            tokens[: record.context_len],
-            self.layer.value,
-            self._head(),
+        self.attention.value = self._attention_svg(
+            record.attention, tokens[: record.context_len], self.layer.value, self._head()
+        )
+
+    def _distribution_svg(self, top_raw, top_filtered, chosen_id=None, **chosen) -> str:
+        return distribution_svg(
+            top_raw,
+            top_filtered,
+            chosen_id,
+            **chosen,
+            width=500,
+            height=self.chart_height,
+            presenter=self.presenter,
+        )
+
+    def _attention_svg(self, attention, tokens, layer: int, head: int | None) -> str:
+        return attention_svg(
+            attention, tokens, layer, head, 560, self.chart_height, presenter=self.presenter
         )
 
     def _label(self, token_id: int, text: str) -> str:

@@ -84,8 +84,7 @@ class ClockWidget:
         )
         self.frames = FrameGate(timeout_s=frame_timeout)
         self.runner = ClockRunner(self.frames)
-        self.view = ClockView(lm, self.clock, presenter, on_drawn=self.frames.ack,
-                              on_rendered=self._on_rendered)
+        self.view = ClockView(lm, self.clock, presenter, on_drawn=self.frames.ack)
         self.last_error: str | None = None
         self._wire()
         self._present(None if not self.clock.history else len(self.clock.history) - 1)
@@ -353,10 +352,6 @@ class ClockWidget:
                 change["owner"].value = change["old"]
             return
         self._say("New sampling settings: they apply from the next tick.")
-
-    def _on_rendered(self) -> None:
-        if not self.runner.running:  # a run redraws every frame anyway
-            self.view.refresh_figures(self.clock)
 
     def _on_scrub(self, change) -> None:
         if "scrubber" not in self.view.quiet and self.clock.history and not self.runner.running:

@@ -1,0 +1,210 @@
+"""The clock widget's two per-tick charts as inline SVG, drawn in Python.
+
+    HTML(distribution_svg(record.top_raw, record.top_filtered, chosen_id=record.token_id))
+    HTML(attention_svg(record.attention, tokens, layer=15, head=None))
+
+Why not plotly here: a plotly FigureWidget's 5 MB front-end module must load within
+anywidget's hard 2 s limit, which a busy classroom server misses, and then the chart never
+draws. An SVG string in an `ipywidgets.HTML` is a few KB per tick, needs no JavaScript and
+draws wherever HTML does (JupyterLab, Notebook 7, Voila, VS Code, Colab).
+
+Same look as the plotly figures (helpers/plots/style.py): Okabe-Ito colours, presenter
+mode text 14 px or larger. Every bar carries its numbers as data attributes (data-token-id,
+data-p, data-pos), so tests read what is drawn. Token text is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+from .distribution import CandidateLike, distribution_rows, _chosen_tuple, _percent, _row_label
+from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
+from .text import _attention_title, attention_weights_of
+
+__all__ = ["distribution_svg", "attention_svg", "svg_font_sizes"]
+
+_GRID = "#e5e5e5"
+_INK = "#222"
+
+
+def svg_font_sizes(presenter: bool | None = None) -> dict[str, int]:
+    """px sizes of the charts' text: title, labels (tokens), numbers (% labels, axis ticks)."""
+    on = presenter_mode() if presenter is None else presenter
+    return dict(title=19, label=18, number=17) if on else dict(title=15, label=14, number=13)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _short(label: str, max_chars: int) -> str:
+    return label if len(label) <= max_chars else label[: max_chars - 1] + "…"
+
+
+def _text(x, y, text: str, px: int, anchor: str = "start", **attrs) -> str:
+    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{v}"' for k, v in attrs.items())
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{px}" text-anchor="{anchor}" '
+        f'dominant-baseline="central"{extra}>{text}</text>'
+    )
+
+
+def _svg(width: int, height: int, css: str, body: list[str], title: str) -> str:
+    return (
+        f'<svg class="{css}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}" '
+        f"style=\"font-family:{_esc(FONT_FAMILY)};fill:{_INK};max-width:100%;display:block\">"
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def distribution_svg(
+    top_raw: Sequence[CandidateLike],
+    top_filtered: Sequence[CandidateLike],
+    chosen_id: int | None = None,
+    chosen_probs: tuple[str, float | None, float | None] | None = None,
+    tokenizer=None,
+    title: str = "Next-token distribution",
+    width: int = 500,
+    height: int = 300,
+    presenter: bool | None = None,
+) -> str:
+    """Overlaid horizontal bars per candidate: raw probability (grey, wide) and the sampled-from
+    probability (blue, thin on top), one 'raw → sampled-from' label per row, the chosen token's
+    row outlined in vermillion and marked '▶'. Rows as in `distribution_rows` (most likely
+    first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis."""
+    px = svg_font_sizes(presenter)
+    rows = distribution_rows(
+        top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
+    )
+    top, bottom, left, right = px["title"] + 22, px["number"] + 12, 7 * px["label"] + 10, 8
+    plot_w, plot_h = width - left - right, height - top - bottom
+    fit = max(1, int(plot_h // (px["label"] * 1.35)))
+    if len(rows) > fit:
+        keep = rows[:fit]
+        chosen = next((r for r in rows if r.token_id == chosen_id), None)
+        if chosen is not None and chosen not in keep:
+            keep = keep[: fit - 1] + [chosen]
+        rows = keep
+    scale = plot_w / 1.6  # 0..100% over 1/1.6 of the width: the rest holds the % labels
+    body = [
+        _text(4, px["title"] / 2 + 4, _esc(title), px["title"], font_weight="600"),
+        # The legend beside the title, as coloured squares.
+        _text(
+            width - right, px["title"] / 2 + 4,
+            f'<tspan fill="{RAW_COLOR}">■</tspan> raw  '
+            f'<tspan fill="{FILTERED_COLOR}">■</tspan> sampled from',
+            px["number"], "end",
+        ),
+    ]
+    for p in (0.0, 0.5, 1.0):  # grid and axis labels
+        x = left + p * scale
+        body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" '
+                    f'stroke="{_GRID if p else "#888"}" stroke-width="1"/>')
+        body.append(_text(x, height - bottom / 2, f"{p:.0%}", px["number"], "middle",
+                          fill="#555"))
+    if not rows:
+        body.append(_text(left + 8, top + plot_h / 2, "no tick yet", px["label"],
+                          fill=CHOSEN_COLOR, class_="llmclock-empty"))
+    row_h = plot_h / max(len(rows), 1)
+    row_h = min(row_h, px["label"] * 2.2)  # few rows: do not blow them up
+    for i, r in enumerate(rows):
+        y = top + i * row_h
+        mid = y + row_h / 2
+        chosen = r.token_id == chosen_id
+        outline = f' stroke="{CHOSEN_COLOR}" stroke-width="3"' if chosen else ""
+        for kind, p, thick, colour in (
+            ("raw", r.raw, 0.8, RAW_COLOR),
+            ("filtered", r.filtered, 0.42, FILTERED_COLOR),
+        ):
+            if p is None:
+                continue
+            h = row_h * thick
+            body.append(
+                f'<rect class="llmclock-bar llmclock-bar-{kind}" data-token-id="{r.token_id}" '
+                f'data-p="{p:.6g}" x="{left}" y="{mid - h / 2:.1f}" width="{p * scale:.1f}" '
+                f'height="{h:.1f}" fill="{colour}"{outline}/>'
+            )
+        label = _esc(_short(r.label, 12))
+        body.append(
+            _text(left - 6, mid, f"▶ {label}" if chosen else label, px["label"], "end",
+                  class_="llmclock-row-label" + (" llmclock-chosen" if chosen else ""),
+                  fill=CHOSEN_COLOR if chosen else _INK,
+                  font_weight="700" if chosen else "400")
+        )
+        longer = max(r.raw or 0.0, r.filtered or 0.0)
+        body.append(_text(left + longer * scale + (8 if chosen else 5), mid,
+                          _esc(_row_label(r.raw, r.filtered)), px["number"]))
+    return _svg(width, height, "llmclock-distribution-svg", body, title)
+
+
+def attention_svg(
+    attention,
+    tokens: Sequence[str],
+    layer: int = 0,
+    head: int | None = None,
+    width: int = 560,
+    height: int = 300,
+    presenter: bool | None = None,
+) -> str:
+    """Bars: the attention weight of the newest position on each context position, for one
+    layer's head (then the mean over heads is drawn as an orange line to compare) or the mean
+    over heads. Token labels under the bars (as many as fit), the newest one in bold."""
+    px = svg_font_sizes(presenter)
+    chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
+    title = _attention_title(layer, head, compact=True)
+    label_chars = 8
+    top, left, right = px["title"] + 22, px["number"] * 2 + 12, 10
+    bottom = int(px["label"] * (0.62 * label_chars * 0.77 + 1.2)) + 8  # rotated labels' height
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = len(chosen)
+    slot = plot_w / max(n, 1)
+    body = [_text(4, px["title"] / 2 + 4, _esc(title), px["title"], font_weight="600")]
+    for v in (0.0, 0.5, 1.0):
+        y = top + plot_h * (1 - v)
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                    f'stroke="{_GRID if v else "#888"}" stroke-width="1"/>')
+        body.append(_text(left - 5, y, f"{v:.1f}", px["number"], "end", fill="#555"))
+    for i, wgt in enumerate(chosen):
+        h = max(0.0, min(1.0, wgt)) * plot_h
+        body.append(
+            f'<rect class="llmclock-bar" data-pos="{i}" data-w="{wgt:.6g}" '
+            f'x="{left + i * slot + slot * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
+            f'width="{slot * 0.8:.1f}" height="{h:.1f}" fill="{FILTERED_COLOR}">'
+            f"<title>position {i}: {_esc(labels[i])}: {wgt:.3f}</title></rect>"
+        )
+    if head is not None and n:
+        points = " ".join(
+            f"{left + (i + 0.5) * slot:.1f},{top + plot_h * (1 - m):.1f}" for i, m in enumerate(mean)
+        )
+        body.append(f'<polyline class="llmclock-mean" points="{points}" fill="none" '
+                    f'stroke="{PALETTE["orange"]}" stroke-width="2"/>')
+        body += [
+            f'<circle class="llmclock-mean-point" data-pos="{i}" data-w="{m:.6g}" '
+            f'cx="{left + (i + 0.5) * slot:.1f}" cy="{top + plot_h * (1 - m):.1f}" r="3" '
+            f'fill="{PALETTE["orange"]}"/>'
+            for i, m in enumerate(mean)
+        ]
+    if head is not None:  # the legend, inside the plot at the top right (like plotly's)
+        legend_w = px["number"] * 16
+        body.append(f'<rect x="{width - right - legend_w - 6}" y="{top + 2}" width="{legend_w + 6}" '
+                    f'height="{px["number"] + 8}" fill="white" fill-opacity="0.85"/>')
+        body.append(_text(width - right, top + px["number"] / 2 + 6,
+                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> this head  '
+                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> mean over heads',
+                          px["number"], "end"))
+    # Token labels, rotated; every k-th one so that they do not overlap, the newest always.
+    step = max(1, -(-int(px["label"] * 1.35) // max(int(slot), 1)))
+    shown = [i for i in range(0, n, step) if n - 1 - i >= step] + ([n - 1] if n else [])
+    for i in shown:
+        x, y = left + (i + 0.5) * slot, top + plot_h + 6
+        bold = ' font-weight="700"' if i == n - 1 else ""
+        body.append(
+            f'<text class="llmclock-token-label" x="{x:.1f}" y="{y:.1f}" font-size="{px["label"]}" '
+            f'text-anchor="end" transform="rotate(-50 {x:.1f} {y:.1f})"'
+            f"{bold}>"
+            f"{_esc(_short(labels[i], label_chars))}</text>"
+        )
+    return _svg(width, height, "llmclock-attention-svg", body, title)
