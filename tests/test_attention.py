@@ -232,7 +232,7 @@ def test_attention_heatmap_masks_the_future_and_labels_tokens(tiny_lm):
 
     w = attention_weights(tiny_lm, TEXT)
     tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
-    fig = attention_heatmap(w[1, 0], tokens, title="layer 1, head 0", widget=True)
+    fig = attention_heatmap(w[1, 0], tokens, title="layer 1, head 0")
     z = fig.data[0].z
     T = len(tokens)
     assert all(z[i][j] is None for i in range(T) for j in range(i + 1, T))  # blank, not 0
@@ -257,7 +257,7 @@ def test_query_bars_and_head_scores_figures(tiny_lm):
 
     w = attention_weights(tiny_lm, TEXT)
     tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
-    fig = query_attention_figure(w, tokens, query=4, layer=1, head=2, widget=True)
+    fig = query_attention_figure(w, tokens, query=4, layer=1, head=2)
     assert list(fig.data[0].y) == pytest.approx(w[1, 2, 4, :5].tolist())
     assert "token 4" in fig.layout.title.text
     update_query_attention_figure(fig, w, tokens, query=6, layer=0, head=None)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 
 from helpers.attention import attention_weights
 from helpers.widgets.attention_explorer import MEAN, AttentionExplorer
+from helpers.widgets.figure_output import shown_figures
 
 TEXT = "The capital of France is Paris."
 
 
+def _shown(explorer):
+    """The heatmap and the bars as the Output shows them (what the browser draws)."""
+    heatmap, bars = shown_figures(explorer.figures)
+    return heatmap, bars
+
+
+def _shown_bars(explorer, trace: int = 0):
+    return _shown(explorer)[1]["data"][trace]["y"]
+
+
 def _assert_heatmap_shows(explorer, expected):
-    z = explorer.heatmap.data[0].z
+    z = _shown(explorer)[0]["data"][0]["z"]
     T = expected.shape[0]
     assert len(z) == T
     for i in range(T):
@@ -33,12 +42,12 @@ def test_starts_on_the_text_with_the_last_token_as_query(explorer, tiny_lm):
     assert explorer.weights.shape == w.shape and len(explorer.tokens) == T
     assert explorer.query.value == T - 1 and len(explorer.query.options) == T
     _assert_heatmap_shows(explorer, w[0, 0])
-    assert list(explorer.bars.data[0].y) == pytest.approx(w[0, 0, T - 1].tolist())
+    assert list(_shown_bars(explorer)) == pytest.approx(w[0, 0, T - 1].tolist())
     assert explorer.message.value == ""
     assert "layer 0, head 0" in explorer.heatmap.layout.title.text
 
 
-def test_layer_head_and_query_selectors_update_the_figures_in_place(explorer, tiny_lm):
+def test_layer_head_and_query_selectors_update_the_figures_shown(explorer, tiny_lm):
     w = attention_weights(tiny_lm, TEXT)
     heatmap, bars = explorer.heatmap, explorer.bars
     explorer.layer.value = 1
@@ -47,23 +56,20 @@ def test_layer_head_and_query_selectors_update_the_figures_in_place(explorer, ti
     explorer.head.value = 3
     _assert_heatmap_shows(explorer, w[1, 3])
     explorer.query.value = 2
-    assert list(bars.data[0].y) == pytest.approx(w[1, 3, 2, :3].tolist())
-    assert "token 2" in bars.layout.title.text
-    assert heatmap.layout.shapes[0].y0 == 1.5 and heatmap.layout.shapes[0].y1 == 2.5  # query row outlined
-    assert bars.data[1].visible and bars.data[1].name == "mean over heads"   # the comparison line, labelled
-    assert list(bars.data[1].y) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())
+    assert list(_shown_bars(explorer)) == pytest.approx(w[1, 3, 2, :3].tolist())
+    shown_heatmap, shown_bars = _shown(explorer)
+    assert "token 2" in shown_bars["layout"]["title"]["text"]
+    row = shown_heatmap["layout"]["shapes"][0]
+    assert row["y0"] == 1.5 and row["y1"] == 2.5  # query row outlined
+    line = shown_bars["data"][1]
+    assert line["visible"] and line["name"] == "mean over heads"   # the comparison line, labelled
+    assert list(line["y"]) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())
     explorer.head.value = MEAN
     _assert_heatmap_shows(explorer, w[1].mean(0))
-    assert list(bars.data[0].y) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())
-    assert "mean over heads" in heatmap.layout.title.text
-    assert explorer.heatmap is heatmap and explorer.bars is bars  # same FigureWidgets, updated in place
-
-
-def test_clicking_a_heatmap_row_picks_the_query(explorer, tiny_lm):
-    w = attention_weights(tiny_lm, TEXT)
-    explorer._on_heatmap_click(explorer.heatmap.data[0], SimpleNamespace(xs=[0], ys=[3]), None)
-    assert explorer.query.value == 3
-    assert list(explorer.bars.data[0].y) == pytest.approx(w[0, 0, 3, :4].tolist())
+    assert list(_shown_bars(explorer)) == pytest.approx(w[1, :, 2, :3].mean(0).tolist())
+    assert "mean over heads" in _shown(explorer)[0]["layout"]["title"]["text"]
+    assert explorer.heatmap is heatmap and explorer.bars is bars  # same figures, updated in place
+    assert len(explorer.figures.outputs) == 2  # shown again, not appended
 
 
 def test_new_text_reruns_the_model(explorer, tiny_lm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import plotly.graph_objects as go
 import pytest
 import torch
 
@@ -58,9 +57,8 @@ def test_chosen_token_outside_the_lists_gets_its_own_row():
     assert "&lt;odd&gt;" in fig.layout.yaxis.ticktext[-1]  # escaped: plotly would read it as a tag
 
 
-def test_update_in_place_keeps_the_same_figure_widget():
-    fig = distribution_figure(RAW, FILTERED, chosen_id=5, widget=True)
-    assert isinstance(fig, go.FigureWidget)
+def test_update_in_place_keeps_the_same_figure():
+    fig = distribution_figure(RAW, FILTERED, chosen_id=5)
     traces = fig.data
     update_distribution_figure(fig, RAW[:2], [Cand(7, " the", 1.0), Cand(1, "q", 0.0)], chosen_id=7)
     assert fig.data[0] is traces[0]  # same trace objects: updated, not re-created
@@ -88,7 +86,7 @@ def test_attention_over_context_head_and_mean():
     torch.manual_seed(0)
     att = torch.softmax(torch.randn(3, 4, 6), dim=-1).half()
     tokens = ["a", " b", " c", "\n", " e", " f", " later"]
-    fig = attention_over_context_figure(att, tokens, layer=1, head=2, widget=True)
+    fig = attention_over_context_figure(att, tokens, layer=1, head=2)
     bars, mean = fig.data
     assert torch.allclose(torch.tensor(bars.y), att[1, 2].float(), atol=1e-6)
     assert torch.allclose(torch.tensor(mean.y), att[1].float().mean(0), atol=1e-6)

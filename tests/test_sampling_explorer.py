@@ -9,6 +9,7 @@ import torch
 from helpers.clock import next_token_logits
 from helpers.sampling import SamplingConfig, filtered_probs, top_candidates
 from helpers.widgets import SamplingExplorer
+from helpers.widgets.figure_output import shown_figures
 
 PROMPT = "The capital of France is"
 
@@ -18,9 +19,15 @@ def explorer(tiny_lm):
     return SamplingExplorer(tiny_lm, PROMPT)
 
 
+def shown(explorer) -> dict:
+    """The distribution figure as the explorer's Output shows it (what the browser draws)."""
+    (figure,) = shown_figures(explorer.plot)
+    return figure
+
+
 def bars(explorer):
-    raw, filtered = explorer.figure.data
-    return list(raw.x), list(filtered.x)
+    raw, filtered = shown(explorer)["data"]
+    return list(raw["x"]), list(filtered["x"])
 
 
 def expected_filtered(lm, config, prompt=PROMPT):
@@ -55,8 +62,8 @@ def test_each_slider_reshapes_the_filtered_bars(tiny_lm, explorer, name, value, 
     assert raw == before_raw  # the model's distribution does not depend on the sampler
     probs = expected_filtered(tiny_lm, config)
     top = top_candidates(probs, tiny_lm.tokenizer, 10)
-    shown = {explorer.figure.data[1].customdata[i][1]: p for i, p in enumerate(filtered) if p}
-    assert shown == pytest.approx({c.token_id: c.prob for c in top}, abs=1e-6)
+    drawn = {shown(explorer)["data"][1]["customdata"][i][1]: p for i, p in enumerate(filtered) if p}
+    assert drawn == pytest.approx({c.token_id: c.prob for c in top}, abs=1e-6)
     assert filtered != before_filtered
 
 
@@ -97,7 +104,7 @@ def test_draw_outlines_a_reproducible_token(tiny_lm, explorer):
     explorer.draw_button.click()
     first = explorer.chosen_id
     allowed = {c.token_id for c in top_candidates(explorer.probs, tiny_lm.tokenizer, 5)}
-    assert first in allowed and 3 in explorer.figure.data[0].marker.line.width
+    assert first in allowed and 3 in shown(explorer)["data"][0]["marker"]["line"]["width"]
     draws = [first] + [explorer.draw() for _ in range(9)]
     again = SamplingExplorer(tiny_lm, PROMPT, top_k=5)
     assert [again.draw() for _ in range(10)] == draws  # same seed, same draws

@@ -11,7 +11,6 @@ A causal model cannot look ahead, so every cell right of the diagonal is blank, 
 from __future__ import annotations
 
 import html
-from contextlib import nullcontext
 from typing import Sequence
 
 import plotly.graph_objects as go
@@ -19,7 +18,7 @@ import torch
 
 from ..tokens import visible
 from .style import (
-    CHOSEN_COLOR, SEQUENTIAL, base_layout, figure_height, figure_or_widget, font_size,
+    CHOSEN_COLOR, SEQUENTIAL, base_layout, figure_height, font_size,
 )
 from .text import attention_over_context_figure, update_attention_over_context_figure
 
@@ -67,7 +66,7 @@ _HOVER = ("query %{y} %{customdata[0]} → key %{x} %{customdata[1]}<br>"
 
 
 def attention_heatmap(weights, tokens: Sequence[str], title: str = "Attention pattern",
-                      widget: bool = False, height: int | None = None) -> go.Figure:
+                      height: int | None = None) -> go.Figure:
     """Heatmap of one head's weights [T, T]: row = query token, column = key token.
 
     Colour is the weight (0..1, Viridis); cells of future tokens (masked) stay blank.
@@ -85,21 +84,19 @@ def attention_heatmap(weights, tokens: Sequence[str], title: str = "Attention pa
     heatmap = go.Heatmap(z=z, customdata=custom, colorscale=SEQUENTIAL, zmin=0, zmax=1, xgap=1, ygap=1,
                          hovertemplate=_HOVER, hoverongaps=False,
                          colorbar=dict(title=dict(text="weight"), thickness=14))
-    return figure_or_widget(go.Figure(data=[heatmap], layout=layout), widget)
+    return go.Figure(data=[heatmap], layout=layout)
 
 
 def update_attention_heatmap(fig: go.Figure, weights, tokens: Sequence[str], title: str | None = None) -> None:
     """Show another head (or text) in a figure made by `attention_heatmap`, in place."""
     z, custom, labels = _heatmap_arrays(weights, tokens)
     tickvals, ticktext = _ticks(labels)
-    batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
-    with batch:
-        fig.data[0].update(z=z, customdata=custom)
-        for axis in (fig.layout.xaxis, fig.layout.yaxis):
-            axis.update(tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(len(labels)))
-        fig.layout.height = figure_height(_heatmap_height(len(labels)))
-        if title is not None:
-            fig.layout.title.text = title
+    fig.data[0].update(z=z, customdata=custom)
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        axis.update(tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(len(labels)))
+    fig.layout.height = figure_height(_heatmap_height(len(labels)))
+    if title is not None:
+        fig.layout.title.text = title
 
 
 def _query_rows(weights, tokens: Sequence[str], query: int):
@@ -118,14 +115,14 @@ def _query_title(tokens: Sequence[str], query: int, layer: int, head: int | None
     return f"Where token {query} ({label}) looks: layer {layer}, {which}"
 
 
-def query_attention_figure(weights, tokens: Sequence[str], query: int, layer: int, head: int | None = None,
-                           widget: bool = False) -> go.Figure:
+def query_attention_figure(weights, tokens: Sequence[str], query: int, layer: int,
+                           head: int | None = None) -> go.Figure:
     """Bars: how one query token spreads its attention over itself and the tokens before it.
 
     weights: [layers, heads, T, T]; head=None shows the mean over heads.
     """
     rows, context = _query_rows(weights, tokens, query)
-    fig = attention_over_context_figure(rows, context, layer=layer, head=head, widget=widget,
+    fig = attention_over_context_figure(rows, context, layer=layer, head=head,
                                         title=_query_title(tokens, query, layer, head))
     fig.layout.xaxis.title.text = "key: the token looked at"
     return fig
@@ -135,12 +132,10 @@ def update_query_attention_figure(fig: go.Figure, weights, tokens: Sequence[str]
                                   head: int | None = None) -> None:
     """Show another query, layer or head in a figure made by `query_attention_figure`, in place."""
     rows, context = _query_rows(weights, tokens, query)
-    batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
-    with batch:
-        update_attention_over_context_figure(fig, rows, context, layer=layer, head=head)
-        # Name the comparison line again: a FigureWidget that started with it hidden showed "trace 1".
-        fig.data[1].name = "mean over heads"
-        fig.layout.title.text = _query_title(tokens, query, layer, head)
+    update_attention_over_context_figure(fig, rows, context, layer=layer, head=head)
+    # Name the comparison line again: a figure that started with it hidden showed "trace 1".
+    fig.data[1].name = "mean over heads"
+    fig.layout.title.text = _query_title(tokens, query, layer, head)
 
 
 def head_scores_figure(scores, title: str, colorbar_title: str = "score", top: int = 3) -> go.Figure:

@@ -13,7 +13,6 @@ different tokens that look alike (e.g. two byte fragments) never merge into one 
 from __future__ import annotations
 
 import html
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
@@ -21,7 +20,7 @@ import plotly.graph_objects as go
 
 from ..tokens import visible
 from .text import readable_token
-from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, figure_or_widget, font_size
+from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
 
 __all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows"]
 
@@ -170,7 +169,6 @@ def distribution_figure(
     top_filtered: Sequence[CandidateLike],
     chosen_id: int | None = None,
     title: str = "Next-token distribution",
-    widget: bool = False,
     chosen_probs: tuple[str, float | None, float | None] | None = None,
     tokenizer=None,
     compact: bool = False,
@@ -182,7 +180,6 @@ def distribution_figure(
     chosen_probs: (text, raw prob, filtered prob) of the chosen token, used to add its row when
     it is in neither top list (a token sampled from the tail, or forced). tokenizer (or the
     LoadedModel): label byte fragments by their bytes instead of '�'.
-    widget=True gives a go.FigureWidget to update in place with `update_distribution_figure`.
     compact=True (the clock widget): the two bars of a row overlaid (sampled-from on top, thinner)
     with one label 'raw → sampled-from', a one-line title with the legend beside it, no axis
     title, more room right of the bars for the labels. height / width in px (default 460 / auto).
@@ -272,7 +269,7 @@ def distribution_figure(
             font=dict(color=CHOSEN_COLOR, size=font_size("body")),
         )
     ]
-    return figure_or_widget(go.Figure(data=traces, layout=layout), widget)
+    return go.Figure(data=traces, layout=layout)
 
 
 def update_distribution_figure(
@@ -283,23 +280,20 @@ def update_distribution_figure(
     chosen_probs: tuple[str, float | None, float | None] | None = None,
     tokenizer=None,
 ) -> None:
-    """Show another tick's distribution in a figure made by `distribution_figure`, in place.
-
-    With a FigureWidget all changes go to the browser as one message (batch_update)."""
+    """Show another tick's distribution in a figure made by `distribution_figure`, in place."""
     rows = distribution_rows(
         top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
     compact = fig.layout.barmode == "overlay"
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id, compact)
-    batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
-    with batch:  # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
-        for trace, values in zip(fig.data, (raw, filt)):
-            for name, value in values.items():
-                setattr(trace, name, value)
-            trace.marker.line.width = line_width
-        fig.layout.yaxis.tickvals = y
-        fig.layout.yaxis.ticktext = ticktext
-        annotation = fig.layout.annotations[0]
-        label_px = fig.data[0].textfont.size or font_size("body") - 1  # as built (presenter or not)
-        for name, value in _chosen_annotation(rows, chosen_row, label_px, compact).items():
-            setattr(annotation, name, value)
+    # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
+    for trace, values in zip(fig.data, (raw, filt)):
+        for name, value in values.items():
+            setattr(trace, name, value)
+        trace.marker.line.width = line_width
+    fig.layout.yaxis.tickvals = y
+    fig.layout.yaxis.ticktext = ticktext
+    annotation = fig.layout.annotations[0]
+    label_px = fig.data[0].textfont.size or font_size("body") - 1  # as built (presenter or not)
+    for name, value in _chosen_annotation(rows, chosen_row, label_px, compact).items():
+        setattr(annotation, name, value)

@@ -25,8 +25,6 @@ __all__ = [
     "figure_height",
     "base_layout",
     "styled_figure",
-    "figure_or_widget",
-    "FigureWidget",
 ]
 
 # Okabe–Ito
@@ -104,34 +102,7 @@ def styled_figure(
     xaxis_title: str | None = None,
     yaxis_title: str | None = None,
     height: int | None = None,
-    widget: bool = False,
     **extra,
 ) -> go.Figure:
-    """An empty figure (or FigureWidget, for in-place updates) with the project's look."""
-    return figure_or_widget(
-        go.Figure(layout=base_layout(title, xaxis_title, yaxis_title, height, **extra)), widget
-    )
-
-
-class FigureWidget(go.FigureWidget):
-    """A go.FigureWidget whose browser model is created with the figure already in it.
-
-    plotly opens the widget's comm before it stores the figure, and sends the figure as a
-    second message; under load JupyterLab sometimes drew the view between the two, and the
-    figure stayed empty for good (plotly 7.1 ignores later full-state changes). Opening the
-    comm only once the figure is stored makes the first message complete."""
-
-    def __init__(self, *args, **kwargs):
-        self._hold_comm = True
-        super().__init__(*args, **kwargs)
-        self._hold_comm = False
-        self.open()
-
-    def open(self):
-        if not getattr(self, "_hold_comm", False):
-            super().open()
-
-
-def figure_or_widget(fig: go.Figure, widget: bool) -> go.Figure:
-    """The figure, or a FigureWidget made from it (for in-place updates)."""
-    return FigureWidget(fig) if widget else fig
+    """An empty figure with the project's look."""
+    return go.Figure(layout=base_layout(title, xaxis_title, yaxis_title, height, **extra))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import re
-from contextlib import nullcontext
 from typing import Sequence
 
 import plotly.graph_objects as go
@@ -27,7 +26,6 @@ from .style import (
     PALETTE,
     PROMPT_COLOR,
     base_layout,
-    figure_or_widget,
     font_size,
 )
 
@@ -263,7 +261,6 @@ def attention_over_context_figure(
     tokens: Sequence[str],
     layer: int = 0,
     head: int | None = None,
-    widget: bool = False,
     title: str | None = None,
     compact: bool = False,
     height: int | None = None,
@@ -329,7 +326,7 @@ def attention_over_context_figure(
             layout["width"] = width
         if height:  # exactly this tall, presenter mode included: the widget is laid out for 720p
             layout["height"] = height
-    return figure_or_widget(go.Figure(data=traces, layout=layout), widget)
+    return go.Figure(data=traces, layout=layout)
 
 
 def update_attention_over_context_figure(
@@ -340,16 +337,15 @@ def update_attention_over_context_figure(
     x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(
         attention, tokens, layer, head
     )
-    batch = fig.batch_update() if isinstance(fig, go.FigureWidget) else nullcontext()
-    with batch:  # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
-        bars, line = fig.data
-        bars.x, bars.y, bars.customdata = x, chosen, customdata
-        bars.name = "this head" if head is not None else "mean over heads"
-        line.x, line.y, line.customdata, line.visible = x, mean, customdata, head is not None
-        fig.layout.xaxis.tickvals = tickvals
-        fig.layout.xaxis.ticktext = ticktext
-        compact = "<br>" not in (fig.layout.title.text or "")
-        fig.layout.title.text = _attention_title(layer, head, compact)
+    # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
+    bars, line = fig.data
+    bars.x, bars.y, bars.customdata = x, chosen, customdata
+    bars.name = "this head" if head is not None else "mean over heads"
+    line.x, line.y, line.customdata, line.visible = x, mean, customdata, head is not None
+    fig.layout.xaxis.tickvals = tickvals
+    fig.layout.xaxis.ticktext = ticktext
+    compact = "<br>" not in (fig.layout.title.text or "")
+    fig.layout.title.text = _attention_title(layer, head, compact)
 
 
 # --- the whole run at a glance ---------------------------------------------------------------

@@ -5,8 +5,8 @@
 
 A heatmap of the chosen head's attention (rows = queries, columns = keys; future cells blank),
 the chosen query row outlined, and bars of that query token's attention. "mean over heads"
-averages the layer's heads. One forward pass per text; changing layer, head or query only
-redraws the figures in place.
+averages the layer's heads. One forward pass per text; changing layer, head or query updates
+the two figures and shows them again (static figures in an Output: see figure_output.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from ..plots.attention import (
     attention_heatmap, query_attention_figure, update_attention_heatmap,
     update_query_attention_figure,
 )
-from ..plots.style import CHOSEN_COLOR, PALETTE, figure_or_widget
+from ..plots.style import CHOSEN_COLOR, PALETTE
+from .figure_output import figure_output, show_figures
 
 __all__ = ["AttentionExplorer"]
 
@@ -65,16 +66,13 @@ class AttentionExplorer:
         self.message = w.HTML()
         self.message.add_class("llmclock-message")
 
-        # The first text is drawn into plain figures, which then become widgets: a plotly view
-        # shows the state its widget had when the browser drew it, and updates sent before
-        # that (here, in the same cell) would be lost.
+        # Two plain figures, updated in place and shown again in `figures` after each change.
         self.heatmap = attention_heatmap(self.weights[0, 0], self.tokens, title="")
         self.bars = query_attention_figure(self.weights, self.tokens, query=0, layer=0, head=0)
+        self.figures = figure_output()
+        self.figures.add_class("llmclock-attention-figures")
         if not self.load(text):
             self.refresh()
-        self.heatmap = figure_or_widget(self.heatmap, widget=True)
-        self.bars = figure_or_widget(self.bars, widget=True)
-        self.heatmap.data[0].on_click(self._on_heatmap_click)
 
         self.text.observe(self._on_text, names="value")
         for selector in (self.layer, self.head, self.query):
@@ -85,11 +83,11 @@ class AttentionExplorer:
                  if lm.n_kv_heads < lm.n_heads else "")
         self.ui = w.VBox([
             w.HTML(f"<b>Attention explorer</b> — <code>{name}</code>: {lm.n_layers} layers × "
-                   f"{lm.n_heads} heads{html.escape(group)}. Click a row of the heatmap to pick "
-                   f"the query token."),
+                   f"{lm.n_heads} heads{html.escape(group)}. The query token is the row "
+                   f"outlined in the heatmap."),
             self.text,
             w.HBox([self.layer, self.head, self.query], layout=w.Layout(flex_flow="row wrap")),
-            self.message, self.heatmap, self.bars,
+            self.message, self.figures,
         ], layout=w.Layout(width="100%"))
         self.ui.add_class("llmclock")
         self.ui.add_class("llmclock-attention-explorer")
@@ -115,10 +113,6 @@ class AttentionExplorer:
     def _on_selection(self, change) -> None:
         if not self._quiet:
             self.refresh()
-
-    def _on_heatmap_click(self, trace, points, state) -> None:
-        if points.ys:
-            self.query.value = int(points.ys[0])  # the row: the query token
 
     def load(self, text) -> bool:
         """Run the model on `text` and show it; on bad input, say why and keep the previous text."""
@@ -153,7 +147,7 @@ class AttentionExplorer:
         return layer_weights.mean(0) if self.head.value == MEAN else layer_weights[self.head.value]
 
     def refresh(self) -> None:
-        """Redraw both figures for the current layer, head and query, in place."""
+        """Redraw both figures for the current layer, head and query, and show them again."""
         layer, head, query = self.layer.value, self.head.value, self.query.value
         which = "mean over heads" if head == MEAN else f"head {head}"
         if not self.ids and not self.message.value:
@@ -171,3 +165,4 @@ class AttentionExplorer:
             self.heatmap.layout.yaxis.range = [T - 0.5, -0.5]
         except ValueError as err:
             self._say(str(err), error=True)
+        show_figures(self.figures, self.heatmap, self.bars)

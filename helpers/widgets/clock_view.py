@@ -240,7 +240,7 @@ class ClockView:
             description="layer",
             continuous_update=False,
             style=wide,
-            layout=w.Layout(width=_text_width(22, px, 40)),
+            layout=w.Layout(width=_text_width(16 if self.presenter else 22, px, 40)),
         )
         self.layer.add_class("llmclock-layer")
         self.head = w.Dropdown(
@@ -314,11 +314,11 @@ class ClockView:
                         self.distribution,
                         w.HBox([self.force_choice, self.force_button], layout=w.Layout(**row)),
                     ],
-                    layout=w.Layout(width="auto", margin="0 8px 0 0"),
+                    layout=w.Layout(width="500px", margin="0 8px 0 0"),
                 ),
                 w.VBox(
                     [self.attention, w.HBox([self.layer, self.head], layout=w.Layout(**row))],
-                    layout=w.Layout(width="auto"),
+                    layout=w.Layout(width="560px"),
                 ),
             ],
             layout=w.Layout(flex_flow="row wrap", width="100%"),

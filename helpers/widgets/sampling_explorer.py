@@ -23,6 +23,7 @@ from ..plots.distribution import distribution_figure, update_distribution_figure
 from ..plots.style import CHOSEN_COLOR, font_size
 from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names, draw, entropy_bits, filtered_probs, top_candidates
 from ..tokens import visible
+from .figure_output import figure_output, show_figures
 
 __all__ = ["SamplingExplorer"]
 
@@ -134,12 +135,14 @@ class SamplingExplorer:
         self.draw_button.on_click(lambda _: self.draw())
         self.stats = w.HTML()
         self.message = w.HTML()
-        self.figure = distribution_figure([], [], title=self._title(), widget=True, tokenizer=self.lm)
+        # A plain figure, updated in place and shown again in `plot` (see figure_output.py).
+        self.figure = distribution_figure([], [], title=self._title(), tokenizer=self.lm)
+        self.plot = figure_output()
         self.ui = w.VBox([
             w.HBox([self.prompt_box, self.read_button]),
             w.HBox([self.temperature, self.top_k, self.top_p], layout=w.Layout(flex_flow="row wrap")),
             w.HBox([self.min_p, self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
-            self.stats, self.message, self.figure,
+            self.stats, self.message, self.plot,
         ])
         self.ui.add_class("llmclock-sampling-explorer")
 
@@ -164,6 +167,7 @@ class SamplingExplorer:
             chosen_probs = (self.lm.decode([self.chosen_id]), float(raw[self.chosen_id]), float(probs[self.chosen_id]))
         update_distribution_figure(self.figure, top_raw, top_filtered, self.chosen_id, chosen_probs, tokenizer=self.lm)
         self.figure.layout.title.text = self._title()
+        show_figures(self.plot, self.figure)
         kept = int((probs > 0).sum())
         best = top_raw[0]
         self.stats.value = (

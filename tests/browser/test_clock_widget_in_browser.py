@@ -61,12 +61,14 @@ class ClockView:
         return int(match.group(1)) if match else None
 
     def bars(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """What the distribution figure draws: its row labels and the geometry of its bars."""
-        labels, paths = self.root.locator(".js-plotly-plot").first.evaluate(
-            """plot => [[...plot.querySelectorAll('.ytick text')].map(t => t.textContent),
-                        [...plot.querySelectorAll('.trace.bars .point path')].map(p => p.getAttribute('d'))]"""
+        """What the distribution chart draws on screen: its row labels and each bar's on-screen
+        width (px, measured by the browser, so only a drawn bar counts)."""
+        labels, widths = self.root.locator("svg.llmclock-distribution-svg").first.evaluate(
+            """svg => [[...svg.querySelectorAll('.llmclock-row-label')].map(t => t.textContent),
+                       [...svg.querySelectorAll('rect.llmclock-bar')].map(r =>
+                           r.getBoundingClientRect().width.toFixed(1))]"""
         )
-        return tuple(labels), tuple(paths)
+        return tuple(labels), tuple(widths)
 
     def click_and_time(self, name: str, timeout_ms: int = 60_000) -> tuple[float, str]:
         """Click a control; return (ms until the status line changed on screen, the new status).
@@ -94,13 +96,13 @@ class ClockView:
         return float(result[0]), result[1].strip()
 
     def figures_overflowing(self) -> list[str]:
-        """Titles of the widget's figures that stick out of the widget (cut off on screen)."""
+        """Titles of the widget's charts that stick out of the widget (cut off on screen)."""
         return self.root.evaluate(
             """root => { const box = root.getBoundingClientRect();
-                return [...root.querySelectorAll('.js-plotly-plot')].filter(plot => {
-                    const b = plot.querySelector('.main-svg').getBoundingClientRect();
+                return [...root.querySelectorAll('svg.llmclock-distribution-svg, svg.llmclock-attention-svg')]
+                  .filter(svg => { const b = svg.getBoundingClientRect();
                     return b.left < box.left - 1 || b.right > box.right + 1; })
-                  .map(plot => (plot.querySelector('.gtitle') || {}).textContent || '(untitled)'); }"""
+                  .map(svg => svg.getAttribute('aria-label') || '(untitled)'); }"""
         )
 
     def wait_for_tick(self, n: int, timeout_ms: int = 60_000) -> None:
@@ -152,7 +154,11 @@ def test_notebook_ran_clean_and_widget_shows(clock):
     assert_everything_drawn_clean(view.page)  # the same checks as every other notebook
     outside = [f for f in plotly_figures(view.page) if not f["inWidget"]]
     assert_plotly_drawn(outside, at_least=1)
-    assert view.root.locator(".js-plotly-plot .main-svg").count() >= 2, "distribution and attention figures drawn"
+    for chart in ("distribution", "attention"):  # drawn, visible, with its title
+        svg = view.root.locator(f"svg.llmclock-{chart}-svg").first
+        box = svg.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 200, (chart, box)
+    assert "no tick yet" in view.root.locator("svg.llmclock-distribution-svg").first.inner_html()
     assert "not started" in view.status(), view.status()
     screenshot_element(view.root, "clock-widget-start")
     guard.assert_clean()
@@ -164,7 +170,7 @@ def test_step_advances_tick_text_and_bars(clock):
     for _ in range(4):
         tick_before, text_before, bars_before = view.tick(), view.text(), view.bars()
         screen_ms, status = view.click_and_time("step")
-        view.page.wait_for_timeout(300)  # plotly redraws the bars right after the status changes
+        view.page.wait_for_timeout(300)  # the chart may arrive in a message just after the status
         expected = 0 if tick_before is None else tick_before + 1
         assert TICK.search(status) and int(TICK.search(status).group(1)) == expected, status
         assert view.text() != text_before and len(view.text()) >= len(text_before.rstrip()), "text advanced"
@@ -288,10 +294,10 @@ _LAYOUT_JS = """(selector) => {
     const root = document.querySelector(selector);
     const area = window.__nbPanel.node.querySelector('.jp-WindowedPanel-outer').getBoundingClientRect();
     const box = (el) => { const b = el.getBoundingClientRect(); return [b.top, b.bottom, b.left, b.right]; };
-    const plots = [...root.querySelectorAll('.js-plotly-plot .main-svg')].filter(s =>
-        s.parentElement.classList.contains('svg-container')).slice(0, 2);
     const panels = {step: root.querySelector('.llmclock-step'), status: root.querySelector('.llmclock-status'),
-                    text: root.querySelector('.llmclock-text'), distribution: plots[0], attention: plots[1]};
+                    text: root.querySelector('.llmclock-text'),
+                    distribution: root.querySelector('svg.llmclock-distribution-svg'),
+                    attention: root.querySelector('svg.llmclock-attention-svg')};
     const out = {area: [area.top, area.bottom, area.left, area.right], widgetHeight: root.getBoundingClientRect().height,
                  panels: {}};
     for (const [name, el] of Object.entries(panels)) out.panels[name] = el ? box(el) : null;

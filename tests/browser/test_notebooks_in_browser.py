@@ -92,21 +92,25 @@ def _expect_attention(page) -> None:
     assert_bertviz_drawn(views, at_least=2)  # head view and model view
     head_view_labels = {t for v in views for t in v["texts"]}
     assert {"·cat", "·mat", "·tired"} <= head_view_labels, sorted(head_view_labels)[:40]
-    # The attention explorer, driven: another head redraws the heatmap in place.
+    # The attention explorer, driven: another head draws another heatmap (the explorer shows
+    # its figures again after each change, so the image is looked up afresh each time).
     explorer = page.locator(".llmclock-attention-explorer").first
-    heatmap_image = explorer.locator(".js-plotly-plot .hm image").first
-    before = heatmap_image.get_attribute("href")
+    image = ".llmclock-attention-explorer .js-plotly-plot .hm image"
+    before = page.locator(image).first.get_attribute("href")
     assert before, "the heatmap is drawn as an image"
     head = explorer.locator("select").first
     head.select_option(index=3)
-    page.wait_for_function("([el, before]) => el.getAttribute('href') !== before",
-                           arg=[heatmap_image.element_handle(), before], timeout=30_000)
+    page.wait_for_function("([sel, before]) => { const el = document.querySelector(sel);"
+                           " return el !== null && el.getAttribute('href') !== before; }",
+                           arg=[image, before], timeout=30_000)
+    assert "head 2" in explorer.locator(".js-plotly-plot .gtitle").first.inner_text()
     screenshot_element(explorer, "attention-explorer")
     screenshot_element(explorer.locator(".js-plotly-plot", has=page.locator(".hm image")).first, "attention-heatmap")
     screenshot_element(page.locator('[id^="bertviz-"]').first, "attention-bertviz")
 
 
-_BAR_GEOMETRY_JS = "plot => [...plot.querySelectorAll('.trace.bars .point path')].map(p => p.getAttribute('d')).join('|')"
+_BAR_GEOMETRY_JS = ("plot => plot === null ? null : [...plot.querySelectorAll('.trace.bars .point path')]"
+                    ".map(p => p.getAttribute('d')).join('|')")
 
 
 def _expect_sampling(page) -> None:
@@ -116,14 +120,15 @@ def _expect_sampling(page) -> None:
     # The sampling explorer, driven: temperature to 0 (Home key on the slider) makes the
     # filtered distribution greedy, so its bars are redrawn.
     explorer = page.locator(".llmclock-sampling-explorer").first
-    plot = explorer.locator(".js-plotly-plot").first
-    before = plot.evaluate(_BAR_GEOMETRY_JS)
+    plot = ".llmclock-sampling-explorer .js-plotly-plot"  # looked up afresh: redraws replace it
+    before = page.locator(plot).first.evaluate(_BAR_GEOMETRY_JS)
     assert before, "the explorer shows its distribution"
     handle = explorer.locator(".llmclock-sampling-temperature .noUi-handle").first
     handle.focus()
     handle.press("Home")
-    page.wait_for_function(f"([plot, before]) => ({_BAR_GEOMETRY_JS})(plot) !== before",
-                           arg=[plot.element_handle(), before], timeout=30_000)
+    page.wait_for_function(f"([sel, before]) => {{ const got = ({_BAR_GEOMETRY_JS})(document.querySelector(sel));"
+                           " return got !== null && got !== '' && got !== before; }",
+                           arg=[plot, before], timeout=30_000)
     assert "0.00" in explorer.locator(".llmclock-sampling-temperature").inner_text()
     screenshot_element(explorer, "sampling-explorer")
 
