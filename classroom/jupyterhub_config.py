@@ -98,8 +98,8 @@ c.Spawner.environment = {
     "PATH": f"{STUDENT_PYTHON.parent}:{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
 }
 # Sized from bench/bench_classroom.py (docs/teaching.md): a kernel that has loaded the model
-# and ticked holds about 0.35 GB of its own besides the shared weights, the student's Jupyter
-# server about 0.1 GB; 1 GB leaves room for a second notebook's kernel. With this local
+# and ticked holds about 0.32 GiB of its own besides the shared weights, the student's Jupyter
+# server about 0.12 GiB; 1 GB leaves room for a second notebook's kernel. With this local
 # spawner the limits are ADVISORY: they reach the server as MEM_LIMIT / CPU_LIMIT and are not
 # enforced (Kubernetes enforces them: classroom/z2jh-values.yaml).
 c.Spawner.mem_limit = os.environ.get("CLASSROOM_MEM_LIMIT", "1G")
