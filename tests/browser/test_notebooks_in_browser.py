@@ -103,7 +103,7 @@ def _expect_attention(page) -> None:
     page.wait_for_function("([sel, before]) => { const el = document.querySelector(sel);"
                            " return el !== null && el.getAttribute('href') !== before; }",
                            arg=[image, before], timeout=30_000)
-    assert "head 2" in explorer.locator(".js-plotly-plot .gtitle").first.inner_text()
+    assert "head 2" in explorer.locator(".js-plotly-plot .gtitle").first.text_content()
     screenshot_element(explorer, "attention-explorer")
     screenshot_element(explorer.locator(".js-plotly-plot", has=page.locator(".hm image")).first, "attention-heatmap")
     screenshot_element(page.locator('[id^="bertviz-"]').first, "attention-bertviz")
