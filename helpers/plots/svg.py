@@ -176,9 +176,8 @@ def attention_svg(
             f"<title>position {i}: {_esc(labels[i])}: {wgt:.3f}</title></rect>"
         )
     if head is not None and n:
-        points = " ".join(
-            f"{left + (i + 0.5) * slot:.1f},{top + plot_h * (1 - m):.1f}" for i, m in enumerate(mean)
-        )
+        xy = [(left + (i + 0.5) * slot, top + plot_h * (1 - m)) for i, m in enumerate(mean)]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         body.append(f'<polyline class="llmclock-mean" points="{points}" fill="none" '
                     f'stroke="{PALETTE["orange"]}" stroke-width="2"/>')
         body += [
@@ -189,8 +188,9 @@ def attention_svg(
         ]
     if head is not None:  # the legend, inside the plot at the top right (like plotly's)
         legend_w = px["number"] * 16
-        body.append(f'<rect x="{width - right - legend_w - 6}" y="{top + 2}" width="{legend_w + 6}" '
-                    f'height="{px["number"] + 8}" fill="white" fill-opacity="0.85"/>')
+        body.append(f'<rect x="{width - right - legend_w - 6}" y="{top + 2}" '
+                    f'width="{legend_w + 6}" height="{px["number"] + 8}" '
+                    'fill="white" fill-opacity="0.85"/>')
         body.append(_text(width - right, top + px["number"] / 2 + 6,
                           f'<tspan fill="{FILTERED_COLOR}">■</tspan> this head  '
                           f'<tspan fill="{PALETTE["orange"]}">●</tspan> mean over heads',

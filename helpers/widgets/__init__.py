@@ -1,4 +1,4 @@
-"""ipywidgets UIs built on the helpers; each updates its figures in place.
+"""ipywidgets UIs built on the helpers. No plotly FigureWidget: charts are SVG or static figures.
 
 Each name is imported explicitly, so you can see which module a widget lives in.
 """

@@ -39,6 +39,10 @@ SPEEDS = [
 ]
 
 
+# The two charts side by side: 500 + 8 + 560 px fit the notebook column of a 1280 px screen.
+DISTRIBUTION_PX, ATTENTION_PX = 500, 560
+
+
 class FrameAck(anywidget.AnyWidget):
     """Invisible: when `frame` changes, the browser answers with that number after its next
     paint (requestAnimationFrame, then a task), so the kernel knows what is on screen."""
@@ -229,9 +233,10 @@ class ClockView:
         # The two charts are SVG drawn in Python into HTML widgets: no front-end module to load
         # (a plotly FigureWidget's must load within anywidget's 2 s, which a busy server misses).
         self.chart_height = 300 if not self.presenter else 330
-        self.distribution = w.HTML(layout=w.Layout(width="500px", height=f"{self.chart_height}px"))
+        height = f"{self.chart_height}px"
+        self.distribution = w.HTML(layout=w.Layout(width=f"{DISTRIBUTION_PX}px", height=height))
         self.distribution.add_class("llmclock-distribution")
-        self.attention = w.HTML(layout=w.Layout(width="560px", height=f"{self.chart_height}px"))
+        self.attention = w.HTML(layout=w.Layout(width=f"{ATTENTION_PX}px", height=height))
         self.attention.add_class("llmclock-attention")
         self.layer = w.IntSlider(
             value=self.lm.n_layers // 2,
@@ -314,11 +319,11 @@ class ClockView:
                         self.distribution,
                         w.HBox([self.force_choice, self.force_button], layout=w.Layout(**row)),
                     ],
-                    layout=w.Layout(width="500px", margin="0 8px 0 0"),
+                    layout=w.Layout(width=f"{DISTRIBUTION_PX}px", margin="0 8px 0 0"),
                 ),
                 w.VBox(
                     [self.attention, w.HBox([self.layer, self.head], layout=w.Layout(**row))],
-                    layout=w.Layout(width="560px"),
+                    layout=w.Layout(width=f"{ATTENTION_PX}px"),
                 ),
             ],
             layout=w.Layout(flex_flow="row wrap", width="100%"),
@@ -491,15 +496,14 @@ class ClockView:
             top_filtered,
             chosen_id,
             **chosen,
-            width=500,
+            width=DISTRIBUTION_PX,
             height=self.chart_height,
             presenter=self.presenter,
         )
 
     def _attention_svg(self, attention, tokens, layer: int, head: int | None) -> str:
-        return attention_svg(
-            attention, tokens, layer, head, 560, self.chart_height, presenter=self.presenter
-        )
+        return attention_svg(attention, tokens, layer, head, ATTENTION_PX, self.chart_height,
+                             presenter=self.presenter)
 
     def _label(self, token_id: int, text: str) -> str:
         """A token's text for labels; a byte fragment of a character shown as its bytes (cached)."""
