@@ -16,13 +16,14 @@
     timing          timings that other programs on the machine cannot easily fool
     threads         the worker thread the ticks run on
     trace           a recorded clock replayed from one self-contained HTML file
+    site            the offline HTML edition: every notebook executed into static pages
+    batching        several prompts decoded together (left padding, attention masks)
+    speculative     draft-and-verify greedy decoding with prompt-lookup drafts
+    quantization    bytes per weight of number formats, round trips, drift against float32
     plots           plotly figures, one submodule per kind
     widgets         ipywidgets UIs
     checks          exercise-check primitives that say what is wrong
     exercises       each notebook's exercise checks (chNN for notebook NN)
-
-Other modules may appear while the project grows; each starts with a docstring that says
-what it is for.
 """
 
 from .models import LoadedModel, ModelLoadError, load_model
