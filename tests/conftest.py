@@ -85,6 +85,14 @@ def tiny_lm(request, tiny_gpt2_dir, tiny_llama_dir):
 
 
 @pytest.fixture(scope="session")
+def tiny_llama(tiny_llama_dir):
+    """The tiny Llama alone, for lessons that only the Llama family has (RMSNorm, no centering)."""
+    from helpers import load_model
+
+    return load_model(str(tiny_llama_dir))
+
+
+@pytest.fixture(scope="session")
 def embedded_lm():
     from helpers import load_model
 

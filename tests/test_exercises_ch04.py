@@ -15,11 +15,9 @@ TEXT = "The capital of France is"
 
 
 @pytest.fixture
-def block0(tiny_lm):
-    if tiny_lm.family == "gpt2":
-        pytest.skip("RMSNorm: the Llama family")
-    norm = tiny_lm.model.model.layers[0].input_layernorm
-    return residual_stream(tiny_lm, TEXT)[0], norm.weight.detach(), norm.variance_epsilon
+def block0(tiny_llama):  # RMSNorm: the Llama family
+    norm = tiny_llama.model.model.layers[0].input_layernorm
+    return residual_stream(tiny_llama, TEXT)[0], norm.weight.detach(), norm.variance_epsilon
 
 
 def test_rms_norm_solution_passes(block0):
@@ -114,14 +112,12 @@ def test_top_after_slips(embedded_lm, mutation, slip):
 
 
 @pytest.fixture
-def share_parts(tiny_lm):
-    if tiny_lm.family == "gpt2":
-        pytest.skip("the notebook's share has no centering: the Llama family")
-    target = tiny_lm.decode([7])
-    parts = logit_attribution(tiny_lm, TEXT, target)
-    weight = final_norm(tiny_lm).weight.detach()
-    row = tiny_lm.model.get_output_embeddings().weight[parts.target_id].detach()
-    return parts, residual_writes(tiny_lm, TEXT), weight, row
+def share_parts(tiny_llama):  # the notebook's share has no centering: the Llama family
+    target = tiny_llama.decode([7])
+    parts = logit_attribution(tiny_llama, TEXT, target)
+    weight = final_norm(tiny_llama).weight.detach()
+    row = tiny_llama.model.get_output_embeddings().weight[parts.target_id].detach()
+    return parts, residual_writes(tiny_llama, TEXT), weight, row
 
 
 def test_share_solution_passes(share_parts):
