@@ -1,4 +1,5 @@
-"""Plotly figures for the lessons, one submodule per kind; all share `style`.
+"""Plotly figures for the lessons, one submodule per kind; all share `style`. (svg: the clock
+widget's two charts as inline SVG, no plotly.)
 
 Each name is imported explicitly, so you can see which module a function lives in.
 """
@@ -29,6 +30,7 @@ from .lens import (
 from .distribution import (
     distribution_figure, update_distribution_figure, distribution_rows
 )
+from .svg import distribution_svg, attention_svg
 from .timing import (
     tick_times_figure, tick_cost_figure, prefill_decode_figure, kv_memory_figure, clock_rate_figure
 )
@@ -45,5 +47,6 @@ __all__ = [
     "query_attention_figure", "update_query_attention_figure", "head_scores_figure",
     "logit_lens_heatmap", "target_trace_figure", "default_blocks", "distribution_figure",
     "update_distribution_figure", "distribution_rows", "tick_times_figure", "tick_cost_figure",
-    "prefill_decode_figure", "kv_memory_figure", "clock_rate_figure"
+    "prefill_decode_figure", "kv_memory_figure", "clock_rate_figure", "distribution_svg",
+    "attention_svg",
 ]
