@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from .distribution import CandidateLike, distribution_rows, _chosen_tuple, _percent, _row_label
+from .distribution import CandidateLike, _chosen_tuple, _row_label, distribution_rows
 from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
 from .text import _attention_title, attention_weights_of
 
