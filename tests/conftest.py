@@ -92,6 +92,26 @@ def tiny_llama(tiny_llama_dir):
     return load_model(str(tiny_llama_dir))
 
 
+# A ChatML template like SmolLM2-Instruct's, for tiny models that have none of their own.
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+          "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+@pytest.fixture
+def chat_lm(tiny_llama_dir):
+    """The tiny Llama with <|im_start|>/<|im_end|> special tokens and a ChatML template."""
+    import copy
+    import dataclasses
+
+    from helpers import load_model
+
+    lm = load_model(str(tiny_llama_dir))
+    tokenizer = copy.deepcopy(lm.tokenizer)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
+    tokenizer.chat_template = CHATML
+    return dataclasses.replace(lm, tokenizer=tokenizer)
+
+
 @pytest.fixture(scope="session")
 def embedded_lm():
     from helpers import load_model

@@ -416,10 +416,8 @@ def test_surprisal_and_stop_reason_in_the_status(widget):
     assert "stopped: end of text" in status(widget)
 
 
-def test_chat_toggle_applies_at_reset(tiny_lm):
-    if not getattr(tiny_lm.tokenizer, "chat_template", None):
-        pytest.skip("this tiny tokenizer has no chat template")
-    cw = ClockWidget(tiny_lm, PROMPT, temperature=0.0)
+def test_chat_toggle_applies_at_reset(chat_lm):
+    cw = ClockWidget(chat_lm, PROMPT, temperature=0.0)
     cw.chat.value = True
     assert "next Reset" in cw.message.value and not cw.clock.chat
     cw.reset_button.click()

@@ -3,8 +3,6 @@ clear message, and the chat path keeps user text as text."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 
 import pytest
 import torch
@@ -203,21 +201,6 @@ def test_a_failed_reset_leaves_the_clock_as_it_was(tiny_lm):
 
 
 # ----- chat ------------------------------------------------------------------------------------
-
-CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
-@pytest.fixture
-def chat_lm(tiny_llama_dir):
-    from helpers import load_model
-
-    lm = load_model(str(tiny_llama_dir))
-    tokenizer = copy.deepcopy(lm.tokenizer)
-    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
-    tokenizer.chat_template = CHATML
-    return dataclasses.replace(lm, tokenizer=tokenizer)
-
 
 def test_chat_keeps_special_token_text_of_the_user_as_text(chat_lm):
     tok = chat_lm.tokenizer
