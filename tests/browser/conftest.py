@@ -17,7 +17,7 @@ from lab_driver import (
     CHROMIUM, CHROMIUM_ARGS, REPO, LabServer, PageGuard, chromium_problem, copy_notebooks, start_lab, stop_lab,
 )
 
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT = {"width": 1280, "height": 720}  # a classroom projector
 
 
 @dataclass
