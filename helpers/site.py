@@ -25,6 +25,8 @@ import json
 import re
 import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["build_site", "widget_snapshots", "static_widget_html", "main"]
@@ -183,13 +185,31 @@ def widget_snapshots(model_ids: list[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------- building
 
 
+@contextmanager
+def private_kernel_manager():
+    """A kernel manager whose kernel talks over Unix sockets in a private temporary folder
+    (mode 0700), not over loopback TCP ports that any local user can reach. This also keeps
+    ipykernel's "running over TCP without encryption" warning out of the terminal. Without a
+    folder of its own, IPC would put its socket files in the current folder."""
+    from jupyter_client.manager import KernelManager
+
+    with tempfile.TemporaryDirectory(prefix="llmclock-kernel-") as folder:
+        yield KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(folder) / "k"))
+
+
 def _execute(nb, timeout: int, folder: Path = NOTEBOOKS):
     """Run every cell in a fresh kernel, then take the widget snapshots in the same kernel."""
+    with private_kernel_manager() as km:
+        return _execute_with(km, nb, timeout, folder)
+
+
+def _execute_with(km, nb, timeout: int, folder: Path):
     import nbformat
     from nbclient import NotebookClient
 
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        nb, km=km, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
     )
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):

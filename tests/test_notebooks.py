@@ -61,9 +61,12 @@ def test_notebook_runs_clean_in_a_fresh_kernel(path):
     import nbformat
     from nbclient import NotebookClient
 
+    from helpers.site import private_kernel_manager
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    with private_kernel_manager() as km:  # Unix sockets, as ./lab.sh's kernels: no TCP warning
+        NotebookClient(nb, km=km, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell, kind, text in _output_texts(nb):
         where = f"{path.name}, cell starting {''.join(cell.source)[:60]!r}"
         assert kind not in ("stderr", "error"), f"{where}: {kind}: {text[:500]}"
