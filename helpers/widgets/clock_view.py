@@ -430,20 +430,21 @@ class ClockView:
         n_prompt = len(clock.prompt_ids)
         tokens, ids, tokenizer = clock.tokens, clock.ids, self.lm.tokenizer
         text_px = self.control_px + (3 if self.presenter else 2)
+        # The text as it was right after the tick shown (before the first tick: the prompt),
+        # each generated token carrying the probability it was chosen with.
+        end = n_prompt + (0 if index is None else index + 1)
+        probs = None
+        if index is not None:
+            probs = [None] * n_prompt + [r.prob for r in history[: index + 1]]
+        self.text.value = _scroll_to_end(
+            context_html(tokens[:end], n_prompt, token_ids=ids[:end], probs=probs,
+                         font_px=text_px, tokenizer=tokenizer),
+            self._text_height(),
+        )
         if index is None:
             self.status.value = self._status_html(
                 f"tick – · not started · the prompt is {n_prompt} tokens · "
                 "Step runs the first tick: the prefill"
-            )
-            self.text.value = _scroll_to_end(
-                context_html(
-                    tokens[:n_prompt],
-                    n_prompt,
-                    token_ids=ids[:n_prompt],
-                    font_px=text_px,
-                    tokenizer=tokenizer,
-                ),
-                self._text_height(),
             )
             self.distribution.value = self._distribution_svg([], [])
             self.attention.value = self._attention_svg(
@@ -452,19 +453,6 @@ class ClockView:
             self.force_choice.options = []
             return
         record = history[index]
-        end = n_prompt + index + 1  # the text as it was right after this tick
-        probs = [None] * n_prompt + [r.prob for r in history[: index + 1]]
-        self.text.value = _scroll_to_end(
-            context_html(
-                tokens[:end],
-                n_prompt,
-                token_ids=ids[:end],
-                probs=probs,
-                font_px=text_px,
-                tokenizer=tokenizer,
-            ),
-            self._text_height(),
-        )
         self.distribution.value = self._distribution_svg(
             record.top_raw,
             record.top_filtered,
