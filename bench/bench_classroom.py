@@ -20,6 +20,8 @@
    class rounds taken a minute later mostly measures that drift. A student's median is over
    all their ticks of all rounds, as in a lesson, where a student steps through many ticks;
    the worst single round is printed too.
+   --tick-queue measures the alternative that was tried and not adopted: a machine-wide queue
+   in which each forward pass first takes one of `cores` lock files, in turn.
 3. Start-up, through JupyterHub (classroom/jupyterhub_config.py, everyone as this Unix user):
    a student's "start server", then a kernel, then load_model + the first tick, and what the
    student's server + kernel hold in memory afterwards (sizes classroom's mem_limit). Needs
@@ -32,6 +34,8 @@ than absolute numbers, and rerun on a quiet machine for the figures in docs/teac
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -53,9 +57,52 @@ PROMPT = "Once upon a time, in a small village by the sea,"
 KIB_PER_MIB = 1024  # smaps counts kB (KiB); figures are printed in MiB
 
 
+class TickQueue:
+    """At most `slots` forward passes at once across processes: each takes the next of `slots`
+    lock files in turn (the one the oldest running tick holds, which frees first). flock locks
+    die with their process, so a killed kernel never keeps a slot."""
+
+    def __init__(self, folder: Path, slots: int):
+        self.door = os.open(folder / "door", os.O_RDWR | os.O_CREAT, 0o600)
+        self.slots = [os.open(folder / f"slot{i}", os.O_RDWR | os.O_CREAT, 0o600)
+                      for i in range(slots)]
+
+    @contextlib.contextmanager
+    def turn(self):
+        fcntl.flock(self.door, fcntl.LOCK_EX)  # one process at a time takes a ticket
+        try:
+            raw = os.pread(self.door, 8, 0)
+            ticket = int.from_bytes(raw, "little") if len(raw) == 8 else 0
+            os.pwrite(self.door, ((ticket + 1) % 2**32).to_bytes(8, "little"), 0)
+            slot = self.slots[ticket % len(self.slots)]
+            fcntl.flock(slot, fcntl.LOCK_EX)
+        finally:
+            fcntl.flock(self.door, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(slot, fcntl.LOCK_UN)
+
+
+def queue_every_forward_pass(folder: str) -> None:
+    import helpers.clock as clock_module
+
+    tick_queue = TickQueue(Path(folder), os.cpu_count() or 1)
+    read_tokens = clock_module.read_tokens
+
+    def queued_read_tokens(*args, **kwargs):
+        with tick_queue.turn():
+            return read_tokens(*args, **kwargs)
+
+    clock_module.read_tokens = queued_read_tokens
+
+
 def worker() -> None:
     """One simulated student: load, tick once, then tick on command ("tick K" / "quit")."""
     import torch  # noqa: F401 (imported before helpers, as in a notebook)
+
+    if os.environ.get("LLM_CLOCK_BENCH_TICK_QUEUE"):
+        queue_every_forward_pass(os.environ["LLM_CLOCK_BENCH_TICK_QUEUE"])
 
     from helpers import load_model
     from helpers.clock import Clock
@@ -220,6 +267,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=18)
     parser.add_argument("--max-students", type=int, default=8)
     parser.add_argument("--no-hub", action="store_true")
+    parser.add_argument("--tick-queue", action="store_true",
+                        help="queue forward passes machine-wide (the alternative not adopted)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -229,7 +278,11 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     sizes = [n for n in (1, 2, 4, 8) if n <= args.max_students]
-    part_memory_and_latency(sizes, args.ticks, args.rounds)
+    with tempfile.TemporaryDirectory(prefix="llmclock-tick-queue-") as queue_folder:
+        if args.tick_queue:
+            os.environ["LLM_CLOCK_BENCH_TICK_QUEUE"] = queue_folder  # the students inherit it
+            print(f"tick queue: at most {os.cpu_count()} forward passes at once, in turn")
+        part_memory_and_latency(sizes, args.ticks, args.rounds)
     if not args.no_hub:
         part_hub()
 
