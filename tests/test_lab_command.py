@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from jupyter_client import BlockingKernelClient
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,10 +35,18 @@ def _kernel_runs_over_unix_sockets(port: int, token: str, runtime_dir: Path, log
     try:
         connection_file = runtime_dir / f"kernel-{kernel['id']}.json"
         deadline = time.time() + 120
-        while time.time() < deadline and _api(port, token, f"/api/kernels/{kernel['id']}")["execution_state"] in (
-                "starting", "unknown"):
-            time.sleep(0.5)
-        time.sleep(2)  # the kernel logs its start-up warnings right after it starts
+        while time.time() < deadline and not connection_file.exists():
+            time.sleep(0.2)
+        # The server reports "starting" until a browser connects, so ask the kernel itself,
+        # over the sockets its connection file names: it answers once it is up.
+        client = BlockingKernelClient(connection_file=str(connection_file))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=120)
+        finally:
+            client.stop_channels()
+        time.sleep(1)  # start-up warnings reach the server's log through a pipe
         info = json.loads(connection_file.read_text())
         assert info["transport"] == "ipc", info
         assert Path(info["ip"]).parent == runtime_dir, info  # sockets in the private runtime folder
