@@ -41,6 +41,7 @@ SPEEDS = [
 
 # The two charts side by side: 500 + 8 + 560 px fit the notebook column of a 1280 px screen.
 DISTRIBUTION_PX, ATTENTION_PX = 500, 560
+TEXT_BOX_PX = 84  # the text scrolls inside this height, newest token in view
 
 
 class FrameAck(anywidget.AnyWidget):
@@ -232,7 +233,9 @@ class ClockView:
 
         # The two charts are SVG drawn in Python into HTML widgets: no front-end module to load
         # (a plotly FigureWidget's must load within anywidget's 2 s, which a busy server misses).
-        self.chart_height = 300 if not self.presenter else 330
+        # The same height in presenter mode: with its larger text the pickers under the charts
+        # then still fit a 1280x720 projector's screen (a browser test measures it).
+        self.chart_height = 300
         height = f"{self.chart_height}px"
         self.distribution = w.HTML(layout=w.Layout(width=f"{DISTRIBUTION_PX}px", height=height))
         self.distribution.add_class("llmclock-distribution")
@@ -439,7 +442,7 @@ class ClockView:
         self.text.value = _scroll_to_end(
             context_html(tokens[:end], n_prompt, token_ids=ids[:end], probs=probs,
                          font_px=text_px, tokenizer=tokenizer),
-            self._text_height(),
+            TEXT_BOX_PX,
         )
         if index is None:
             self.status.value = self._status_html(
@@ -465,9 +468,6 @@ class ClockView:
         options = _force_options(record, tokenizer)
         self.force_choice.options = options
         self.force_choice.value = record.token_id
-
-    def _text_height(self) -> int:
-        return 96 if self.presenter else 84
 
     def _head(self) -> int | None:
         return None if self.head.value < 0 else self.head.value

@@ -297,7 +297,9 @@ _LAYOUT_JS = """(selector) => {
     const panels = {step: root.querySelector('.llmclock-step'), status: root.querySelector('.llmclock-status'),
                     text: root.querySelector('.llmclock-text'),
                     distribution: root.querySelector('svg.llmclock-distribution-svg'),
-                    attention: root.querySelector('svg.llmclock-attention-svg')};
+                    attention: root.querySelector('svg.llmclock-attention-svg'),
+                    candidate: root.querySelector('.llmclock-force'),
+                    head: root.querySelector('.llmclock-head')};
     const out = {area: [area.top, area.bottom, area.left, area.right], widgetHeight: root.getBoundingClientRect().height,
                  panels: {}};
     for (const [name, el] of Object.entries(panels)) out.panels[name] = el ? box(el) : null;
