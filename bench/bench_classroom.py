@@ -1,7 +1,7 @@
 """A class on one machine: memory per kernel, tick latency under contention, time to first tick.
 
     .venv/bin/python bench/bench_classroom.py [--ticks 8] [--rounds 18] [--max-students 8]
-                                              [--no-hub]
+                                              [--no-hub] [--no-browser]
 
 1. Memory. Starts 1, 2, 4, then 8 simulated students: plain processes that do what a kernel
    of the lesson does (import helpers, load the embedded model from the class's shared
@@ -26,6 +26,10 @@
    a student's "start server", then a kernel, then load_model + the first tick, and what the
    student's server + kernel hold in memory afterwards (sizes classroom's mem_limit). Needs
    classroom/install.sh to have run (./classroom.sh does it); --no-hub skips it.
+4. The same as a student does it, in headless Chromium at 1280x720: log in with the class
+   password (the hub starts the server), JupyterLab on screen, open 06_tick_by_tick, run its
+   cells down to the clock widget, press Step, until "tick 0" shows in the widget. Needs
+   Chromium (scripts/install-browser.sh) and Playwright; --no-browser skips it.
 
 The machine may be shared with other work: the load average is printed; compare ratios more
 than absolute numbers, and rerun on a quiet machine for the figures in docs/teaching.md.
@@ -249,7 +253,7 @@ def part_hub() -> None:
             kernel.close()
     finally:
         shutil.rmtree(state, ignore_errors=True)
-    print("\n3. One student through JupyterHub: start server -> first tick on screen")
+    print("\n3. One student through JupyterHub's REST API: start server -> first tick")
     print(f"server ready {server_s:.1f} s, kernel ready +{kernel_s:.1f} s, "
           f"load model + first tick"
           f" +{total_s - server_s - kernel_s:.1f} s (prefill tick {first['tick_ms'][0]:.0f} ms):"
@@ -261,12 +265,75 @@ def part_hub() -> None:
               f"kernel PSS {kmib['Pss']} (USS {kmib['USS']}, RSS {kmib['Rss']})")
 
 
+WIDGET_NOTEBOOK = "06_tick_by_tick.ipynb"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def part_browser() -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("\n4. Start-up in a browser: skipped (Playwright is not installed: "
+              "scripts/setup.sh test)")
+        return
+    if not CHROMIUM.exists():
+        print("\n4. Start-up in a browser: skipped (no Chromium: scripts/install-browser.sh)")
+        return
+    state = Path(tempfile.mkdtemp(prefix="llmclock-bench-browser-"))
+    port = 18900 + os.getpid() % 300
+    name, password = "browser-student", "bench-" + os.urandom(8).hex()
+    marks: dict[str, float] = {}
+    try:
+        with Hub(state, port, [name], "bench-" + os.urandom(16).hex(), password=password), \
+                sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.set_default_timeout(180_000)
+            page.goto(f"http://127.0.0.1:{port}/hub/login")
+            page.fill("#username_input", name)
+            page.fill("#password_input", password)
+            start = time.perf_counter()
+            page.click("#login_submit")  # logging in starts the student's server
+            listing = page.locator(".jp-DirListing-item", has_text=WIDGET_NOTEBOOK)
+            listing.wait_for()
+            marks["JupyterLab on screen with the notebooks"] = time.perf_counter()
+            listing.dblclick()
+            page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for()
+            marks["notebook open, kernel ready"] = time.perf_counter()
+            # Shift+Enter from the first cell down to the widget's, as a student runs them.
+            page.locator(".jp-Notebook .jp-Cell").first.click()
+            page.keyboard.press("Escape")
+            for _ in range(_widget_cell_index() + 1):
+                page.keyboard.press("Shift+Enter")
+            page.locator(".llmclock-step").first.wait_for(state="visible")
+            marks["cells run, widget on screen"] = time.perf_counter()
+            page.locator(".llmclock-step").first.click()
+            page.locator(".llmclock-status", has_text="tick 0").first.wait_for()
+            marks["Step pressed, tick 0 on screen"] = time.perf_counter()
+            browser.close()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    print("\n4. One student in a browser (1280x720): log in -> first tick on screen")
+    previous = start
+    for what, when in marks.items():
+        print(f"  +{when - previous:5.1f} s  {what}")
+        previous = when
+    print(f"  {previous - start:.1f} s in all")
+
+
+def _widget_cell_index() -> int:
+    cells = json.loads((REPO / "notebooks" / WIDGET_NOTEBOOK).read_text())["cells"]
+    return next(i for i, cell in enumerate(cells)
+                if "".join(cell["source"]).startswith("clock_widget = ClockWidget("))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=18)
     parser.add_argument("--max-students", type=int, default=8)
     parser.add_argument("--no-hub", action="store_true")
+    parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--tick-queue", action="store_true",
                         help="queue forward passes machine-wide (the alternative not adopted)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -285,6 +352,8 @@ def main() -> None:
         part_memory_and_latency(sizes, args.ticks, args.rounds)
     if not args.no_hub:
         part_hub()
+    if not args.no_browser:
+        part_browser()
 
 
 if __name__ == "__main__":

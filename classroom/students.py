@@ -58,12 +58,13 @@ class Hub:
     server) when the `with` block ends."""
 
     def __init__(self, state: Path, port: int, students: list[str], admin_token: str,
-                 unix_users: bool = False, model_dir: Path | None = None, log=None):
+                 unix_users: bool = False, model_dir: Path | None = None, log=None,
+                 password: str = "not-used-by-the-api"):
         self.state, self.port, self.token = Path(state), port, admin_token
         self.url = f"http://127.0.0.1:{port}"
         env = dict(os.environ, CLASSROOM_STATE=str(self.state), CLASSROOM_PORT=str(port),
                    CLASSROOM_STUDENTS=",".join(students), CLASSROOM_ADMIN_TOKEN=admin_token,
-                   CLASSROOM_PASSWORD="not-used-by-the-api")
+                   CLASSROOM_PASSWORD=password)
         env["CLASSROOM_MODEL_DIR"] = str(model_dir or REPO / "classroom" / "state" / "models")
         env.pop("CLASSROOM_UNIX_USERS", None)
         if unix_users:
