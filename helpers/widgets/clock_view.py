@@ -41,6 +41,9 @@ SPEEDS = [
 
 # The two charts side by side: 500 + 8 + 560 px fit the notebook column of a 1280 px screen.
 DISTRIBUTION_PX, ATTENTION_PX = 500, 560
+# Heights: the same in presenter mode, whose larger text then still leaves the pickers under
+# the charts on a 1280x720 projector's screen (a browser test measures it).
+CHART_HEIGHT_PX = 300
 TEXT_BOX_PX = 84  # the text scrolls inside this height, newest token in view
 
 
@@ -233,10 +236,7 @@ class ClockView:
 
         # The two charts are SVG drawn in Python into HTML widgets: no front-end module to load
         # (a plotly FigureWidget's must load within anywidget's 2 s, which a busy server misses).
-        # The same height in presenter mode: with its larger text the pickers under the charts
-        # then still fit a 1280x720 projector's screen (a browser test measures it).
-        self.chart_height = 300
-        height = f"{self.chart_height}px"
+        height = f"{CHART_HEIGHT_PX}px"
         self.distribution = w.HTML(layout=w.Layout(width=f"{DISTRIBUTION_PX}px", height=height))
         self.distribution.add_class("llmclock-distribution")
         self.attention = w.HTML(layout=w.Layout(width=f"{ATTENTION_PX}px", height=height))
@@ -485,12 +485,12 @@ class ClockView:
             chosen_id,
             **chosen,
             width=DISTRIBUTION_PX,
-            height=self.chart_height,
+            height=CHART_HEIGHT_PX,
             presenter=self.presenter,
         )
 
     def _attention_svg(self, attention, tokens, layer: int, head: int | None) -> str:
-        return attention_svg(attention, tokens, layer, head, ATTENTION_PX, self.chart_height,
+        return attention_svg(attention, tokens, layer, head, ATTENTION_PX, CHART_HEIGHT_PX,
                              presenter=self.presenter)
 
     def _label(self, token_id: int, text: str) -> str:
