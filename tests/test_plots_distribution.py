@@ -173,19 +173,11 @@ def test_context_html_styles_parse_as_written():
     assert "font-size:23px" in outer and "monospace" in outer
 
 
-def test_compact_figure_overlays_bars_with_one_label_per_row():
+def test_chosen_label_sits_right_of_its_percent_label():
     from helpers.sampling import Candidate
 
     raw = [Candidate(1, "a", 0.6), Candidate(2, "b", 0.3)]
     filt = [Candidate(1, "a", 0.9), Candidate(2, "b", 0.1)]
-    fig = distribution_figure(raw, filt, chosen_id=1, compact=True, height=300, width=500)
-    assert fig.layout.barmode == "overlay" and fig.layout.height == 300 and fig.layout.width == 500
-    labels = [a or b for a, b in zip(fig.data[0].text, fig.data[1].text)]
-    assert [t.strip() for t in labels] == ["60.0% → 90.0%", "30.0% → 10.0%"]
-    assert fig.data[1].text[0] and not fig.data[0].text[0]  # right of the longer (sampled) bar
-    assert not fig.layout.annotations[0].visible  # the ▶ label and the outline mark the choice
-    assert "▶" in fig.layout.yaxis.ticktext[0] and not fig.layout.showlegend
-    assert "raw" in fig.layout.title.text and "sampled from" in fig.layout.title.text
     normal = distribution_figure(raw, filt, chosen_id=1)
     chosen = normal.layout.annotations[0]  # right of its % label, never on it
     assert chosen.text == "chosen" and chosen.xshift >= 0.6 * 14 * len("60.0% → 90.0%")

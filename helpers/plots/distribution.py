@@ -97,13 +97,14 @@ def _percent(p: float | None) -> str:
 
 
 def _row_label(raw: float | None, filtered: float | None) -> str:
-    """One label per row (compact figures): 'raw → sampled-from', or one number when equal."""
+    """One label per row (the clock widget's chart): 'raw → sampled-from', or one number when
+    equal."""
     if raw is not None and filtered is not None and _percent(raw) != _percent(filtered):
         return f"{_percent(raw)} → {_percent(filtered)}"
     return _percent(raw if raw is not None else filtered)
 
 
-def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None, compact: bool = False):
+def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
     n = len(rows)
     y = list(range(n))
     chosen_row = next((i for i, r in enumerate(rows) if r.token_id == chosen_id), None)
@@ -122,12 +123,6 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None, compac
         return [("\u2002" if i == chosen_row else "") + _percent(p) for i, p in enumerate(values)]
 
     raw_text, filt_text = texts([r.raw for r in rows]), texts([r.filtered for r in rows])
-    if compact:  # overlaid bars: one label per row, right of the longer bar
-        labels = texts([None] * n)
-        labels = [pad + _row_label(r.raw, r.filtered) for pad, r in zip(labels, rows)]
-        longer_raw = [(r.raw or 0.0) >= (r.filtered or 0.0) for r in rows]
-        raw_text = [t if k else "" for t, k in zip(labels, longer_raw)]
-        filt_text = [t if not k else "" for t, k in zip(labels, longer_raw)]
     raw = dict(
         x=[r.raw for r in rows],
         y=y,
@@ -143,12 +138,12 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None, compac
     return raw, filt, line_width, y, ticktext, chosen_row
 
 
-def _chosen_annotation(rows, chosen_row, label_px: int, compact: bool = False) -> dict:
+def _chosen_annotation(rows, chosen_row, label_px: int) -> dict:
     """Position of the 'chosen' label (its look is set once, when the figure is made): right of
     the longer bar's % label, shifted by that label's width so the two never overlap."""
     if not rows:  # an empty figure, e.g. a widget before its first tick
         return dict(text="no tick yet", visible=True, x=0, y=0, xshift=8)
-    if chosen_row is None or compact:  # compact: the ▶ label and the outline mark the choice
+    if chosen_row is None:
         return dict(text="", visible=False, x=0, y=0, xshift=8)
     r = rows[chosen_row]
     top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
@@ -171,23 +166,19 @@ def distribution_figure(
     title: str = "Next-token distribution",
     chosen_probs: tuple[str, float | None, float | None] | None = None,
     tokenizer=None,
-    compact: bool = False,
     height: int | None = None,
-    width: int | None = None,
 ) -> go.Figure:
     """Horizontal grouped bars: raw vs filtered probability per candidate token.
 
     chosen_probs: (text, raw prob, filtered prob) of the chosen token, used to add its row when
     it is in neither top list (a token sampled from the tail, or forced). tokenizer (or the
-    LoadedModel): label byte fragments by their bytes instead of '�'.
-    compact=True (the clock widget): the two bars of a row overlaid (sampled-from on top, thinner)
-    with one label 'raw → sampled-from', a one-line title with the legend beside it, no axis
-    title, more room right of the bars for the labels. height / width in px (default 460 / auto).
+    LoadedModel): label byte fragments by their bytes instead of '�'. height in px (460).
+    (The clock widget draws its chart as SVG: helpers.plots.svg.distribution_svg.)
     """
     rows = distribution_rows(
         top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
-    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id, compact)
+    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
     # constraintext="none": plotly would otherwise shrink the labels to the bar thickness.
     bar_text = dict(
@@ -214,41 +205,25 @@ def distribution_figure(
             **bar_text,
         ),
     ]
-    if compact:
-        traces[0].width, traces[1].width = 0.8, 0.42
     layout = base_layout(
         title,
-        xaxis_title=None if compact else "probability",
+        xaxis_title="probability",
         yaxis_title=None,
         height=height or 460,
-        barmode="overlay" if compact else "group",
+        barmode="group",
         bargap=0.25,
         bargroupgap=0.05,
         legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", xanchor="left"),
     )
     layout["margin"] = dict(l=110, r=20, t=90, b=60)
-    if compact:
-        layout["title"]["font"]["size"] = font_size("body")
-        layout["title"].update(y=0.99, yanchor="top")
-        # The legend as coloured squares in the title: a plotly legend wraps in presenter mode.
-        layout["title"]["text"] = (
-            f"{title}  <span style='color:{RAW_COLOR}'>■</span> raw  "
-            f"<span style='color:{FILTERED_COLOR}'>■</span> sampled from"
-        )
-        layout["showlegend"] = False
-        layout["margin"] = dict(l=100, r=10, t=34, b=30)
-        if width:
-            layout["width"] = width
-        if height:  # exactly this tall, presenter mode included: the widget is laid out for 720p
-            layout["height"] = height
     # A fixed 0-100% axis: ticks stay comparable (a confident tick looks confident) and the axis
     # does not jump while a widget steps through ticks. The room past 100% (no ticks there) holds
     # the % labels and the 'chosen' mark of a near-certain token.
     layout["xaxis"].update(
         tickformat=".0%",
-        range=[0, 1.6 if compact else 1.3],
+        range=[0, 1.3],
         tickmode="array",
-        tickvals=[0, 0.5, 1.0] if compact else [0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
         zeroline=True,
     )
     layout["yaxis"] = dict(
@@ -262,7 +237,7 @@ def distribution_figure(
     )
     layout["annotations"] = [
         dict(
-            _chosen_annotation(rows, chosen_row, font_size("body") - 1, compact),
+            _chosen_annotation(rows, chosen_row, font_size("body") - 1),
             xanchor="left",
             yanchor="middle",
             showarrow=False,
@@ -284,8 +259,7 @@ def update_distribution_figure(
     rows = distribution_rows(
         top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
-    compact = fig.layout.barmode == "overlay"
-    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id, compact)
+    raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     # plain attribute sets: several times cheaper than .update(**kwargs) in plotly
     for trace, values in zip(fig.data, (raw, filt)):
         for name, value in values.items():
@@ -295,5 +269,5 @@ def update_distribution_figure(
     fig.layout.yaxis.ticktext = ticktext
     annotation = fig.layout.annotations[0]
     label_px = fig.data[0].textfont.size or font_size("body") - 1  # as built (presenter or not)
-    for name, value in _chosen_annotation(rows, chosen_row, label_px, compact).items():
+    for name, value in _chosen_annotation(rows, chosen_row, label_px).items():
         setattr(annotation, name, value)

@@ -262,17 +262,14 @@ def attention_over_context_figure(
     layer: int = 0,
     head: int | None = None,
     title: str | None = None,
-    compact: bool = False,
     height: int | None = None,
-    width: int | None = None,
 ) -> go.Figure:
     """Bars: attention weight of the newest input position on each context position.
 
     attention: [n_layers, n_heads, context_len] (TickRecord.attention); tokens: decoded text of
     the context positions (extra trailing tokens are ignored). head=None shows the mean over
     heads; otherwise the head's bars plus the mean over heads as a grey line for comparison.
-    compact=True (the clock widget): a one-line title, the legend inside the plot, no axis
-    titles (height / width in px, default 360 / auto).
+    height in px (360). (The clock widget draws its chart as SVG: plots.svg.attention_svg.)
     """
     x, chosen, mean, tickvals, ticktext, customdata = _attention_arrays(
         attention, tokens, layer, head
@@ -300,9 +297,9 @@ def attention_over_context_figure(
         ),
     ]
     layout = base_layout(
-        title or _attention_title(layer, head, compact),
-        xaxis_title=None if compact else "context position (token)",
-        yaxis_title=None if compact else "attention weight",
+        title or _attention_title(layer, head),
+        xaxis_title="context position (token)",
+        yaxis_title="attention weight",
         height=height or 360,
         legend=dict(orientation="h", x=1.0, y=1.0, yanchor="bottom", xanchor="right"),
     )
@@ -315,17 +312,6 @@ def attention_over_context_figure(
     )
     layout["yaxis"].update(range=[0, 1.02], rangemode="tozero")
     layout["margin"] = dict(l=70, r=30, t=80, b=90)
-    if compact:
-        layout["title"]["font"]["size"] = font_size("body")
-        layout["title"].update(y=0.99, yanchor="top")
-        layout["legend"].update(y=0.98, yanchor="top", bgcolor="rgba(255,255,255,0.8)")
-        layout["yaxis"]["tickformat"] = ".1f"
-        layout["margin"] = dict(l=45, r=10, t=34, b=10)
-        layout["xaxis"]["automargin"] = True
-        if width:
-            layout["width"] = width
-        if height:  # exactly this tall, presenter mode included: the widget is laid out for 720p
-            layout["height"] = height
     return go.Figure(data=traces, layout=layout)
 
 
@@ -344,8 +330,7 @@ def update_attention_over_context_figure(
     line.x, line.y, line.customdata, line.visible = x, mean, customdata, head is not None
     fig.layout.xaxis.tickvals = tickvals
     fig.layout.xaxis.ticktext = ticktext
-    compact = "<br>" not in (fig.layout.title.text or "")
-    fig.layout.title.text = _attention_title(layer, head, compact)
+    fig.layout.title.text = _attention_title(layer, head)
 
 
 # --- the whole run at a glance ---------------------------------------------------------------
