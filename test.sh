@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh test
 scripts/install-browser.sh || true   # the browser tests skip, naming the reason, if this failed
+scripts/install-widget-renderer.sh || true   # likewise the render test without JupyterLab
 exec .venv/bin/python -m pytest "$@"
