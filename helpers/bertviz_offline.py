@@ -17,6 +17,7 @@ from typing import Sequence
 import torch
 
 from .attention import as_ids, attention_weights, check_layer_head, token_labels
+from .escaping import script_code_safe
 
 __all__ = ["head_view", "model_view", "offline_bertviz_html", "MAX_TOKENS"]
 
@@ -80,7 +81,7 @@ def offline_bertviz_html(html: str) -> str:
         + vis_js + "\n"
         + _FIT_TO_WIDTH.replace("ROOT_ID", f'"{root.group(1)}"') + "})();\n"
     )
-    script = script.replace("</script", "<\\/script")  # never end the inline script early
+    script = script_code_safe(script)  # token text like '<!--<script>' cannot end it early
     page = (html[: match.start()] + '<script type="text/javascript">\n' + script + "</script>"
             + html[match.end():])
     return f'<div style="max-width:100%;overflow:auto">{page}</div>'

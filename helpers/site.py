@@ -29,6 +29,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .escaping import href, script_safe
+
 __all__ = ["build_site", "widget_snapshots", "static_widget_html", "main"]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +49,7 @@ def _plot_html(figure_json: str) -> str:
     return (
         "<div class='llmclock-plot-box'>"
         "<script type='application/json' class='llmclock-plot-spec'>"
-        f"{figure_json.replace('</', '<' + chr(92) + '/')}</script>"
+        f"{script_safe(figure_json)}</script>"
         "<div class='llmclock-plot'></div></div>"
     )
 
@@ -310,12 +312,12 @@ def _nav(pages: list[dict], index: int) -> str:
     if index > 0:
         links.insert(
             0,
-            f"<a class='llmclock-prev' href='{pages[index - 1]['file']}'>← "
+            f"<a class='llmclock-prev' href='{href(pages[index - 1]['file'])}'>← "
             f"{html.escape(pages[index - 1]['title'])}</a>",
         )
     if index < len(pages) - 1:
         links.append(
-            f"<a class='llmclock-next' href='{pages[index + 1]['file']}'>"
+            f"<a class='llmclock-next' href='{href(pages[index + 1]['file'])}'>"
             f"{html.escape(pages[index + 1]['title'])} →</a>"
         )
     return "<nav class='llmclock-nav'>" + " · ".join(links) + "</nav>"
@@ -324,8 +326,8 @@ def _nav(pages: list[dict], index: int) -> str:
 def _index_page(pages: list[dict]) -> str:
     css = (TEMPLATE_DIR / "site.css").read_text(encoding="utf-8")
     items = "".join(
-        f"<li><a href='{p['file']}'>{html.escape(p['title'])}</a> "
-        f"<small>({p['name']}.ipynb)</small></li>"
+        f"<li><a href='{href(p['file'])}'>{html.escape(p['title'])}</a> "
+        f"<small>({html.escape(p['name'])}.ipynb)</small></li>"
         for p in pages
     )
     return (

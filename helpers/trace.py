@@ -23,15 +23,16 @@ from __future__ import annotations
 import argparse
 import base64
 import html
-import json
 import os
 import sys
+import tempfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from .escaping import script_json
 from .plots.distribution import distribution_rows
 from .plots.style import (
     CHOSEN_COLOR,
@@ -186,11 +187,6 @@ def _pack_attention(values: np.ndarray) -> str:
     return base64.b64encode(zlib.compress(split.tobytes(), 9)).decode("ascii")
 
 
-def _script_json(data: dict) -> str:
-    # Inside <script>, "</" could close the element early: JSON allows writing it as "<\/".
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-
-
 def player_html(data: dict) -> str:
     """An HTML fragment: one player with its data, CSS and JavaScript inline."""
     css = (PLAYER_DIR / "player.css").read_text(encoding="utf-8")
@@ -199,7 +195,7 @@ def player_html(data: dict) -> str:
     return (
         f"<style>.llmclock-trace{{{colors}}}\n{css}</style>\n"
         f"<div class='llmclock-trace' tabindex='0'>"
-        f"<script type='application/json' class='llmclock-trace-data'>{_script_json(data)}"
+        f"<script type='application/json' class='llmclock-trace-data'>{script_json(data)}"
         "</script></div>\n"
         f"<script>{js}</script>"
     )
@@ -216,12 +212,54 @@ def trace_html(clock, title: str | None = None) -> str:
     )
 
 
-def save_trace(clock, path, title: str | None = None) -> Path:
-    """Write the clock's recorded ticks to one self-contained HTML file; returns its path."""
+def save_trace(clock, path, title: str | None = None, overwrite: bool = True) -> Path:
+    """Write the clock's recorded ticks to one self-contained HTML file; returns its path.
+
+    The page goes to a temporary file in the same folder, which is then renamed to `path`: a
+    failed write leaves an earlier file as it was. A symbolic link at `path` is refused (never
+    written through), and overwrite=False refuses any existing file (the CLI without --force).
+    """
     path = Path(path)
     page = trace_html(clock, title)
-    path.write_text(page, encoding="utf-8")
+    _check_target(path, overwrite)
+    _write_atomically(path, page.encode("utf-8"), overwrite)
     return path
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    if path.is_symlink():
+        raise TraceError(f"{path} is a symbolic link: give the path of a file itself "
+                         f"(a trace is never written through a link).")
+    if path.is_dir():
+        raise TraceError(f"{path} is a folder: give a file name, e.g. {path / 'trace.html'}.")
+    if path.exists() and not path.is_file():
+        raise TraceError(f"{path} is not a regular file: choose another path.")
+    if path.exists() and not overwrite:
+        raise TraceError(f"{path} already exists: choose another name, or overwrite it "
+                         f"(--force; from Python, overwrite=True).")
+
+
+def _write_atomically(path: Path, data: bytes, overwrite: bool) -> None:
+    """data -> a temporary file beside `path` -> renamed to `path` (or, without overwrite,
+    hard-linked there, which fails if a file appeared meanwhile)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a trace is a page to share
+        if overwrite:
+            os.replace(tmp, path)  # replaces a link itself, never its target
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise TraceError(f"{path} already exists: choose another name, or overwrite "
+                                 f"it (--force; from Python, overwrite=True).") from None
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
 
 
 def snapshot_html(clock) -> str:
@@ -269,16 +307,21 @@ def _parser() -> argparse.ArgumentParser:
         "--model", default=None, help="a Hugging Face id or folder (default: the embedded SmolLM2)"
     )
     p.add_argument("--title", default=None, help="the title shown above the player")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite --out if it exists (never a link)"
+    )
     return p
 
 
-def _check_out(path: Path) -> None:
-    if path.is_dir():
-        raise TraceError(f"--out {path} is a folder: give a file name, e.g. {path / 'trace.html'}.")
+def _check_out(path: Path, force: bool) -> None:
+    try:
+        _check_target(path, overwrite=force)
+    except TraceError as err:
+        raise TraceError(f"--out {err}") from None
     folder = path.parent
     if not folder.is_dir():
         raise TraceError(f"--out {path}: the folder {folder} does not exist; create it first.")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if not os.access(folder, os.W_OK):
         raise TraceError(
             f"--out {path}: cannot write there (permission denied); choose another path."
         )
@@ -306,11 +349,11 @@ def main(argv: list[str]) -> int:
             min_p=args.min_p,
             repetition_penalty=args.repetition_penalty,
         )
-        _check_out(out)
+        _check_out(out, args.force)
         lm = load_model(args.model)
         clock = Clock(lm, args.prompt, config, seed=args.seed, chat=args.chat)
         clock.run(args.ticks)
-        save_trace(clock, out, args.title)
+        save_trace(clock, out, args.title, overwrite=args.force)
     except (TraceError, ClockError, ModelLoadError, ValueError) as err:
         print(f"python -m helpers trace: {err}", file=sys.stderr)
         return 2

@@ -168,6 +168,15 @@ def test_shared_helpers_are_public_and_old_names_still_work():
     assert [kv_head_index(h, 32, 8) for h in (3, 4, 31)] == [0, 1, 7]
 
 
+def test_token_text_cannot_end_bertviz_script_early(tiny_lm):
+    """Issue 24 item 7: '<!--<script>' in a token label inside the inline script."""
+    page = head_view(tiny_lm, "<!--<script></script>").data
+    start = page.index('<script type="text/javascript">') + len('<script type="text/javascript">')
+    body = page[start:page.rindex("</script>")]
+    assert not re.search(r"<(!--|/?script)", body, re.I)
+    assert page.count("</script>") == 1
+
+
 def test_offline_rewrite_rejects_foreign_html():
     with pytest.raises(RuntimeError, match="bertviz"):
         offline_bertviz_html("<div>nothing</div>")

@@ -65,3 +65,39 @@ def test_outputs_become_static_html():
     assert "open the notebook in JupyterLab" in outs[2].data["text/html"]  # never "Loading widget"
     assert "(01_tokenization.html)" in nb.cells[0].source and len(formulas) == 1
     assert "widgets" not in nb.metadata
+
+
+def test_notebook_names_and_titles_are_escaped_in_the_index_and_nav():
+    from helpers.site import _index_page, _nav
+
+    name = "x'><img src=x onerror=alert(1)>"
+    pages = [{"name": "a", "file": "a.html", "title": "First"},
+             {"name": name, "file": f"{name}.html", "title": "<script>alert(2)</script>"},
+             {"name": "c", "file": "c.html", "title": "Last"}]
+    for page in (_index_page(pages), _nav(pages, 0), _nav(pages, 2)):
+        assert "<img" not in page and "<script" not in page
+    index = _index_page(pages)
+    assert "x&#x27;&gt;&lt;img" in index  # the name shown as text
+    assert "href='x%27%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.html'" in index
+
+
+def test_the_notebooks_markdown_loads_nothing_remote_and_runs_no_script():
+    """What the README's "no network" promise for the offline edition rests on."""
+    import re
+
+    from helpers.site import NOTEBOOKS
+
+    paths = sorted(NOTEBOOKS.glob("**/*.ipynb"))
+    assert paths
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            source = cell.source
+            assert not re.search(r"<\s*(script|iframe|object|embed|link|style)\b", source, re.I), (
+                path.name, source[:80])
+            assert not re.search(r"\bon\w+\s*=", source, re.I), (path.name, source[:80])
+            # Images and sources only from the notebook's own folder (links to read are fine).
+            assert not re.search(r"!\[[^\]]*\]\(\s*(https?:)?//", source), (path.name, source[:80])
+            assert not re.search(r"\bsrc\s*=\s*['\"]?\s*(https?:)?//", source, re.I), (
+                path.name, source[:80])

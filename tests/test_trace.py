@@ -222,3 +222,93 @@ def test_main_module_lists_its_commands():
         [sys.executable, "-m", "helpers", "nonsense"], capture_output=True, text=True, cwd=REPO
     )
     assert result.returncode == 2 and "prepare" in result.stderr and "trace" in result.stderr
+
+
+# ----------------------------------------------------------- --out: never clobber, never follow
+
+
+def _tiny_args(tiny_gpt2_dir, out, *extra):
+    return ["--prompt", "Hello", "--ticks", "2", "--temperature", "0", "--model",
+            str(tiny_gpt2_dir), "--out", str(out), *extra]
+
+
+def test_cli_refuses_an_existing_file_unless_forced(tiny_gpt2_dir, tmp_path, capsys):
+    out = tmp_path / "notes.html"
+    out.write_text("my own notes")
+    code, err = _main(capsys, *_tiny_args(tiny_gpt2_dir, out))
+    assert code == 2 and "already exists" in err and "--force" in err, err
+    assert out.read_text() == "my own notes"
+    code, err = _main(capsys, *_tiny_args(tiny_gpt2_dir, out, "--force"))
+    assert code == 0, err
+    assert len(_data_of(out.read_text(encoding="utf-8"))["ticks"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.html"]  # no temporary file left
+
+
+def test_cli_never_writes_through_a_symlink(tiny_gpt2_dir, tmp_path, capsys):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    link = tmp_path / "link.html"
+    link.symlink_to(target)
+    dangling = tmp_path / "dangling.html"
+    dangling.symlink_to(tmp_path / "nowhere.txt")
+    for out in (link, dangling):
+        for extra in ((), ("--force",)):
+            code, err = _main(capsys, *_tiny_args(tiny_gpt2_dir, out, *extra))
+            assert code == 2 and "symbolic link" in err, err
+    assert target.read_text() == "keep me" and not (tmp_path / "nowhere.txt").exists()
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tiny_lm, tmp_path, monkeypatch):
+    out = tmp_path / "run.html"
+    clock = Clock(tiny_lm, "Hello")
+    clock.run(2)
+    save_trace(clock, out)
+    before = out.read_bytes()
+    clock.run(1)
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("helpers.trace.os.fsync", fail)
+    with pytest.raises(OSError, match="No space"):
+        save_trace(clock, out)
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["run.html"]
+    monkeypatch.undo()
+    with pytest.raises(TraceError, match="already exists"):
+        save_trace(clock, out, overwrite=False)
+    save_trace(clock, out)  # the Python API overwrites by default, atomically
+    assert len(_data_of(out.read_text(encoding="utf-8"))["ticks"]) == 3
+
+
+# ------------------------------------------------------------ JSON inside <script>, escaped fully
+
+HOSTILE = "<!--<script>alert(1)</script> & </SCRIPT> \u2028\u2029 --> <![CDATA[ ]]>"
+
+
+def test_hostile_text_stays_inside_the_data_script(tiny_lm):
+    clock = Clock(tiny_lm, "<!--<script>&\u2028")  # the tiny models read 64 tokens at most
+    clock.run(2)
+    page = trace_html(clock, title=HOSTILE)
+    match = re.search(
+        r"<script type='application/json' class='llmclock-trace-data'>(.*?)</script>", page, re.S
+    )
+    raw = match.group(1)
+    # Inside the script element: no character that HTML's script parsing looks at.
+    assert not set(raw) & set("<>&\u2028\u2029"), raw[:200]
+    data = json.loads(raw)
+    assert data["title"] == HOSTILE
+    assert "".join(data["text"][: len(clock.prompt_ids)]).startswith("<!--<script>&")
+    # The page has exactly the scripts the player puts there.
+    from helpers.trace import PLAYER_DIR
+
+    js = (PLAYER_DIR / "player.js").read_text(encoding="utf-8")
+    assert page.count("</script>") == 2 and "</script" not in js.lower()
+    assert page.count("<script") == 2 + js.count("<script")
+
+
+def test_script_json_is_the_same_json_value():
+    from helpers.escaping import script_json
+
+    value = {"a": HOSTILE, "b": [1, 2.5, None, True], "<k>": "&amp;"}
+    text = script_json(value)
+    assert json.loads(text) == value and not set(text) & set("<>&\u2028\u2029")

@@ -35,3 +35,25 @@ def test_model_view_fits_1280x720(browser, tiny_lm, tmp_path):
     assert box["n"] == 2 * tiny_lm.n_heads
     assert box["svg_right"] <= box["column"] + 1, "the drawing fits the column"
     assert box["right"] <= box["svg_right"] + 1 and box["bottom"] <= box["svg_bottom"] + 1
+
+
+def test_hostile_token_text_draws_as_text(browser, tiny_lm, tmp_path):
+    """Issue 24 item 7: a '<!--<script>' token label inside bertviz's inline script."""
+    from helpers.bertviz_offline import head_view
+
+    view = head_view(tiny_lm, "<!--<script>x</script>")
+    page_file = tmp_path / "hostile.html"
+    page_file.write_text(f"<html><body>{view.data}<p id='after'>after</p></body></html>",
+                         encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_file.as_uri())
+        page.wait_for_selector("#vis svg")
+        labels = "".join(page.locator("#vis svg text").all_text_contents())
+        assert "script" in labels and page.locator("#after").inner_text() == "after"
+        assert not errors, errors
+    finally:
+        context.close()

@@ -151,3 +151,58 @@ def test_player_fits_a_720p_screen(browser, recorded):
         guard.assert_clean()
     finally:
         context.close()
+
+
+HOSTILE_PROMPTS = [
+    "<!--<script> x",
+    "</script><script>alert(1)</script>",
+    "a & b <b>bold</b> --> ]]>",
+    "line\u2028para\u2029end",
+]
+
+
+def test_hostile_prompts_leave_the_page_whole(browser, tiny_llama, tmp_path):
+    """Issue 24 item 7: `<!--<script>` in a prompt used to blank the page. Each prompt is played
+    from its own trace file, and all of them as widget snapshots (the HTML edition's fragments)
+    on one page: every player mounts, shows the prompt as text, and nothing runs."""
+    from helpers.trace import snapshot_html
+
+    clocks = []
+    for i, prompt in enumerate(HOSTILE_PROMPTS):
+        clock = Clock(tiny_llama, prompt, SamplingConfig(temperature=0), seed=i)
+        clock.run(3)
+        clocks.append(clock)
+    pages = [clock.save_trace(tmp_path / f"hostile{i}.html", title=clock.prompt)
+             for i, clock in enumerate(clocks)]
+    combined = tmp_path / "snapshots.html"
+    combined.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        + "<p>before</p>" + "".join(snapshot_html(c) for c in clocks)
+        + "<p id='after'>after</p></body></html>",
+        encoding="utf-8",
+    )
+    for path, expected in [*zip(pages, [[c] for c in clocks]), (combined, clocks)]:
+        context, page, guard = open_file(browser, path)
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        try:
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.llmclock-trace[data-mounted=ready]').length"
+                f" === {len(expected)}"
+            )
+            shown = page.locator(".trace-tokens").all_inner_texts()
+            for clock, text in zip(expected, shown):
+                page_text = text
+                for glyph, char in _GLYPHS.items():
+                    page_text = page_text.replace(glyph, char)
+                # The prompt's ASCII part appears as typed (the tiny tokenizer shows the line
+                # separators as their bytes).
+                assert clock.prompt.split("\u2028")[0] in page_text, (clock.prompt, page_text)
+            if path == combined:
+                assert page.locator("#after").inner_text() == "after"
+            else:
+                assert page.title() == expected[0].prompt
+            assert not dialogs and page.locator("b").count() == 0
+            guard.assert_clean()
+        finally:
+            context.close()
