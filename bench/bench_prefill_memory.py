@@ -5,8 +5,8 @@ reports its peak resident memory (VmHWM from /proc/self/status; ru_maxrss where 
 /proc):
 
   load       load_model() only: the floor every other figure includes
-  clock      the clock's prefill tick (chunks of PREFILL_CHUNK tokens without attention
-             weights, then the last token with them: the record keeps one row per head)
+  clock      the clock's prefill tick (one forward pass per chunk of PREFILL_CHUNK tokens;
+             of the last pass's attention weights a hook keeps one row per head and layer)
   forward    transformers' own model(input_ids) on the same (eager) model
   generate   transformers' model.generate(input_ids, max_new_tokens=1)
 

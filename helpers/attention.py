@@ -26,7 +26,7 @@ __all__ = [
     "kv_head_index",
     "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand",
     "previous_token_scores", "first_token_scores", "repeated_random_tokens", "induction_scores",
-    "base_model", "transformer_blocks",
+    "base_model", "transformer_blocks", "attention_module",
     "input_norm", "check_layer_head", "check_by_hand",
 ]
 
@@ -74,6 +74,13 @@ def transformer_blocks(lm) -> torch.nn.ModuleList:
     """The model's transformer blocks, in order (`.h` in GPT-2, `.layers` in Llama)."""
     base = base_model(lm)
     return base.h if lm.family == "gpt2" else base.layers
+
+
+def attention_module(lm, layer: int) -> torch.nn.Module:
+    """Block `layer`'s attention module (GPT-2's attn, Llama's self_attn); with eager attention
+    its output is (attention output, attention weights [batch, heads, queries, keys])."""
+    block = transformer_blocks(lm)[layer]
+    return block.attn if lm.family == "gpt2" else block.self_attn
 
 
 def input_norm(lm, layer: int):
@@ -141,8 +148,7 @@ def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     models q and k are already rotated by their positions (RoPE).
     """
     check_by_hand(lm)
-    block = transformer_blocks(lm)[layer]
-    attn = block.attn if lm.family == "gpt2" else block.self_attn
+    attn = attention_module(lm, layer)
     x = x.to(next(attn.parameters()).device)
     T = x.shape[0]
     if lm.family == "gpt2":

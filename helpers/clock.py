@@ -15,9 +15,13 @@ Tick 0 is the *prefill*: the whole prompt. Every later tick is a *decode* step t
 single token chosen at the previous tick. So after n ticks (ticks 0 .. n - 1) the cache holds
 the prompt and the first n - 1 generated tokens: the token chosen last has not been read yet.
 
-A long prompt is read in chunks of `PREFILL_CHUNK` tokens without attention weights, then its
-last token alone with them: the record keeps only the newest position's attention, while
-every layer's full T x T weights at once would need 30 layers x 9 heads x 8000 x 8000 float32
+Tick 0 is one forward pass over the whole prompt when the prompt fits in `PREFILL_CHUNK`
+(256) tokens. A longer prompt is read in chunks of PREFILL_CHUNK tokens, one pass each
+(`TickRecord.passes` says how many), so that one layer's attention weights never exceed
+[heads, chunk, context]. Every pass computes attention weights (eager attention), but the
+record keeps only the newest position's row: a hook on each attention layer copies that row
+as the layer finishes and lets the full [heads, chunk, context] weights go, whereas every
+layer's full T x T weights at once would need 30 layers x 9 heads x 8000 x 8000 float32
 numbers = 69 GB for SmolLM2 at 8000 tokens.
 
 A tick is a transaction: if anything interrupts it (an error, Kernel > Interrupt) the clock is
@@ -39,20 +43,24 @@ encodes the user's content as plain text, so typed text cannot open or close a c
 
 from __future__ import annotations
 
+import contextvars
 import math
 import re
+import threading
 import time
+import weakref
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 from transformers import DynamicCache
 
+from .attention import attention_module, transformer_blocks
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
 
-__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "end_of_text_ids",
-           "next_token_logits", "read_tokens"]
+__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "Reading", "end_of_text_ids",
+           "next_token_logits", "read_tokens", "prefill_passes"]
 
 TOP_K_RECORDED = 10
 # Tokens per forward pass when reading a long prompt. The eager attention of one layer holds
@@ -95,6 +103,8 @@ class TickRecord:
     config: SamplingConfig      # settings used at this tick
     stop_reason: str | None     # "end of text" | "context full" | None: set when this tick
                                 # ended generation
+    passes: int = 1             # forward passes of this tick: 1, except a prefill of a prompt
+                                # longer than PREFILL_CHUNK tokens (one pass per chunk)
 
 
 def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
@@ -127,21 +137,85 @@ def _check_ids(lm: LoadedModel, ids: Sequence[int]) -> list[int]:
     return ids
 
 
-def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache, attentions: bool = True):
-    """Feed `ids` through the model after what `cache` holds (extending it) and return the
-    model output for the last position only (logits, and attentions when asked).
+class Reading(NamedTuple):
+    """What `read_tokens` returns: the model's output for the last token it read."""
 
-    All but the last token go in chunks of PREFILL_CHUNK without attention weights; the last
-    token goes alone. The result equals one pass over all of `ids` (up to float rounding) but
-    never holds more than one layer's [heads, chunk, context] attention weights.
+    logits: torch.Tensor               # [vocab] float32 on the CPU: raw logits of the next token
+    attention: torch.Tensor | None     # [n_layers, n_heads, context] float32 on the CPU: the last
+                                       # position's attention weights (None when not asked for)
+    passes: int                        # forward passes it took
+
+
+def prefill_passes(n_tokens: int) -> int:
+    """Forward passes to read `n_tokens` tokens: 1 up to PREFILL_CHUNK, then one per chunk."""
+    return max(1, math.ceil(n_tokens / PREFILL_CHUNK))
+
+
+# The attention rows being collected by the current thread's pass (None: not collecting). A
+# context variable, so that a pass in another thread on the same model is left alone.
+_ROWS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("llm_clock_rows",
+                                                                    default=None)
+_HOOKED: weakref.WeakSet = weakref.WeakSet()  # models whose attention layers carry the hook
+_HOOK_LOCK = threading.Lock()
+
+
+def _row_keeper(layer: int):
+    def keep_last_row(module, args, output) -> None:  # returns None: the output is unchanged
+        rows = _ROWS.get()
+        weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
+        if rows is not None and weights is not None:
+            # A compact copy of the last query's row [heads, context]; the layer's full
+            # [heads, chunk, context] weights are freed as soon as the layer is done.
+            rows[layer] = weights[0, :, -1, :].float().cpu().clone()
+    return keep_last_row
+
+
+def _install_row_hooks(lm: LoadedModel) -> int:
+    """Hook every attention layer once per model (the hooks do nothing unless _ROWS is set).
+    Returns the number of layers."""
+    n_layers = len(transformer_blocks(lm))
+    with _HOOK_LOCK:
+        if lm.model not in _HOOKED:
+            for layer in range(n_layers):
+                attention_module(lm, layer).register_forward_hook(_row_keeper(layer))
+            _HOOKED.add(lm.model)
+    return n_layers
+
+
+def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache,
+                attentions: bool = True) -> Reading:
+    """Feed `ids` through the model after what `cache` holds (extending it) and return the
+    logits of the last position, and its attention weights when asked.
+
+    Up to PREFILL_CHUNK tokens are ONE forward pass. More are read in chunks of PREFILL_CHUNK
+    tokens, one pass each; only the last pass's attention weights are kept, and of those only
+    the last position's row per layer and head. The result equals one pass over all of `ids`
+    (up to float rounding), and memory never holds more than one layer's
+    [heads, chunk, context] attention weights.
     """
+    ids = list(ids)
+    chunks = [ids[start:start + PREFILL_CHUNK] for start in range(0, len(ids), PREFILL_CHUNK)]
+    n_layers = _install_row_hooks(lm) if attentions else 0
+    rows: dict[int, torch.Tensor] = {}
     with torch.inference_mode():
-        for start in range(0, len(ids) - 1, PREFILL_CHUNK):
-            chunk = ids[start:min(start + PREFILL_CHUNK, len(ids) - 1)]
-            lm.model(input_ids=torch.tensor([chunk], device=lm.device), cache=cache, use_cache=True,
-                     logits_to_keep=1)
-        return lm.model(input_ids=torch.tensor([ids[-1:]], device=lm.device), cache=cache,
-                        use_cache=True, output_attentions=attentions, logits_to_keep=1)
+        for chunk in chunks[:-1]:
+            lm.model(input_ids=torch.tensor([chunk], device=lm.device), cache=cache,
+                     use_cache=True, logits_to_keep=1)
+        collecting = _ROWS.set(rows if attentions else None)
+        try:
+            out = lm.model(input_ids=torch.tensor([chunks[-1]], device=lm.device), cache=cache,
+                           use_cache=True, logits_to_keep=1)
+        finally:
+            _ROWS.reset(collecting)
+    logits = out.logits[0, -1].float().cpu()  # the sampler and its generator live on the CPU
+    attention = None
+    if attentions:
+        if len(rows) != n_layers:
+            raise RuntimeError(f"Only {len(rows)} of {n_layers} attention layers returned "
+                               f"weights: load the model with load_model(), which uses eager "
+                               f"attention (the only kernel that returns them).")
+        attention = torch.stack([rows[layer] for layer in range(n_layers)])
+    return Reading(logits, attention, len(chunks))
 
 
 def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
@@ -152,9 +226,9 @@ def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
         with torch.inference_mode():
             out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False,
                            logits_to_keep=1)
-    else:  # a long context in chunks through a throw-away cache: bounded memory, same logits
-        out = read_tokens(lm, ids, DynamicCache(config=lm.model.config), attentions=False)
-    return out.logits[0, -1].float().cpu()
+        return out.logits[0, -1].float().cpu()
+    # a long context in chunks through a throw-away cache: bounded memory, same logits
+    return read_tokens(lm, ids, DynamicCache(config=lm.model.config), attentions=False).logits
 
 
 def _stopped_message(reason: str | None) -> str:
@@ -384,11 +458,11 @@ class Clock:
     def _tick(self, fed: list[int], cache: DynamicCache, prefill: bool) -> TickRecord:
         """The work of a tick, touching nothing of the clock but the cache and the generator."""
         start = time.perf_counter()
-        out = read_tokens(self.lm, fed, cache)  # execute: every layer appends the fed tokens' K/V
-        logits = out.logits[0, -1].float().cpu()  # the sampler and its generator live on the CPU
-        # Keep only the newest position's attention row per layer and head, as a compact copy.
-        attention = torch.stack([a[0, :, -1, :] for a in out.attentions]).to("cpu", torch.float16)
-        del out
+        # Execute: every layer appends the fed tokens' K/V. One pass, unless the prompt is longer
+        # than PREFILL_CHUNK tokens. Only the newest position's attention row per layer and head
+        # is kept, as a compact copy.
+        reading = read_tokens(self.lm, fed, cache)
+        logits, attention = reading.logits, reading.attention.to(torch.float16)
         forward_ms = (time.perf_counter() - start) * 1000
 
         start = time.perf_counter()
@@ -423,7 +497,7 @@ class Clock:
             entropy_bits=record_entropy, forced=forced, top_raw=top_raw, top_filtered=top_filtered,
             attention=attention, context_len=len(context), kv_cache_len=cache.get_seq_length(),
             kv_cache_bytes=_cache_bytes(cache), forward_ms=forward_ms, sampling_ms=sampling_ms,
-            config=config, stop_reason=stop_reason)
+            config=config, stop_reason=stop_reason, passes=reading.passes)
 
     def run(self, n: int,
             on_tick: Callable[[TickRecord], bool | None] | None = None) -> list[TickRecord]:

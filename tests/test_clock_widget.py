@@ -79,12 +79,23 @@ def assert_consistent(cw, shown: int | None = "newest"):
     assert {value for _, value in cw.force_choice.options} >= {c.token_id for c in record.top_raw}
 
 
+def test_status_names_the_passes_of_a_prefill_longer_than_one_chunk(widget, monkeypatch):
+    import helpers.clock as clock_module
+
+    monkeypatch.setattr(clock_module, "PREFILL_CHUNK", 2)
+    widget.step_button.click()
+    record = widget.clock.history[0]
+    assert record.passes == -(-len(widget.clock.prompt_ids) // 2) > 1
+    assert f"tick 0 · prefill in {record.passes} passes" in status(widget)
+
+
 def test_step_fills_every_panel(widget):
     assert_consistent(widget)
     assert "tick –" in status(widget)
     widget.step_button.click()
     assert_consistent(widget)
     assert "tick 0" in status(widget) and "prefill" in status(widget)
+    assert "passes" not in status(widget)  # a short prompt is one forward pass
     widget.step_button.click()
     assert_consistent(widget)
     record = widget.clock.history[1]

@@ -138,35 +138,66 @@ def test_chunked_reading_equals_one_full_forward_pass(tiny_lm, monkeypatch, chun
         full = tiny_lm.model(torch.tensor([ids]), use_cache=False, output_attentions=True)
     from transformers import DynamicCache
 
-    out = read_tokens(tiny_lm, ids, DynamicCache(config=tiny_lm.model.config))
-    torch.testing.assert_close(out.logits[0, -1], full.logits[0, -1], atol=1e-4, rtol=1e-4)
-    got_rows = torch.stack([a[0, :, -1, :] for a in out.attentions])
-    torch.testing.assert_close(got_rows, torch.stack([a[0, :, -1, :] for a in full.attentions]), atol=1e-5, rtol=1e-4)
+    reading = read_tokens(tiny_lm, ids, DynamicCache(config=tiny_lm.model.config))
+    assert reading.passes == -(-len(ids) // chunk)
+    torch.testing.assert_close(reading.logits, full.logits[0, -1], atol=1e-4, rtol=1e-4)
+    full_rows = torch.stack([a[0, :, -1, :] for a in full.attentions])
+    torch.testing.assert_close(reading.attention, full_rows, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(next_token_logits(tiny_lm, ids), full.logits[0, -1], atol=1e-4, rtol=1e-4)
     # and the clock built on it still matches: the prefill record equals the full pass
     clock = Clock(tiny_lm, tiny_lm.decode(ids), SamplingConfig(temperature=0))
     if clock.prompt_ids == ids:
         record = clock.tick()
         assert record.token_id == int(full.logits[0, -1].argmax())
-        torch.testing.assert_close(record.attention.float(), got_rows, atol=2e-3, rtol=0)
+        assert record.passes == reading.passes
+        torch.testing.assert_close(record.attention.float(), full_rows, atol=2e-3, rtol=0)
 
 
-def test_prefill_never_asks_for_more_than_one_chunk_of_attention(tiny_lm, monkeypatch):
-    monkeypatch.setattr(clock_module, "PREFILL_CHUNK", 4)
+def _count_passes(lm):
+    """A list that gets the number of tokens fed by every forward pass of lm.model, and the
+    hook's handle (remove it when done)."""
     calls = []
-    real_forward = tiny_lm.model.forward
 
-    def spy(*args, **kwargs):
-        calls.append((kwargs["input_ids"].shape[1], bool(kwargs.get("output_attentions"))))
-        return real_forward(*args, **kwargs)
+    def pre_hook(module, args, kwargs):
+        calls.append(kwargs["input_ids"].shape[1])
 
-    monkeypatch.setattr(tiny_lm.model, "forward", spy)
-    clock = Clock(tiny_lm, PROMPT, SamplingConfig(temperature=0))
-    clock.tick()
-    n = len(clock.prompt_ids)
-    assert sum(size for size, _ in calls) == n
-    assert all(size <= 4 for size, _ in calls)
-    assert [att for _, att in calls] == [False] * (len(calls) - 1) + [True] and calls[-1][0] == 1
+    return calls, lm.model.register_forward_pre_hook(pre_hook, with_kwargs=True)
+
+
+@pytest.mark.parametrize("chunk", [256, 4])
+def test_a_prefill_is_one_pass_per_chunk(tiny_lm, monkeypatch, chunk):
+    # A forward pre-hook on the model counts real passes: tick 0 of a prompt that fits one
+    # chunk is ONE pass; a longer prompt is one pass per chunk, and the record says how many.
+    monkeypatch.setattr(clock_module, "PREFILL_CHUNK", chunk)
+    calls, handle = _count_passes(tiny_lm)
+    try:
+        clock = Clock(tiny_lm, PROMPT, SamplingConfig(temperature=0))
+        n = len(clock.prompt_ids)
+        assert n > 4  # the long case really is longer than one chunk
+        record = clock.tick()
+        expected = -(-n // chunk)
+        assert calls == [min(chunk, n - start) for start in range(0, n, chunk)]
+        assert len(calls) == expected == record.passes == clock_module.prefill_passes(n)
+        assert (expected == 1) == (chunk == 256)
+        del calls[:]
+        assert clock.tick().passes == 1 and calls == [1]  # a decode tick: one pass, one token
+    finally:
+        handle.remove()
+
+
+def test_prefill_attention_memory_is_one_layer_of_one_chunk(tiny_lm, monkeypatch):
+    # The clock keeps only the last row: the model's output carries no attention weights, and
+    # the rows it keeps are compact copies, not views of a [heads, chunk, context] tensor.
+    monkeypatch.setattr(clock_module, "PREFILL_CHUNK", 4)
+    outputs = []
+    handle = tiny_lm.model.register_forward_hook(lambda m, a, out: outputs.append(out))
+    try:
+        clock = Clock(tiny_lm, PROMPT, SamplingConfig(temperature=0))
+        record = clock.tick()
+    finally:
+        handle.remove()
+    assert all(out.attentions is None for out in outputs)
+    assert record.attention.untyped_storage().nbytes() == record.attention.numel() * 2
 
 
 # ----- clear messages --------------------------------------------------------------------------

@@ -503,7 +503,7 @@ class ClockView:
         chosen = visible(self._label(r.token_id, r.token_text))
         parts = [
             f"tick {r.index}",
-            r.phase,
+            r.phase + (f" in {r.passes} passes" if r.passes > 1 else ""),
             f"chose '{chosen}' {r.prob:.1%} (raw {r.raw_prob:.1%})"
             + (" FORCED" if r.forced else ""),
             f"surprisal {r.surprisal_bits:.2f} bits",
@@ -519,7 +519,8 @@ class ClockView:
     def _status_html(self, text: str) -> str:
         size = self.control_px + (0 if self.presenter else 1)
         tip = (
-            "tick · phase · chosen token, its probability in the sampled-from distribution "
+            "tick · phase (a prompt longer than one chunk: its number of forward passes) · "
+            "chosen token, its probability in the sampled-from distribution "
             "(raw: in the model's) · surprisal = -log2(raw p) · KV cache positions and memory · "
             "ms forward + sampling"
         )
