@@ -1,6 +1,7 @@
 """LLM Clock helpers: the small library the notebooks call, one module per concept.
 
-    models          load_model(): the embedded SmolLM2-135M-Instruct or any GPT-2/Llama model
+    models          load_model(): the embedded SmolLM2-135M-Instruct, or a GPT-2/Llama/Gemma 3 model
+    anatomy         where each part of a model lives (the one place families differ); hooks
     tokens          a from-scratch byte-level BPE, and token spans of a real tokenizer for display
     embeddings      one-hot lookup, neighbours, positions (learned table, RoPE), residual stream
     attention       attention weights, one head by hand, grouped-query heads, head pattern scores

@@ -17,6 +17,8 @@ from typing import Iterable, Sequence
 
 import torch
 
+from .anatomy import anatomy, capture
+
 __all__ = ["output_projection", "heads_ablated", "token_losses", "copy_loss"]
 
 
@@ -24,10 +26,7 @@ def output_projection(lm, layer: int) -> torch.nn.Module:
     """The matrix that mixes the concatenated heads of `layer` back into the residual stream."""
     if not 0 <= layer < lm.n_layers:
         raise ValueError(f"layer must be 0..{lm.n_layers - 1} for {lm.name}, got {layer}.")
-    base = lm.model.base_model
-    if lm.family == "gpt2":
-        return base.h[layer].attn.c_proj
-    return base.layers[layer].self_attn.o_proj
+    return anatomy(lm).blocks[layer].output_projection
 
 
 @contextmanager
@@ -38,24 +37,18 @@ def heads_ablated(lm, heads: Iterable[tuple[int, int]]):
         if not 0 <= head < lm.n_heads:
             raise ValueError(f"head must be 0..{lm.n_heads - 1} for {lm.name}, got {head}.")
         by_layer.setdefault(int(layer), []).append(int(head))
-    hooks = []
 
     def zero_heads(head_list: list[int]):
-        def hook(module, args):
-            x = args[0].clone()   # [batch, positions, n_heads * head_dim]
+        def edit(x: torch.Tensor) -> torch.Tensor:   # [batch, positions, n_heads * head_dim]
+            x = x.clone()
             for h in head_list:
                 x[..., h * lm.head_dim:(h + 1) * lm.head_dim] = 0
-            return (x,) + tuple(args[1:])
-        return hook
+            return x
+        return edit
 
-    try:
-        for layer, head_list in by_layer.items():
-            module = output_projection(lm, layer)
-            hooks.append(module.register_forward_pre_hook(zero_heads(head_list)))
+    # "heads" is the input of the output projection: every head's output side by side
+    with capture(lm, edits={("heads", layer): zero_heads(hs) for layer, hs in by_layer.items()}):
         yield
-    finally:
-        for hook in hooks:
-            hook.remove()
 
 
 @torch.inference_mode()

@@ -4,34 +4,34 @@
     head = attention_head_by_hand(lm, "The capital of France is", layer=3, head=0)
     head.q, head.k, head.v, head.scores, head.weights, head.output  # every step of one head
 
-Two families are covered. Llama-style models (SmolLM2, TinyLlama, Mistral, Qwen2) rotate
-queries and keys by their position (RoPE) and let several query heads share one key/value
-head (grouped-query attention). GPT-2 adds a learned position vector to the input once, so
-its attention sees no extra position step, and computes q, k, v with one fused matrix.
+Three families are covered (helpers.anatomy tells them apart). Llama-style models (SmolLM2,
+TinyLlama, Mistral, Qwen2) rotate queries and keys by their position (RoPE) and let several
+query heads share one key/value head (grouped-query attention). Gemma 3 does the same, and also
+normalises each head's query and key (q_norm, k_norm) before rotating them, scales q·k by
+1/sqrt(query_pre_attn_scalar), and in its sliding-window layers lets a query see only the last
+`sliding_window` tokens: older keys get no attention at all. GPT-2 adds a learned position
+vector to the input once, so its attention sees no extra position step, and computes q, k, v
+with one fused matrix.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
-from .embeddings import apply_rope, rope_theta
+from .anatomy import BY_HAND_MODEL_TYPES, anatomy, capture
+from .embeddings import apply_rope
 from .tokens import visible
 
 __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
-    "kv_head_index",
-    "attention_scale", "causal_attention", "HeadComputation", "attention_head_by_hand",
+    "kv_head_index", "attention_scale", "sliding_window", "causal_attention", "HeadComputation",
+    "attention_head_by_hand",
     "previous_token_scores", "first_token_scores", "repeated_random_tokens", "induction_scores",
-    "base_model", "transformer_blocks", "attention_module",
-    "input_norm", "check_layer_head", "check_by_hand",
+    "check_layer_head", "check_by_hand",
 ]
-
-# Model types whose attention these from-scratch functions reproduce exactly.
-BY_HAND_TYPES = ("gpt2", "llama", "mistral", "qwen2")
 
 
 # ------------------------------------------------------- inputs and the model's own numbers
@@ -65,30 +65,6 @@ def token_labels(lm, ids: Sequence[int]) -> list[str]:
     return [visible(readable_token(lm.decode([i]), i, lm.tokenizer)) for i in ids]
 
 
-def base_model(lm):
-    """The transformer without its unembedding head (`.model` in Llama, `.transformer` in GPT-2)."""
-    return lm.model.base_model
-
-
-def transformer_blocks(lm) -> torch.nn.ModuleList:
-    """The model's transformer blocks, in order (`.h` in GPT-2, `.layers` in Llama)."""
-    base = base_model(lm)
-    return base.h if lm.family == "gpt2" else base.layers
-
-
-def attention_module(lm, layer: int) -> torch.nn.Module:
-    """Block `layer`'s attention module (GPT-2's attn, Llama's self_attn); with eager attention
-    its output is (attention output, attention weights [batch, heads, queries, keys])."""
-    block = transformer_blocks(lm)[layer]
-    return block.attn if lm.family == "gpt2" else block.self_attn
-
-
-def input_norm(lm, layer: int):
-    """The norm in front of block `layer`'s attention (GPT-2's ln_1, Llama's input_layernorm)."""
-    block = transformer_blocks(lm)[layer]
-    return block.ln_1 if lm.family == "gpt2" else block.input_layernorm
-
-
 def check_layer_head(lm, layer: int, head: int | None = None) -> None:
     """A clear message for a layer or head number outside the model."""
     if not 0 <= layer < lm.n_layers:
@@ -117,26 +93,17 @@ def attention_input(lm, text_or_ids, layer: int) -> torch.Tensor:
     """What layer `layer`'s attention reads: its input, normed, [T, d_model] (read with a hook)."""
     check_layer_head(lm, layer)
     ids = as_ids(lm, text_or_ids)
-    captured = {}
-
-    # returns None: a hook that returns a value would replace the output
-    def keep(module, args, output) -> None:
-        captured["x"] = output[0].detach()
-
-    hook = input_norm(lm, layer).register_forward_hook(keep)
-    try:
+    with capture(lm, ["attn_in"], layers=[layer]) as seen:
         lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
-    finally:
-        hook.remove()
-    return captured["x"].float().cpu()
+    return seen["attn_in", layer][0].float().cpu()
 
 
 # ---------------------------------------------------------------- one head by hand
 
 def check_by_hand(lm) -> None:
     """A clear message for a model family the by-hand functions do not reproduce."""
-    if lm.model.config.model_type not in BY_HAND_TYPES:
-        raise ValueError(f"The by-hand attention covers {', '.join(BY_HAND_TYPES)} models, "
+    if not anatomy(lm).by_hand:
+        raise ValueError(f"The by-hand attention covers {', '.join(BY_HAND_MODEL_TYPES)} models, "
                          f"not {lm.model.config.model_type!r}.")
 
 
@@ -144,34 +111,24 @@ def check_by_hand(lm) -> None:
 def project_qkv(lm, layer: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Queries, keys and values of every head of `layer` from its normed input x [T, d_model].
 
-    Returns q [n_heads, T, head_dim], k and v [n_kv_heads, T, head_dim]; for Llama-family
-    models q and k are already rotated by their positions (RoPE).
+    Returns q [n_heads, T, head_dim], k and v [n_kv_heads, T, head_dim]; in the RoPE families
+    q and k are already rotated by their positions (Gemma 3: normed per head first).
     """
     check_by_hand(lm)
-    attn = attention_module(lm, layer)
-    x = x.to(next(attn.parameters()).device)
+    block = anatomy(lm).blocks[layer]
+    x = x.to(block.q.weight.device)
     T = x.shape[0]
-    if lm.family == "gpt2":
-        # One fused Conv1D: x @ W + b gives [q | k | v] side by side (Conv1D stores W as [in, out]).
-        qkv = x @ attn.c_attn.weight + attn.c_attn.bias
-        q, k, v = qkv.split(lm.d_model, dim=-1)
-    else:
-        def linear(proj: torch.nn.Linear) -> torch.Tensor:
-            y = x @ proj.weight.T
-            return y + proj.bias if proj.bias is not None else y
-        q, k, v = linear(attn.q_proj), linear(attn.k_proj), linear(attn.v_proj)
     # [T, heads * head_dim] -> [heads, T, head_dim]
-    q = q.view(T, -1, lm.head_dim).transpose(0, 1)
-    k = k.view(T, -1, lm.head_dim).transpose(0, 1)
-    v = v.view(T, -1, lm.head_dim).transpose(0, 1)
-    if lm.family != "gpt2":
-        rope_parameters = getattr(lm.model.config, "rope_parameters", None) or {}
-        rope_type = rope_parameters.get("rope_type", "default")
-        if rope_type != "default":
+    q, k, v = (proj(x).view(T, -1, lm.head_dim).transpose(0, 1)
+               for proj in (block.q, block.k, block.v))
+    if block.q_norm is not None:   # Gemma 3: an RMSNorm on every head's query and key
+        q, k = block.q_norm(q), block.k_norm(k)
+    if block.rope_theta is not None:
+        if block.rope_type != "default":
             raise ValueError(f"The by-hand RoPE covers the original rotation; {lm.name} uses "
-                             f"{rope_type!r} RoPE.")
-        positions = torch.arange(T)
-        q, k = apply_rope(q, positions, rope_theta(lm)), apply_rope(k, positions, rope_theta(lm))
+                             f"{block.rope_type!r} RoPE.")
+        positions, theta = torch.arange(T), block.rope_theta
+        q, k = apply_rope(q, positions, theta), apply_rope(k, positions, theta)
     return q, k, v
 
 
@@ -189,27 +146,33 @@ def kv_head_of(lm, head: int) -> int:
 
 def attention_scale(lm, layer: int) -> float:
     """The factor on q·k: 1/sqrt(head_dim), so the spread of the scores does not grow with
-    head_dim."""
-    scale = 1.0 / math.sqrt(lm.head_dim)
-    cfg = lm.model.config
-    if lm.family == "gpt2":
-        scale = scale if getattr(cfg, "scale_attn_weights", True) else 1.0
-        if getattr(cfg, "scale_attn_by_inverse_layer_idx", False):
-            scale /= layer + 1
-    return scale
+    head_dim (Gemma 3: 1/sqrt(query_pre_attn_scalar))."""
+    check_layer_head(lm, layer)
+    return anatomy(lm).blocks[layer].attention_scale
 
 
-def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float):
+def sliding_window(lm, layer: int) -> int | None:
+    """How many tokens a query of `layer` sees (itself and the ones just before it), or None
+    when it sees the whole context. Gemma 3 slides a window in 5 of every 6 layers."""
+    check_layer_head(lm, layer)
+    return anatomy(lm).blocks[layer].sliding_window
+
+
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float,
+                     window: int | None = None):
     """Scaled dot-product attention with a causal mask, every step returned.
 
     q, k, v: [..., T, head_dim]. Returns scores (q·k × scale), masked scores (a query may not
-    look at later keys: -inf there), weights (softmax of each row) and output (weights @ v).
+    look at later keys, nor, with a `window`, at keys `window` or more tokens back: -inf
+    there), weights (softmax of each row) and output (weights @ v).
     """
     T = q.shape[-2]
     scores = (q @ k.transpose(-1, -2)) * scale
-    # True where key j comes after query i
-    future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=q.device), diagonal=1)
-    masked = scores.masked_fill(future, float("-inf"))
+    i, j = torch.arange(T, device=q.device)[:, None], torch.arange(T, device=q.device)[None, :]
+    hidden = j > i                     # True where key j comes after query i
+    if window is not None:
+        hidden |= i - j >= window      # ... or lies outside the sliding window
+    masked = scores.masked_fill(hidden, float("-inf"))
     weights = torch.softmax(masked, dim=-1)
     return scores, masked, weights, weights @ v
 
@@ -223,13 +186,14 @@ class HeadComputation:
     kv_head: int               # the key/value head this query head reads (grouped-query attention)
     tokens: list[str]          # visible token labels
     x: torch.Tensor            # [T, d_model] normed input of the layer's attention
-    q: torch.Tensor            # [T, head_dim] queries (after RoPE for Llama-family)
-    k: torch.Tensor            # [T, head_dim] keys (after RoPE for Llama-family)
+    q: torch.Tensor            # [T, head_dim] queries (after q_norm and RoPE, where the model has them)
+    k: torch.Tensor            # [T, head_dim] keys (the same)
     v: torch.Tensor            # [T, head_dim] values
-    scores: torch.Tensor       # [T, T] q·k / sqrt(head_dim), before the mask
-    masked_scores: torch.Tensor  # [T, T] future positions set to -inf
+    scores: torch.Tensor       # [T, T] q·k × the scale, before the mask
+    masked_scores: torch.Tensor  # [T, T] future positions (and any beyond the window) set to -inf
     weights: torch.Tensor      # [T, T] softmax of each row: the attention pattern
     output: torch.Tensor       # [T, head_dim] weights @ v: what the head writes out
+    window: int | None = None  # the layer's sliding window (None: it sees the whole context)
 
 
 @torch.no_grad()
@@ -242,9 +206,10 @@ def attention_head_by_hand(lm, text_or_ids, layer: int, head: int) -> HeadComput
     q_all, k_all, v_all = project_qkv(lm, layer, x)
     kv_head = kv_head_of(lm, head)
     q, k, v = (t.float().cpu() for t in (q_all[head], k_all[kv_head], v_all[kv_head]))
-    scores, masked, weights, output = causal_attention(q, k, v, attention_scale(lm, layer))
+    window = sliding_window(lm, layer)
+    scores, masked, weights, output = causal_attention(q, k, v, attention_scale(lm, layer), window)
     return HeadComputation(layer, head, kv_head, token_labels(lm, ids), x, q, k, v, scores, masked,
-                           weights, output)
+                           weights, output, window)
 
 
 # ---------------------------------------------------------------- what heads do: pattern scores
@@ -288,7 +253,3 @@ def induction_scores(weights: torch.Tensor, length: int) -> torch.Tensor:
     i = torch.arange(length - 1)
     return weights[..., length + i, i + 1].mean(-1)
 
-
-# Old private names, kept until helpers.lens imports the public ones.
-_base, _layers, _input_norm = base_model, transformer_blocks, input_norm
-_check_layer_head, _check_by_hand = check_layer_head, check_by_hand

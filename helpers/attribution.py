@@ -11,12 +11,14 @@ it has for the real final vector, as TransformerLens's `ActivationCache.apply_ln
 does with its cached scale. With the scale frozen the map from
 the stream to the logit is linear, and each write's share is that linear map applied to it:
 
-    share(c) = (w * c * scale) · W_U[target]         RMSNorm (Llama, SmolLM2)
+    share(c) = (w * c * scale) · W_U[target]         RMSNorm (Llama, SmolLM2, Gemma 3)
     share(c) = (w * (c - mean(c)) * scale) · W_U[target]   LayerNorm (GPT-2: centering is linear)
 
 The shares sum to the real logit exactly (up to float rounding). The approximation is in each
 share: a write is scaled by the rms of the *final* vector, not by what the norm would do to it
-alone. GPT-2's LayerNorm also adds a bias, reported as its own part (`norm_bias`).
+alone. GPT-2's LayerNorm also adds a bias, reported as its own part (`norm_bias`). In Gemma 3
+the writes are what each block adds after its post-attention and post-MLP norms, the
+embedding write is the scaled token vector, and w is the final norm's 1 + stored weight.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .attention import as_ids, transformer_blocks
-from .embeddings import final_norm, single_token_id
+from .anatomy import anatomy, capture
+from .attention import as_ids
+from .embeddings import single_token_id
 
 __all__ = ["ResidualWrites", "residual_writes", "LogitAttribution", "logit_attribution"]
 
@@ -36,8 +39,8 @@ class ResidualWrites:
     """Everything added into the residual stream, [T, d_model] each; they sum to the final one."""
 
     embedding: torch.Tensor   # [T, d] the input vectors (+ GPT-2's position vectors)
-    attention: torch.Tensor   # [n_layers, T, d] each block's attention output (after o_proj)
-    mlp: torch.Tensor         # [n_layers, T, d] each block's MLP output
+    attention: torch.Tensor   # [n_layers, T, d] what each block's attention adds (after o_proj)
+    mlp: torch.Tensor         # [n_layers, T, d] what each block's MLP adds
     final: torch.Tensor       # [T, d] the stream after the last block, before the final norm
 
 
@@ -45,34 +48,11 @@ class ResidualWrites:
 def residual_writes(lm, text) -> ResidualWrites:
     """Record every write into the residual stream during one forward pass (with hooks)."""
     ids = as_ids(lm, text)
-    blocks = transformer_blocks(lm)
-    attention, mlp, captured = {}, {}, {}
-
-    def keep(store, layer):
-        def hook(module, args, output) -> None:  # a hook returning None leaves the output alone
-            store[layer] = (output[0] if isinstance(output, tuple) else output)[0].detach()
-        return hook
-
-    hooks = []
-    for n, block in enumerate(blocks):
-        attn = block.attn if lm.family == "gpt2" else block.self_attn
-        hooks += [attn.register_forward_hook(keep(attention, n)),
-                  block.mlp.register_forward_hook(keep(mlp, n))]
-
-    def keep_final(module, args, output) -> None:
-        captured["final"] = args[0][0].detach()   # the norm's input: the stream after the blocks
-
-    hooks.append(final_norm(lm).register_forward_hook(keep_final))
-    try:
-        out = lm.model(torch.tensor([ids], device=lm.device), output_hidden_states=True,
-                       use_cache=False)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    stack = [torch.stack([store[n] for n in range(len(blocks))]).float().cpu()
-             for store in (attention, mlp)]
-    return ResidualWrites(out.hidden_states[0][0].float().cpu(), *stack,
-                          captured["final"].float().cpu())
+    with capture(lm, ["resid_pre", "attn_out", "mlp_out", "resid_post"]) as seen:
+        lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
+    first, last = seen["resid_pre", 0][0], seen["resid_post", lm.n_layers - 1][0]
+    attention, mlp = (seen.stack(point)[:, 0].float().cpu() for point in ("attn_out", "mlp_out"))
+    return ResidualWrites(first.float().cpu(), attention, mlp, last.float().cpu())
 
 
 @dataclass
@@ -98,28 +78,28 @@ class LogitAttribution:
 def logit_attribution(lm, text, target: str) -> LogitAttribution:
     """Split the logit of single-token `target` after `text` into the residual writes' shares."""
     target_id = single_token_id(lm, target)
+    a = anatomy(lm)
+    head = a.unembedding
+    if getattr(head, "bias", None) is not None or a.logit_softcap is not None:
+        raise ValueError(f"{lm.name}'s unembedding has a bias or a soft cap; this attribution "
+                         f"covers models without (GPT-2, Llama family, Gemma 3).")
     writes = residual_writes(lm, text)
-    norm = final_norm(lm)
-    weight = norm.weight.detach().float().cpu()
+    norm = a.final_norm
+    weight = norm.weight.float().cpu()   # the factor applied (Gemma: 1 + stored weight)
     x = writes.final[-1]
-    if lm.family == "gpt2":
+    if norm.kind == "LayerNorm":
         centre = lambda c: c - c.mean(-1, keepdim=True)  # noqa: E731 LayerNorm subtracts the mean
-        scale = float(torch.rsqrt(centre(x).pow(2).mean() + norm.eps))
-        bias = norm.bias.detach().float().cpu()
+        bias = norm.bias.float().cpu()
     else:
         centre = lambda c: c  # noqa: E731 RMSNorm does not centre
-        scale = float(torch.rsqrt(x.pow(2).mean() + norm.variance_epsilon))
         bias = torch.zeros_like(weight)
-    head = lm.model.get_output_embeddings()
-    if getattr(head, "bias", None) is not None:
-        raise ValueError(f"{lm.name}'s unembedding has a bias; this attribution covers models "
-                         f"without one (Llama family, GPT-2).")
+    scale = float(torch.rsqrt(centre(x).pow(2).mean() + norm.eps))
     direction = head.weight[target_id].detach().float().cpu()   # the target's unembedding row
 
     def share(c: torch.Tensor) -> torch.Tensor:   # c [..., d] at the last position
         return (weight * centre(c) * scale) @ direction
 
-    logits = head(norm(writes.final[-1:].to(lm.device))).float().cpu()
+    logits = head(norm.module(writes.final[-1:].to(lm.device))).float().cpu()
     return LogitAttribution(
         target=target, target_id=target_id, logit=float(logits[0, target_id]),
         embedding=float(share(writes.embedding[-1])),

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
-from transformers import DynamicCache
 
+from .anatomy import new_cache
 from .models import LoadedModel
 
 __all__ = ["as_token_ids", "left_pad", "position_ids", "BatchResult", "greedy_batch"]
@@ -83,7 +83,7 @@ def greedy_batch(lm: LoadedModel, prompts: Sequence, max_new_tokens: int,
         raise ValueError(f"The longest prompt ({ids.shape[1]} tokens) plus {max_new_tokens} new "
                          f"tokens exceeds {lm.name}'s context of {lm.context_length}: ask for "
                          f"fewer tokens.")
-    cache = DynamicCache(config=lm.model.config)
+    cache = new_cache(lm)
     new_ids: list[list[int]] = [[] for _ in range(ids.shape[0])]
     kept, tick_ms = [], []
     fed, positions = ids, position_ids(mask)

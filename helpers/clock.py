@@ -6,7 +6,7 @@ A tick is one forward pass plus one chosen token, like one CPU instruction cycle
     fetch       read the context; once the KV cache holds the past, only the newest token
     decode      token ids -> embedding vectors (GPT-2 also adds learned position vectors)
     execute     the stack of transformer blocks. Inside every attention layer the queries and
-                keys are rotated by their position (RoPE, Llama family), and every layer
+                keys are rotated by their position (RoPE: Llama, Gemma 3), and every layer
                 appends the keys/values of the token(s) it was fed to its part of the KV cache
     write-back  final norm -> logits -> probabilities -> sampler picks a token -> append it
                 to the context (its keys/values are written at the *next* tick's execute)
@@ -55,7 +55,7 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 from transformers import DynamicCache
 
-from .attention import attention_module, transformer_blocks
+from .anatomy import anatomy, new_cache
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
 
@@ -173,13 +173,12 @@ def _row_keeper(layer: int):
 def _install_row_hooks(lm: LoadedModel) -> int:
     """Hook every attention layer once per model (the hooks do nothing unless _ROWS is set).
     Returns the number of layers."""
-    n_layers = len(transformer_blocks(lm))
     with _HOOK_LOCK:
         if lm.model not in _HOOKED:
-            for layer in range(n_layers):
-                attention_module(lm, layer).register_forward_hook(_row_keeper(layer))
+            for layer, block in enumerate(anatomy(lm).blocks):
+                block.attention.register_forward_hook(_row_keeper(layer))
             _HOOKED.add(lm.model)
-    return n_layers
+    return lm.n_layers
 
 
 def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache,
@@ -228,7 +227,7 @@ def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
                            logits_to_keep=1)
         return out.logits[0, -1].float().cpu()
     # a long context in chunks through a throw-away cache: bounded memory, same logits
-    return read_tokens(lm, ids, DynamicCache(config=lm.model.config), attentions=False).logits
+    return read_tokens(lm, ids, new_cache(lm), attentions=False).logits
 
 
 def _stopped_message(reason: str | None) -> str:
@@ -433,7 +432,7 @@ class Clock:
         # Fetch: the whole prompt at the prefill; afterwards only the newest token, because the
         # keys/values of everything before it are already in the cache.
         fed = self.prompt_ids if prefill else [self.ids[-1]]
-        cache = DynamicCache(config=self.lm.model.config) if prefill else self._cache
+        cache = new_cache(self.lm) if prefill else self._cache
         lengths_before = [] if prefill else _layer_lengths(cache)
         rng_state = self._generator.get_state()
         try:

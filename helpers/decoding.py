@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import torch
-from transformers import DynamicCache
+from .anatomy import new_cache
 
 __all__ = [
     "Candidate", "BeamStep", "BeamSearch", "beam_search", "beam_search_steps", "default_eos_ids",
@@ -136,7 +136,7 @@ def beam_search_steps(lm, prompt: str | Sequence[int], num_beams: int, max_new_t
 
     # The prefill runs B copies of the prompt, as generate does; later ticks feed each beam's
     # newest token, after reordering the KV cache so every beam carries its parent's cache.
-    cache = DynamicCache(config=lm.model.config)
+    cache = new_cache(lm)
     fed = torch.tensor([ids] * B, device=lm.device)
     for step in range(max_new_tokens):
         out = lm.model(input_ids=fed, cache=cache, use_cache=True, logits_to_keep=1)
@@ -268,7 +268,7 @@ def greedy_with_penalties(lm, prompt: str | Sequence[int], max_new_tokens: int,
 
     ids = _prompt_ids(lm, prompt)
     new: list[int] = []
-    cache = DynamicCache(config=lm.model.config)
+    cache = new_cache(lm)
     fed = ids
     for _ in range(max_new_tokens):
         out = lm.model(input_ids=torch.tensor([fed], device=lm.device), cache=cache, use_cache=True,

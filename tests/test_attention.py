@@ -1,5 +1,5 @@
-"""helpers.attention: the model's weights, one head by hand equal to the model, head scores,
-bertviz rendering offline."""
+"""helpers.attention: the model's weights, one head by hand equal to the model (GPT-2, Llama,
+Gemma 3 with its sliding window), head scores, bertviz rendering offline."""
 
 from __future__ import annotations
 
@@ -9,20 +9,22 @@ import re
 import pytest
 import torch
 
-from helpers import attention
+from helpers.anatomy import anatomy
 from helpers.attention import (
     as_ids, attention_input, attention_head_by_hand, attention_weights, first_token_scores,
     induction_scores, kv_head_index, previous_token_scores, repeated_random_tokens,
 )
 from helpers.bertviz_offline import head_view, model_view, offline_bertviz_html
+from helpers.embeddings import apply_rope
 
 TEXT = "The capital of France is Paris. The capital of Italy is"
 
 
 def _model_head_outputs(lm, text, layer):
     """What the model's heads write, concatenated: the input of the output projection."""
-    block = lm.model.base_model.h[layer].attn.c_proj if lm.family == "gpt2" else \
-        lm.model.base_model.layers[layer].self_attn.o_proj
+    block = anatomy(lm).blocks[layer].output_projection   # c_proj or o_proj
+    assert block is (lm.model.transformer.h[layer].attn.c_proj if lm.family == "gpt2"
+                     else lm.model.model.layers[layer].self_attn.o_proj)
     captured = {}
 
     def keep(module, args) -> None:
@@ -35,10 +37,10 @@ def _model_head_outputs(lm, text, layer):
     return captured["x"]
 
 
-def test_attention_weights_shape_rows_and_causality(tiny_lm):
-    w = attention_weights(tiny_lm, TEXT)
-    T = len(tiny_lm.encode(TEXT))
-    assert w.shape == (tiny_lm.n_layers, tiny_lm.n_heads, T, T)
+def test_attention_weights_shape_rows_and_causality(any_family_lm):
+    w = attention_weights(any_family_lm, TEXT)
+    T = len(any_family_lm.encode(TEXT))
+    assert w.shape == (any_family_lm.n_layers, any_family_lm.n_heads, T, T)
     torch.testing.assert_close(w.sum(-1), torch.ones(w.shape[:-1]))
     assert torch.all(w.triu(diagonal=1) == 0)
 
@@ -57,8 +59,32 @@ def _assert_every_head_matches(lm, text, atol=1e-5):
             assert torch.isneginf(hc.masked_scores.triu(diagonal=1)[0, 1:]).all()
 
 
-def test_head_by_hand_equals_the_model(tiny_lm):
-    _assert_every_head_matches(tiny_lm, TEXT)
+def test_head_by_hand_equals_the_model(any_family_lm):
+    _assert_every_head_matches(any_family_lm, TEXT)
+
+
+def test_gemma3_sliding_window_hides_the_older_tokens(tiny_gemma3):
+    """Layer 0 slides a 4-token window: a query sees itself and the 3 tokens before it, and a
+    token further back gets exactly zero attention, in the model as in the by-hand head."""
+    lm = tiny_gemma3
+    weights = attention_weights(lm, TEXT)
+    T = weights.shape[-1]
+    assert T > 8
+    i, j = torch.tril_indices(T, T)
+    beyond = i - j >= 4
+    assert torch.all(weights[0][:, i[beyond], j[beyond]] == 0)
+    assert torch.all(weights[0][:, i[~beyond], j[~beyond]] > 0)
+    assert torch.all(weights[1][:, i, j] > 0)          # layer 1 attends over the whole context
+    hc = attention_head_by_hand(lm, TEXT, 0, 1)
+    assert hc.window == 4 and attention_head_by_hand(lm, TEXT, 1, 1).window is None
+    assert torch.isneginf(hc.masked_scores[i[beyond], j[beyond]]).all()
+    assert torch.equal(hc.weights == 0, weights[0, 1] == 0)
+    # Gemma scales q·k by 1/sqrt(query_pre_attn_scalar), here 24, not by 1/sqrt(head_dim = 32)
+    torch.testing.assert_close(hc.scores, hc.q @ hc.k.T / 24 ** 0.5)
+    # its queries and keys are normed per head before RoPE: by hand without q_norm differs
+    block = anatomy(lm).blocks[0]
+    raw_q = block.q(hc.x).view(T, -1, lm.head_dim)[:, 1]
+    assert not torch.allclose(hc.q, apply_rope(raw_q, torch.arange(T), block.rope_theta), atol=1e-3)
 
 
 def test_grouped_query_mapping(tiny_llama_dir):
@@ -72,25 +98,26 @@ def test_grouped_query_mapping(tiny_llama_dir):
     assert torch.equal(a.k, b.k) and torch.equal(a.v, b.v) and not torch.equal(a.q, b.q)
 
 
-def test_attention_input_is_the_normed_residual(tiny_lm):
+def test_attention_input_is_the_normed_residual(any_family_lm):
     from helpers.embeddings import residual_stream
 
-    stream = residual_stream(tiny_lm, TEXT)
-    block = tiny_lm.model.base_model.h[1] if tiny_lm.family == "gpt2" else tiny_lm.model.base_model.layers[1]
-    norm = block.ln_1 if tiny_lm.family == "gpt2" else block.input_layernorm
+    stream = residual_stream(any_family_lm, TEXT)
+    inner = any_family_lm.model.transformer if any_family_lm.family == "gpt2" else any_family_lm.model.model
+    norm = inner.h[1].ln_1 if any_family_lm.family == "gpt2" else inner.layers[1].input_layernorm
+    assert anatomy(any_family_lm).blocks[1].attention_norm.module is norm
     with torch.no_grad():
-        torch.testing.assert_close(attention_input(tiny_lm, TEXT, 1), norm(stream[1]))
+        torch.testing.assert_close(attention_input(any_family_lm, TEXT, 1), norm(stream[1]))
 
 
-def test_bad_input_gives_clear_messages(tiny_lm):
+def test_bad_input_gives_clear_messages(any_family_lm):
     with pytest.raises(ValueError, match="empty"):
-        attention_weights(tiny_lm, "")
+        attention_weights(any_family_lm, "")
     with pytest.raises(ValueError, match="shorten"):
-        as_ids(tiny_lm, [1] * (tiny_lm.context_length + 1))
+        as_ids(any_family_lm, [1] * (any_family_lm.context_length + 1))
     with pytest.raises(ValueError, match="layer must be"):
-        attention_head_by_hand(tiny_lm, TEXT, tiny_lm.n_layers, 0)
+        attention_head_by_hand(any_family_lm, TEXT, any_family_lm.n_layers, 0)
     with pytest.raises(ValueError, match="head must be"):
-        attention_head_by_hand(tiny_lm, TEXT, 0, -1)
+        attention_head_by_hand(any_family_lm, TEXT, 0, -1)
 
 
 def test_pattern_scores_on_handmade_patterns():
@@ -113,13 +140,13 @@ def test_pattern_scores_on_handmade_patterns():
     assert induction_scores(sink[None, None].expand(1, 1, 6, 6), 3).item() == 0.0
 
 
-def test_repeated_random_tokens(tiny_lm):
-    seq = repeated_random_tokens(tiny_lm, 10, seed=1)
+def test_repeated_random_tokens(any_family_lm):
+    seq = repeated_random_tokens(any_family_lm, 10, seed=1)
     assert seq[:10] == seq[10:] and len(set(seq[:10])) == 10
-    assert seq == repeated_random_tokens(tiny_lm, 10, seed=1) != repeated_random_tokens(tiny_lm, 10, seed=2)
-    assert not set(seq) & set(tiny_lm.tokenizer.all_special_ids)
+    assert seq == repeated_random_tokens(any_family_lm, 10, seed=1) != repeated_random_tokens(any_family_lm, 10, seed=2)
+    assert not set(seq) & set(any_family_lm.tokenizer.all_special_ids)
     with pytest.raises(ValueError, match="length must be"):
-        repeated_random_tokens(tiny_lm, 1)
+        repeated_random_tokens(any_family_lm, 1)
 
 
 def _assert_offline(html: str):
@@ -133,22 +160,22 @@ def _assert_offline(html: str):
     assert "<!--" not in html
 
 
-def test_head_view_is_offline_and_labelled(tiny_lm):
-    view = head_view(tiny_lm, "The clock ticks once")
+def test_head_view_is_offline_and_labelled(any_family_lm):
+    view = head_view(any_family_lm, "The clock ticks once")
     _assert_offline(view.data)
     for label in ("·clock", "·ticks"):  # tokens travel as JSON, so '·' arrives as \u00b7
         assert json.dumps(label) in view.data
     assert "PYTHON_PARAMS" not in view.data
 
 
-def test_model_view_is_offline_and_labelled(tiny_lm):
-    view = model_view(tiny_lm, "The clock ticks once", include_layers=[1])
+def test_model_view_is_offline_and_labelled(any_family_lm):
+    view = model_view(any_family_lm, "The clock ticks once", include_layers=[1])
     _assert_offline(view.data)
     assert json.dumps("·ticks") in view.data and '"include_layers": [1]' in view.data
     with pytest.raises(ValueError, match="layer must be"):
-        model_view(tiny_lm, "The clock", include_layers=[99])
+        model_view(any_family_lm, "The clock", include_layers=[99])
     with pytest.raises(ValueError, match="head must be"):
-        head_view(tiny_lm, "The clock", heads=[tiny_lm.n_heads])
+        head_view(any_family_lm, "The clock", heads=[any_family_lm.n_heads])
 
 
 def test_model_view_fits_the_column():
@@ -159,11 +186,7 @@ def test_model_view_fits_the_column():
     assert 'setAttribute("viewBox"' in page and '"bertviz-0a1b"' in page
 
 
-def test_shared_helpers_are_public_and_old_names_still_work():
-    assert attention._layers is attention.transformer_blocks
-    assert attention._input_norm is attention.input_norm
-    assert attention._check_layer_head is attention.check_layer_head
-    assert attention._check_by_hand is attention.check_by_hand
+def test_kv_head_index_groups_consecutive_heads():
     assert [kv_head_index(h, 9, 3) for h in range(9)] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert [kv_head_index(h, 32, 8) for h in (3, 4, 31)] == [0, 1, 7]
 
@@ -204,13 +227,13 @@ def test_embedded_model_has_induction_heads(embedded_lm):
     assert scores[:3].max() < 0.2  # the first layers have none
 
 
-def test_attention_heatmap_masks_the_future_and_labels_tokens(tiny_lm):
+def test_attention_heatmap_masks_the_future_and_labels_tokens(any_family_lm):
     from helpers.attention import token_labels
     from helpers.plots.attention import attention_heatmap, update_attention_heatmap
     from helpers.plots.style import font_size
 
-    w = attention_weights(tiny_lm, TEXT)
-    tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
+    w = attention_weights(any_family_lm, TEXT)
+    tokens = token_labels(any_family_lm, any_family_lm.encode(TEXT))
     fig = attention_heatmap(w[1, 0], tokens, title="layer 1, head 0")
     z = fig.data[0].z
     T = len(tokens)

@@ -45,30 +45,30 @@ def _assert_state_equal(a, b):
 
 # ----- equality with transformers ------------------------------------------------------------
 
-def test_greedy_equals_generate(tiny_lm):
-    clock = Clock(tiny_lm, PROMPT, SamplingConfig(temperature=0))
+def test_greedy_equals_generate(any_family_lm):
+    clock = Clock(any_family_lm, PROMPT, SamplingConfig(temperature=0))
     clock.run(15)
-    assert clock.generated_ids == _generate(tiny_lm, clock.prompt_ids, 15, clock.config)
+    assert clock.generated_ids == _generate(any_family_lm, clock.prompt_ids, 15, clock.config)
     assert [r.prob for r in clock.history] == [1.0] * len(clock.history)
 
 
 @pytest.mark.parametrize("config", SAMPLING_CONFIGS, ids=str)
-def test_sampling_equals_generate_with_the_same_seed(tiny_lm, config):
+def test_sampling_equals_generate_with_the_same_seed(any_family_lm, config):
     # The clock's own torch.Generator(seed) and generate's torch.manual_seed(seed) give the
     # same random stream, so the tokens match exactly, not only in distribution.
-    clock = Clock(tiny_lm, PROMPT, config, seed=11)
+    clock = Clock(any_family_lm, PROMPT, config, seed=11)
     clock.run(15)
-    assert clock.generated_ids == _generate(tiny_lm, clock.prompt_ids, 15, config, seed=11)
+    assert clock.generated_ids == _generate(any_family_lm, clock.prompt_ids, 15, config, seed=11)
     assert any(r.top_filtered[0].prob < 0.9 for r in clock.history)  # the draws were not foregone conclusions
 
 
-def test_kv_cache_logits_and_attention_equal_a_full_forward_pass(tiny_lm):
-    clock = Clock(tiny_lm, PROMPT, SamplingConfig(temperature=1.0), seed=3)
+def test_kv_cache_logits_and_attention_equal_a_full_forward_pass(any_family_lm):
+    clock = Clock(any_family_lm, PROMPT, SamplingConfig(temperature=1.0), seed=3)
     clock.run(8)
     for record in clock.history:
         prefix = clock.ids[: record.context_len]
         with torch.no_grad():  # no cache: the whole prefix, every position recomputed
-            out = tiny_lm.model(torch.tensor([prefix]), use_cache=False, output_attentions=True)
+            out = any_family_lm.model(torch.tensor([prefix]), use_cache=False, output_attentions=True)
         probs = out.logits[0, -1].softmax(-1)
         expected_top = torch.topk(probs, 10)
         assert [c.token_id for c in record.top_raw] == expected_top.indices.tolist()
@@ -100,13 +100,13 @@ def test_records_describe_the_tick(tiny_lm):
     assert clock.generated_text == tiny_lm.decode(clock.generated_ids)
 
 
-def test_attention_rows_sum_to_one_over_the_context_and_are_compact(tiny_lm):
-    clock = Clock(tiny_lm, PROMPT, seed=2)
+def test_attention_rows_sum_to_one_over_the_context_and_are_compact(any_family_lm):
+    clock = Clock(any_family_lm, PROMPT, seed=2)
     clock.run(6)
     for r in clock.history:
         assert r.attention.dtype == torch.float16
-        assert tuple(r.attention.shape) == (tiny_lm.n_layers, tiny_lm.n_heads, r.context_len)
-        torch.testing.assert_close(r.attention.float().sum(-1), torch.ones(tiny_lm.n_layers, tiny_lm.n_heads), atol=2e-3, rtol=0)
+        assert tuple(r.attention.shape) == (any_family_lm.n_layers, any_family_lm.n_heads, r.context_len)
+        torch.testing.assert_close(r.attention.float().sum(-1), torch.ones(any_family_lm.n_layers, any_family_lm.n_heads), atol=2e-3, rtol=0)
         # a compact copy, not a view that keeps a full attention matrix alive
         assert r.attention.untyped_storage().nbytes() == r.attention.numel() * 2
         tensors = [v for v in vars(r).values() if isinstance(v, torch.Tensor)]
@@ -116,8 +116,8 @@ def test_attention_rows_sum_to_one_over_the_context_and_are_compact(tiny_lm):
 # ----- time travel ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("config", [SamplingConfig(temperature=0), SAMPLING_CONFIGS[3]], ids=["greedy", "sampling"])
-def test_rewind_then_run_replays_the_same_tokens(tiny_lm, config):
-    clock = Clock(tiny_lm, PROMPT, config, seed=4)
+def test_rewind_then_run_replays_the_same_tokens(any_family_lm, config):
+    clock = Clock(any_family_lm, PROMPT, config, seed=4)
     clock.run(10)
     first = clock.generated_ids[:]
     first_probs = [r.top_raw for r in clock.history]

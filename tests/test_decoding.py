@@ -1,5 +1,6 @@
 """helpers.decoding: beam search equals transformers' generate; penalties match their definitions;
-helpers.ablation: zeroing a head removes exactly its share of the attention output."""
+helpers.ablation: zeroing a head removes exactly its share of the attention output (GPT-2, Llama,
+Gemma 3)."""
 
 from __future__ import annotations
 
@@ -150,41 +151,43 @@ def test_greedy_with_penalties_applies_each_penalty_every_tick(tiny_lm):
 
 # ---------------------------------------------------------------- ablation
 
-def test_ablating_a_head_removes_exactly_its_slice(tiny_lm):
-    ids = torch.tensor([tiny_lm.encode("The clock ticks once for every token")])
-    proj, d = output_projection(tiny_lm, 1), tiny_lm.head_dim
+def test_ablating_a_head_removes_exactly_its_slice(any_family_lm):
+    lm = any_family_lm
+    ids = torch.tensor([lm.encode("The clock ticks once for every token")])
+    proj, d = output_projection(lm, 1), lm.head_dim
     seen = {}
     keep_input = proj.register_forward_pre_hook(lambda m, args: seen.__setitem__("x", args[0]))
     keep_output = proj.register_forward_hook(lambda m, args, out: seen.__setitem__("y", out))
     try:
         with torch.no_grad():
-            tiny_lm.model(ids)
+            lm.model(ids)
             clean_input, clean_output = seen["x"].clone(), seen["y"].clone()
-            with heads_ablated(tiny_lm, [(1, 2)]):
-                tiny_lm.model(ids)
+            with heads_ablated(lm, [(1, 1)]):
+                lm.model(ids)
             zeroed = clean_input.clone()
-            zeroed[..., 2 * d:3 * d] = 0
+            zeroed[..., 1 * d:2 * d] = 0
             expected = proj(zeroed)
     finally:
         keep_input.remove(), keep_output.remove()
-    # Layer 1 is the last: its input is unchanged, its output lacks exactly head 2's share.
+    # Layer 1 is the last: its input is unchanged, its output lacks exactly head 1's share.
     assert torch.allclose(seen["y"], expected, atol=1e-6)
     assert not torch.allclose(seen["y"], clean_output, atol=1e-6)
     assert not proj._forward_pre_hooks   # the ablation hook is gone after the with
 
 
-def test_ablation_changes_only_later_layers_and_is_undone(tiny_lm):
-    ids = repeated_random_tokens(tiny_lm, 8)
-    clean = token_losses(tiny_lm, ids)
-    with heads_ablated(tiny_lm, [(tiny_lm.n_layers - 1, 0)]):
-        ablated = token_losses(tiny_lm, ids)
+def test_ablation_changes_only_later_layers_and_is_undone(any_family_lm):
+    lm = any_family_lm
+    ids = repeated_random_tokens(lm, 8)
+    clean = token_losses(lm, ids)
+    with heads_ablated(lm, [(lm.n_layers - 1, 0)]):
+        ablated = token_losses(lm, ids)
     assert not torch.allclose(clean, ablated)
-    assert torch.equal(token_losses(tiny_lm, ids), clean)
+    assert torch.equal(token_losses(lm, ids), clean)
     with pytest.raises(ValueError, match="head must be"):
-        with heads_ablated(tiny_lm, [(0, tiny_lm.n_heads)]):
+        with heads_ablated(lm, [(0, lm.n_heads)]):
             pass
     with pytest.raises(ValueError, match="repeated twice"):
-        copy_loss(tiny_lm, ids[:-1])
+        copy_loss(lm, ids[:-1])
 
 
 @pytest.mark.slow

@@ -6,18 +6,22 @@ import pytest
 import torch
 
 from helpers.embeddings import (
-    apply_rope, cosine_similarity, embedding_matrix, final_norm, gpt2_input_vectors, lookup_by_one_hot,
+    apply_rope, cosine_similarity, embedding_matrix, embedding_scale, final_norm, gpt2_input_vectors,
+    input_vectors, lookup_by_one_hot,
     nearest_neighbours, one_hot, position_table, project_2d, project_words, residual_norms,
     residual_stream, rope_angles, rope_cos_sin, rope_scores, rope_theta, single_token_id,
 )
 
 
-def test_one_hot_lookup_equals_the_embedding_layer(tiny_lm):
-    ids = tiny_lm.encode("The clock ticks once for every token.")
-    layer = tiny_lm.model.get_input_embeddings()
-    expected = layer(torch.tensor(ids)).detach()
-    assert torch.allclose(lookup_by_one_hot(tiny_lm, ids), expected, atol=1e-6)
-    assert torch.equal(embedding_matrix(tiny_lm)[ids], expected)
+def test_one_hot_lookup_equals_the_embedding_layer(any_family_lm):
+    lm = any_family_lm
+    ids = lm.encode("The clock ticks once for every token.")
+    layer = lm.model.get_input_embeddings()
+    expected = layer(torch.tensor(ids)).detach()   # Gemma's layer multiplies by sqrt(d_model)
+    scale = embedding_scale(lm)
+    assert scale == (lm.d_model ** 0.5 if lm.family == "gemma3" else 1.0)
+    assert torch.allclose(lookup_by_one_hot(lm, ids) * scale, expected, atol=1e-5)
+    assert torch.equal(embedding_matrix(lm)[ids] * scale, expected)
     assert one_hot([2], 5).tolist() == [[0.0, 0.0, 1.0, 0.0, 0.0]]
     with pytest.raises(ValueError, match="0..4"):
         one_hot([5], 5)
@@ -82,11 +86,32 @@ def test_gpt2_learned_position_table(tiny_gpt2_dir):
     assert torch.allclose(gpt2_input_vectors(lm, ids), first, atol=1e-6)
 
 
-def test_llama_has_no_position_table(tiny_llama_dir):
+def test_llama_and_gemma_have_no_position_table(tiny_llama_dir, tiny_gemma3):
     from helpers import load_model
 
-    with pytest.raises(ValueError, match="RoPE"):
-        position_table(load_model(str(tiny_llama_dir)))
+    for lm in (load_model(str(tiny_llama_dir)), tiny_gemma3):
+        with pytest.raises(ValueError, match="RoPE"):
+            position_table(lm)
+
+
+def test_input_vectors_are_what_the_first_block_reads(any_family_lm):
+    ids = any_family_lm.encode("The clock ticks once")
+    stream = residual_stream(any_family_lm, "The clock ticks once")
+    torch.testing.assert_close(input_vectors(any_family_lm, ids), stream[0])
+
+
+def test_gemma3_rope_has_one_theta_per_layer_kind(tiny_gemma3):
+    """Sliding layers rotate with theta 10,000, full-attention layers with 1,000,000, exactly
+    as transformers' Gemma 3 computes its cos and sin per layer kind."""
+    lm = tiny_gemma3
+    assert (rope_theta(lm, 0), rope_theta(lm, 1)) == (1e4, 1e6)
+    with pytest.raises(ValueError, match="layer="):
+        rope_theta(lm)
+    positions = torch.arange(9)
+    for layer, kind in enumerate(lm.model.config.layer_types):
+        cos_hf, sin_hf = lm.model.model.rotary_emb(torch.zeros(1, 9, lm.d_model), positions[None], kind)
+        cos, sin = rope_cos_sin(positions, lm.head_dim, rope_theta(lm, layer))
+        torch.testing.assert_close(cos, cos_hf[0]) and torch.testing.assert_close(sin, sin_hf[0])
 
 
 def test_rope_matches_transformers_llama(tiny_llama_dir):
@@ -130,26 +155,27 @@ def test_rope_score_depends_only_on_the_offset():
 
 # --- residual stream -------------------------------------------------------------------------
 
-def test_residual_stream_matches_hidden_states(tiny_lm):
+def test_residual_stream_matches_hidden_states(any_family_lm):
+    lm = any_family_lm
     text = "The capital of France is"
-    stream = residual_stream(tiny_lm, text)
-    ids = torch.tensor([tiny_lm.encode(text)])
+    stream = residual_stream(lm, text)
+    ids = torch.tensor([lm.encode(text)])
     with torch.no_grad():
-        out = tiny_lm.model(ids, output_hidden_states=True)
-    assert stream.shape == (tiny_lm.n_layers + 1, ids.shape[1], tiny_lm.d_model)
-    for layer in range(tiny_lm.n_layers):
+        out = lm.model(ids, output_hidden_states=True)
+    assert stream.shape == (lm.n_layers + 1, ids.shape[1], lm.d_model)
+    for layer in range(lm.n_layers):
         assert torch.allclose(stream[layer], out.hidden_states[layer][0], atol=1e-5)
     # the last row is before the final norm: normalising it gives the model's last hidden state
-    norm = tiny_lm.model.transformer.ln_f if tiny_lm.family == "gpt2" else tiny_lm.model.model.norm
-    assert final_norm(tiny_lm) is norm
+    norm = lm.model.transformer.ln_f if lm.family == "gpt2" else lm.model.model.norm
+    assert final_norm(lm) is norm
     with torch.no_grad():
         assert torch.allclose(norm(stream[-1]), out.hidden_states[-1][0], atol=1e-5)
-    norms = residual_norms(tiny_lm, text, position=-1)
+    norms = residual_norms(lm, text, position=-1)
     assert torch.allclose(norms, stream[:, -1].norm(dim=-1))
     with pytest.raises(ValueError, match="position"):
-        residual_norms(tiny_lm, text, position=99)
+        residual_norms(lm, text, position=99)
     with pytest.raises(ValueError, match="empty"):
-        residual_stream(tiny_lm, "")
+        residual_stream(lm, "")
 
 
 @pytest.mark.slow
