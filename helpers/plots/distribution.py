@@ -96,7 +96,7 @@ def _percent(p: float | None) -> str:
     return f"{p:.1%}" if p >= 0.001 else "<0.1%"
 
 
-def _row_label(raw: float | None, filtered: float | None) -> str:
+def row_label(raw: float | None, filtered: float | None) -> str:
     """One label per row (the clock widget's chart): 'raw → sampled-from', or one number when
     equal."""
     if raw is not None and filtered is not None and _percent(raw) != _percent(filtered):
@@ -147,12 +147,14 @@ def _chosen_annotation(rows, chosen_row, label_px: int) -> dict:
         return dict(text="", visible=False, x=0, y=0, xshift=8)
     r = rows[chosen_row]
     top = max(p for p in (r.raw, r.filtered, 0.0) if p is not None)
-    label = _row_label(r.raw, r.filtered)
+    label = row_label(r.raw, r.filtered)
     width = 0.62 * label_px * (len(label) + 1) + 10  # ~ the label's width in px
     return dict(text="chosen", visible=True, x=top, y=chosen_row, xshift=int(width))
 
 
-def _chosen_tuple(chosen_id, chosen_probs):
+def chosen_tuple(chosen_id, chosen_probs):
+    """The chosen token as distribution_rows takes it, (id, text, raw p, sampled-from p), or
+    None when nothing was chosen."""
     if chosen_id is None or chosen_probs is None:
         return None
     text, raw_p, filt_p = chosen_probs
@@ -176,7 +178,7 @@ def distribution_figure(
     (The clock widget draws its chart as SVG: helpers.plots.svg.distribution_svg.)
     """
     rows = distribution_rows(
-        top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
+        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
@@ -257,7 +259,7 @@ def update_distribution_figure(
 ) -> None:
     """Show another tick's distribution in a figure made by `distribution_figure`, in place."""
     rows = distribution_rows(
-        top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
+        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
     # plain attribute sets: several times cheaper than .update(**kwargs) in plotly

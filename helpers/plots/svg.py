@@ -18,9 +18,9 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from .distribution import CandidateLike, _chosen_tuple, _row_label, distribution_rows
+from .distribution import CandidateLike, chosen_tuple, row_label, distribution_rows
 from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
-from .text import _attention_title, attention_weights_of
+from .text import attention_title, attention_weights_of
 
 __all__ = ["distribution_svg", "attention_svg", "svg_font_sizes"]
 
@@ -77,7 +77,7 @@ def distribution_svg(
     first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis."""
     px = svg_font_sizes(presenter)
     rows = distribution_rows(
-        top_raw, top_filtered, _chosen_tuple(chosen_id, chosen_probs), tokenizer
+        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
     top, bottom, left, right = px["title"] + 22, px["number"] + 12, 7 * px["label"] + 10, 8
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -136,7 +136,7 @@ def distribution_svg(
         )
         longer = max(r.raw or 0.0, r.filtered or 0.0)
         body.append(_text(left + longer * scale + (8 if chosen else 5), mid,
-                          _esc(_row_label(r.raw, r.filtered)), px["number"]))
+                          _esc(row_label(r.raw, r.filtered)), px["number"]))
     return _svg(width, height, "llmclock-distribution-svg", body, title)
 
 
@@ -154,7 +154,7 @@ def attention_svg(
     over heads. Token labels under the bars (as many as fit), the newest one in bold."""
     px = svg_font_sizes(presenter)
     chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
-    title = _attention_title(layer, head, compact=True)
+    title = attention_title(layer, head, compact=True)
     label_chars = 8
     top, left, right = px["title"] + 22, px["number"] * 2 + 12, 10
     bottom = int(px["label"] * (0.62 * label_chars * 0.77 + 1.2)) + 8  # rotated labels' height

@@ -247,7 +247,8 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     return x, chosen, mean, tickvals, ticktext, customdata
 
 
-def _attention_title(layer: int, head: int | None, compact: bool = False) -> str:
+def attention_title(layer: int, head: int | None, compact: bool = False) -> str:
+    """The title of an attention-over-the-context chart (`compact`: one line, for the widget)."""
     which = "mean over heads" if head is None else f"head {head}"
     if compact:
         return f"Where it looks · layer {layer}, {which}"
@@ -297,7 +298,7 @@ def attention_over_context_figure(
         ),
     ]
     layout = base_layout(
-        title or _attention_title(layer, head),
+        title or attention_title(layer, head),
         xaxis_title="context position (token)",
         yaxis_title="attention weight",
         height=height or 360,
@@ -330,7 +331,7 @@ def update_attention_over_context_figure(
     line.x, line.y, line.customdata, line.visible = x, mean, customdata, head is not None
     fig.layout.xaxis.tickvals = tickvals
     fig.layout.xaxis.ticktext = ticktext
-    fig.layout.title.text = _attention_title(layer, head)
+    fig.layout.title.text = attention_title(layer, head)
 
 
 # --- the whole run at a glance ---------------------------------------------------------------
