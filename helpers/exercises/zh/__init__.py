@@ -1,0 +1,3 @@
+"""The Chinese edition's exercises (notebooks/zh/): the same checks as the English notebooks
+(re-exported from helpers.exercises.chNN, so a check is never written twice), with worked
+solutions that use the zh notebooks' own variable names and Chinese comments."""
