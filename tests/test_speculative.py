@@ -44,12 +44,12 @@ def test_prompt_lookup_copies_the_latest_match():
 
 
 @pytest.mark.parametrize("k", [1, 3, 5])
-def test_equals_plain_greedy_and_generate_on_tiny_models(tiny_lm, k):
+def test_equals_plain_greedy_and_generate_on_tiny_models(any_family_lm, k):
     n = 16
-    base = plain(tiny_lm, TINY_PROMPT, n, stop_at_end=False)
+    base = plain(any_family_lm, TINY_PROMPT, n, stop_at_end=False)
     assert base.forward_passes == n and base.drafted == 0
-    assert base.new_ids == hf_greedy(tiny_lm, TINY_PROMPT, n)
-    spec = generate(tiny_lm, TINY_PROMPT, n, draft_len=k, stop_at_end=False)
+    assert base.new_ids == hf_greedy(any_family_lm, TINY_PROMPT, n)
+    spec = generate(any_family_lm, TINY_PROMPT, n, draft_len=k, stop_at_end=False)
     assert spec.new_ids == base.new_ids
     assert spec.forward_passes == n - spec.accepted      # each accepted draft saved one pass
 
