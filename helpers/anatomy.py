@@ -47,8 +47,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "MODEL_TYPES", "BY_HAND_MODEL_TYPES", "family_of", "rms_norm", "layer_norm", "Linear", "Norm",
-    "BlockAnatomy",
-    "ModelAnatomy", "anatomy", "POINTS", "Captured", "capture", "new_cache",
+    "BlockAnatomy", "ModelAnatomy", "anatomy", "POINTS", "Captured", "capture", "new_cache",
 ]
 
 # transformers model_type -> family. The families share a layout (see the table above).
