@@ -38,6 +38,8 @@ Gemma 3 after their own output norm).
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
@@ -99,10 +101,28 @@ def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
 @dataclass(frozen=True)
 class Linear:
     """A linear map y = x @ weight.T + bias, weight [out, in], whatever layout the module stores
-    (GPT-2's Conv1D stores [in, out], and one fused matrix for q, k and v)."""
+    (GPT-2's Conv1D stores [in, out], and one fused matrix for q, k and v). The numbers are
+    read from the module on every use, so they are always the model's current weights."""
 
-    weight: torch.Tensor
-    bias: torch.Tensor | None
+    module: torch.nn.Module
+    conv1d: bool = False       # GPT-2's Conv1D: the stored matrix is [in, out]
+    part: int | None = None    # GPT-2's fused c_attn: 0 = q, 1 = k, 2 = v (a third each)
+
+    def _slice(self, t: torch.Tensor) -> torch.Tensor:
+        if self.part is None:
+            return t
+        n = t.shape[0] // 3
+        return t[self.part * n:(self.part + 1) * n]
+
+    @property
+    def weight(self) -> torch.Tensor:
+        w = self.module.weight.detach()
+        return self._slice(w.T if self.conv1d else w)
+
+    @property
+    def bias(self) -> torch.Tensor | None:
+        b = getattr(self.module, "bias", None)
+        return None if b is None else self._slice(b.detach())
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         y = x @ self.weight.T
@@ -192,7 +212,8 @@ class ModelAnatomy:
 
     family: str                  # "gpt2", "llama" or "gemma3"
     model_type: str              # transformers' name, e.g. "gemma3_text"
-    model: torch.nn.Module
+    model_ref: weakref.ref       # the model (weakly held: its anatomy does not keep it alive)
+    config: object
     embedding: torch.nn.Embedding
     embedding_scale: float       # Gemma multiplies every token vector by sqrt(d_model); else 1
     positions: str               # "learned" (a table added to the input) or "rope"
@@ -206,7 +227,7 @@ class ModelAnatomy:
     @property
     def by_hand(self) -> bool:
         """Whether the from-scratch functions reproduce this model's every step."""
-        softcap = getattr(self.model.config, "attn_logit_softcapping", None)
+        softcap = getattr(self.config, "attn_logit_softcapping", None)
         return self.model_type in BY_HAND_MODEL_TYPES and softcap is None
 
     @property
@@ -215,7 +236,7 @@ class ModelAnatomy:
 
     def name_of(self, module: torch.nn.Module | None) -> str:
         """The module's path inside the model, e.g. 'model.layers.3.self_attn'."""
-        names = {id(m): n for n, m in self.model.named_modules()}
+        names = {id(m): n for n, m in self.model_ref().named_modules()}
         return names.get(id(module), "-") if module is not None else "-"
 
     def __str__(self) -> str:
@@ -284,33 +305,25 @@ def _gpt2(model, config) -> ModelAnatomy:
     blocks = []
     for i, blk in enumerate(base.h):
         attn, mlp = blk.attn, blk.mlp
-        w, b = attn.c_attn.weight.detach(), attn.c_attn.bias.detach()   # Conv1D: [in, 3 * d]
-        q, k, v = (Linear(w[:, n * d:(n + 1) * d].T, b[n * d:(n + 1) * d]) for n in range(3))
+        q, k, v = (Linear(attn.c_attn, conv1d=True, part=n) for n in range(3))   # fused
         scale = 1.0 / math.sqrt(d // config.n_head) if config.scale_attn_weights else 1.0
         if config.scale_attn_by_inverse_layer_idx:
             scale /= i + 1
         blocks.append(BlockAnatomy(
             index=i, module=blk, attention_norm=Norm(blk.ln_1, "LayerNorm", blk.ln_1.eps),
             attention=attn, q=q, k=k, v=v, q_norm=None, k_norm=None,
-            o=_conv1d(attn.c_proj), output_projection=attn.c_proj, attention_out_norm=None,
+            o=Linear(attn.c_proj, conv1d=True), output_projection=attn.c_proj,
+            attention_out_norm=None,
             attention_scale=scale, sliding_window=None, rope_theta=None, rope_type=None,
             mlp_norm=Norm(blk.ln_2, "LayerNorm", blk.ln_2.eps), mlp=mlp, gate=None,
-            up=_conv1d(mlp.c_fc), down=_conv1d(mlp.c_proj),
+            up=Linear(mlp.c_fc, conv1d=True), down=Linear(mlp.c_proj, conv1d=True),
             activation_name=config.activation_function, mlp_out_norm=None))
     return ModelAnatomy(
-        family="gpt2", model_type=config.model_type, model=model, embedding=base.wte,
+        family="gpt2", model_type=config.model_type, model_ref=weakref.ref(model),
+        config=config, embedding=base.wte,
         embedding_scale=1.0, positions="learned", position_table=base.wpe, blocks=tuple(blocks),
         final_norm=Norm(base.ln_f, "LayerNorm", base.ln_f.eps),
         unembedding=model.get_output_embeddings(), logit_softcap=None, mlp_kind="GELU MLP")
-
-
-def _conv1d(module) -> Linear:
-    return Linear(module.weight.detach().T, module.bias.detach())
-
-
-def _linear(module: torch.nn.Linear) -> Linear:
-    bias = module.bias.detach() if module.bias is not None else None
-    return Linear(module.weight.detach(), bias)
 
 
 def _rms(module, offset: float = 0.0) -> Norm:
@@ -336,22 +349,23 @@ def _llama_or_gemma(model, config, family: str) -> ModelAnatomy:
         blocks.append(BlockAnatomy(
             index=i, module=blk,
             attention_norm=_rms(blk.input_layernorm, offset) if norm_before else None,
-            attention=attn, q=_linear(attn.q_proj), k=_linear(attn.k_proj),
-            v=_linear(attn.v_proj),
+            attention=attn, q=Linear(attn.q_proj), k=Linear(attn.k_proj),
+            v=Linear(attn.v_proj),
             q_norm=_rms(attn.q_norm, offset) if head_norms else None,
             k_norm=_rms(attn.k_norm, offset) if head_norms else None,
-            o=_linear(attn.o_proj), output_projection=attn.o_proj,
+            o=Linear(attn.o_proj), output_projection=attn.o_proj,
             attention_out_norm=_rms(blk.post_attention_layernorm, offset) if norm_after else None,
             attention_scale=(config.query_pre_attn_scalar ** -0.5 if gemma
                              else 1.0 / math.sqrt(head_dim)),
             sliding_window=_window(config, i), rope_theta=theta, rope_type=rope_type,
             mlp_norm=_rms(mlp_norm, offset) if norm_before else None,
-            mlp=mlp, gate=_linear(mlp.gate_proj), up=_linear(mlp.up_proj),
-            down=_linear(mlp.down_proj), activation_name=act,
+            mlp=mlp, gate=Linear(mlp.gate_proj), up=Linear(mlp.up_proj),
+            down=Linear(mlp.down_proj), activation_name=act,
             mlp_out_norm=_rms(blk.post_feedforward_layernorm, offset) if norm_after else None))
     embedding = base.embed_tokens
     return ModelAnatomy(
-        family=family, model_type=config.model_type, model=model, embedding=embedding,
+        family=family, model_type=config.model_type, model_ref=weakref.ref(model),
+        config=config, embedding=embedding,
         embedding_scale=float(getattr(embedding, "scalar_embed_scale", 1.0)), positions="rope",
         position_table=None, blocks=tuple(blocks), final_norm=_rms(base.norm, offset),
         unembedding=model.get_output_embeddings(),
@@ -359,12 +373,19 @@ def _llama_or_gemma(model, config, family: str) -> ModelAnatomy:
         mlp_kind="SwiGLU" if act == "silu" else "GeGLU" if act.startswith("gelu") else act)
 
 
+_ANATOMIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # model -> its anatomy
+
+
 def anatomy(lm) -> ModelAnatomy:
-    """The parts of a loaded model (a `LoadedModel` from helpers.load_model)."""
+    """The parts of a loaded model (a `LoadedModel` from helpers.load_model). Read once per
+    model: the parts hold modules, and every weight is read from its module when used."""
     model = lm.model
-    config = model.config
-    family = family_of(config)
-    return _gpt2(model, config) if family == "gpt2" else _llama_or_gemma(model, config, family)
+    if model not in _ANATOMIES:
+        config = model.config
+        family = family_of(config)
+        _ANATOMIES[model] = (_gpt2(model, config) if family == "gpt2"
+                             else _llama_or_gemma(model, config, family))
+    return _ANATOMIES[model]
 
 
 def new_cache(lm):
@@ -388,6 +409,7 @@ def new_cache(lm):
 POINTS = {
     "resid_pre": "the residual stream entering the block (block 0: the embeddings)",
     "attn_in": "the attention's input, normed",
+    "pattern": "the attention weights [batch, heads, queries, keys] (eager attention only)",
     "heads": "every head's output side by side, before the output projection",
     "attn_out": "what the attention adds to the stream",
     "resid_mid": "the stream after the attention's add",
@@ -397,18 +419,21 @@ POINTS = {
 }
 
 
-def _site(block: BlockAnatomy, point: str) -> tuple[torch.nn.Module, str]:
-    """The module to hook for a point, and whether the point is its input or its output."""
+def _site(block: BlockAnatomy, point: str) -> tuple[torch.nn.Module, str, int]:
+    """The module to hook for a point, whether the point is its input or its output, and which
+    element of a tuple output it is (an attention module returns (output, weights))."""
     return {
-        "resid_pre": (block.module, "input"),
-        "attn_in": ((block.attention_norm.module, "output") if block.attention_norm
-                    else (block.attention, "input")),
-        "heads": (block.output_projection, "input"),
-        "attn_out": (block.attention_write, "output"),
-        "resid_mid": (block.mlp_norm.module if block.mlp_norm else block.mlp, "input"),
-        "mlp_in": (block.mlp_norm.module, "output") if block.mlp_norm else (block.mlp, "input"),
-        "mlp_out": (block.mlp_write, "output"),
-        "resid_post": (block.module, "output"),
+        "resid_pre": (block.module, "input", 0),
+        "attn_in": ((block.attention_norm.module, "output", 0) if block.attention_norm
+                    else (block.attention, "input", 0)),
+        "pattern": (block.attention, "output", 1),
+        "heads": (block.output_projection, "input", 0),
+        "attn_out": (block.attention_write, "output", 0),
+        "resid_mid": (block.mlp_norm.module if block.mlp_norm else block.mlp, "input", 0),
+        "mlp_in": ((block.mlp_norm.module, "output", 0) if block.mlp_norm
+                   else (block.mlp, "input", 0)),
+        "mlp_out": (block.mlp_write, "output", 0),
+        "resid_post": (block.module, "output", 0),
     }[point]
 
 
@@ -433,7 +458,9 @@ def capture(lm, points: Iterable[str] = (), layers: Iterable[int] | None = None,
     """Hook the named points (see POINTS) of the chosen blocks (default: all) while the `with`
     runs, and yield a `Captured` dict of what passes there. `edits` maps (point, layer) to a
     function that replaces the value at that point (e.g. zeroing a head's slice of "heads").
-    The hooks are removed on leaving the `with`, also after an error.
+    Only forward passes in the thread that opened the `with` are read or edited (a clock
+    ticking in another thread on the same model is left alone). The hooks are removed on
+    leaving the `with`, also after an error.
     """
     a = anatomy(lm)
     points, edits = list(points), dict(edits or {})
@@ -445,8 +472,11 @@ def capture(lm, points: Iterable[str] = (), layers: Iterable[int] | None = None,
             raise ValueError(f"layer must be 0..{len(a.blocks) - 1} for {lm.name}, got {layer}.")
     wanted = {(p, n) for p in points for n in layers}
     seen = Captured()
+    owner = threading.get_ident()
 
-    def passing(key: tuple[str, int], value: torch.Tensor) -> torch.Tensor:
+    def passing(key: tuple[str, int], value: torch.Tensor | None) -> torch.Tensor | None:
+        if value is None or threading.get_ident() != owner:
+            return value
         if key in edits:
             value = edits[key](value)
         if key in wanted:
@@ -460,20 +490,21 @@ def capture(lm, points: Iterable[str] = (), layers: Iterable[int] | None = None,
             return args, {**kwargs, "hidden_states": passing(key, kwargs["hidden_states"])}
         return hook
 
-    def on_output(key):
+    def on_output(key, index):
         def hook(module, args, output):
             if isinstance(output, tuple):
-                return (passing(key, output[0]),) + output[1:]
-            return passing(key, output)
+                return output[:index] + (passing(key, output[index]),) + output[index + 1:]
+            return passing(key, output) if index == 0 else None
         return hook
 
     handles = []
     try:
         for point, layer in sorted(wanted | set(edits), key=lambda k: (k[1], k[0])):
-            module, where = _site(a.blocks[layer], point)
+            module, where, index = _site(a.blocks[layer], point)
             key = (point, layer)
             handles.append(module.register_forward_pre_hook(on_input(key), with_kwargs=True)
-                           if where == "input" else module.register_forward_hook(on_output(key)))
+                           if where == "input" else
+                           module.register_forward_hook(on_output(key, index)))
         yield seen
     finally:
         for handle in handles:

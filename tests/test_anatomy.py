@@ -73,7 +73,8 @@ def test_capture_reads_every_point_and_they_add_up(any_family_lm):
     lm = any_family_lm
     ids = torch.tensor([lm.encode(TEXT)])
     with torch.no_grad(), capture(lm, POINTS) as seen:
-        logits = lm.model(ids).logits
+        out = lm.model(ids, output_attentions=True)
+    logits = out.logits
     assert set(seen) == {(p, n) for p in POINTS for n in range(lm.n_layers)}
     a = anatomy(lm)
     with torch.no_grad():
@@ -89,6 +90,7 @@ def test_capture_reads_every_point_and_they_add_up(any_family_lm):
             if block.attention_out_norm is not None:   # Gemma 3 norms what attention returns
                 projected = block.attention_out_norm(projected)
             torch.testing.assert_close(projected, seen["attn_out", n], atol=1e-5, rtol=1e-5)
+            assert torch.equal(seen["pattern", n], out.attentions[n])
         final = a.unembedding(a.final_norm(seen.stack("resid_post")[-1]))
     torch.testing.assert_close(final, logits, atol=1e-4, rtol=1e-4)
     assert seen.stack("resid_post").shape == (lm.n_layers, 1, ids.shape[1], lm.d_model)
@@ -102,6 +104,33 @@ def test_capture_removes_its_hooks_also_after_an_error(any_family_lm):
             assert _hooks(lm) > before
             raise RuntimeError("boom")
     assert _hooks(lm) == before
+
+
+def test_only_the_thread_that_opened_capture_is_read_or_edited(tiny_llama):
+    """A clock may tick in a worker thread while a notebook cell captures: neither sees the
+    other's values."""
+    import threading
+
+    lm = tiny_llama
+    ids = torch.tensor([lm.encode(TEXT)])
+    with torch.no_grad():
+        clean = lm.model(ids).logits
+    results = {}
+
+    def elsewhere():
+        with torch.no_grad():
+            results["logits"] = lm.model(ids[:, :3]).logits
+
+    with torch.no_grad(), capture(lm, ["resid_post"], edits={("mlp_out", 1): torch.zeros_like}) \
+            as seen:
+        worker = threading.Thread(target=elsewhere)
+        worker.start()
+        worker.join()
+        assert seen == {}   # the other thread's pass was neither recorded...
+        ablated = lm.model(ids).logits
+    torch.testing.assert_close(results["logits"], clean[:, :3])   # ...nor edited
+    assert not torch.allclose(ablated, clean, atol=1e-4)
+    assert seen.stack("resid_post").shape[2] == ids.shape[1]
 
 
 def test_an_edit_replaces_the_value_downstream(any_family_lm):
