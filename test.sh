@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets everything up on first use (packages, embedded model, headless Chromium for the
+# Sets everything up on first use (packages, both embedded models, headless Chromium for the
 # browser tests) and runs the whole test suite. Extra arguments go to pytest,
 # e.g. ./test.sh -m "not slow" for the fast tier only.
 set -euo pipefail

@@ -25,7 +25,7 @@ fi
 # The shared model folder: a copy of the converted model that students can read and not
 # write (folders 0555, files 0444). Copied again only when the stamp differs.
 MODELS=${CLASSROOM_MODEL_DIR:-$PWD/classroom/state/models}
-SRC=$(.venv/bin/python -c "from helpers.models import embedded_model_dir as d; print(d())")
+SRC=$(.venv/bin/python -c "from helpers.embedded import embedded_model_dir as d; print(d())")
 DST=$MODELS/$(basename "$SRC")
 if ! cmp -s "$SRC/.llm-clock-stamp.json" "$DST/.llm-clock-stamp.json" 2>/dev/null; then
   echo "==> Copying the model to the class's read-only folder $DST"

@@ -1,6 +1,8 @@
 """LLM Clock helpers: the small library the notebooks call, one module per concept.
 
-    models          load_model(): the embedded SmolLM2-135M-Instruct, or a GPT-2/Llama/Gemma 3 model
+    models          load_model(): the embedded SmolLM2-135M-Instruct or Gemma 3 270M, or any
+                    GPT-2, Llama or Gemma 3 model
+    embedded        the embedded models' GGUF files and their one-time conversion (stamped folders)
     anatomy         where each part of a model lives (the one place families differ); hooks
     tokens          a from-scratch byte-level BPE, and token spans of a real tokenizer for display
     embeddings      one-hot lookup, neighbours, positions (learned table, RoPE), residual stream

@@ -1,6 +1,7 @@
 """`python -m helpers COMMAND`:
 
-prepare   convert the embedded model once (the set-up scripts call it)
+prepare   convert the embedded models once (the set-up scripts call it):
+          prepare [--all] [--verify] [SmolLM2-135M-Instruct | gemma-3-270m ...]
 trace     run the clock and write one self-contained HTML file replaying the run
 site      build the offline HTML edition of the notebooks
 """
@@ -22,9 +23,9 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip())
         return 0
     if command == "prepare":
-        from .models import _main
+        from .embedded import main as prepare_main
 
-        return _main(argv)
+        return prepare_main(argv[1:])
     print(
         "usage: python -m helpers {prepare,trace,site} ...  (python -m helpers --help)",
         file=sys.stderr,

