@@ -31,7 +31,7 @@ if ! cmp -s "$SRC/.llm-clock-stamp.json" "$DST/.llm-clock-stamp.json" 2>/dev/nul
   echo "==> Copying the model to the class's read-only folder $DST"
   mkdir -p "$MODELS"
   [ -d "$DST" ] && chmod -R u+w "$DST" && rm -rf "$DST"
-  cp -r "$SRC" "$DST.partial"
+  cp -rp "$SRC" "$DST.partial"  # -p: same modification times, so its checksum record holds
   rm -f "$DST.partial/.llm-clock.lock"
   chmod 0444 "$DST.partial"/* "$DST.partial"/.llm-clock-stamp.json
   chmod 0555 "$DST.partial"

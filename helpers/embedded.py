@@ -197,8 +197,10 @@ def _read_stamp(folder: Path) -> dict | None:
 
 
 def _file_stats(path: Path) -> list[int]:
+    # Size and modification time: what a write changes. (Not the change time, which chmod and
+    # copies with `cp -p` change too: classroom/install.sh copies a folder with its sidecar.)
     st = path.stat()
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return [st.st_size, st.st_mtime_ns]
 
 
 def _verified_stats(folder: Path) -> dict | None:
@@ -226,8 +228,8 @@ def _stamp_problem(folder: Path, spec: EmbeddedModel = SMOLLM2,
                    verify: bool = False) -> str | None:
     """None when `folder` is a complete, current, intact conversion; else what is wrong.
 
-    Sizes are always compared with the stamp; the sha256 checksums only when a file's size,
-    modification or change time differs from the last verification (or with verify=True)."""
+    Sizes are always compared with the stamp; the sha256 checksums only when a file's size or
+    modification time differs from the last verification (or with verify=True)."""
     stamp = _read_stamp(folder)
     if stamp is None:
         return "not written by LLM Clock"
