@@ -38,9 +38,10 @@ __all__ = [
 
 def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
     """Token ids of a text (or ids passed through), checked: not empty, fits the context, in
-    the vocabulary."""
+    the vocabulary. A text is read as a prompt (`lm.encode_prompt`): with the <bos> token
+    first in the models that need one (Gemma), as the clock reads it."""
     if isinstance(text_or_ids, str):
-        ids = lm.encode(text_or_ids)
+        ids = lm.encode_prompt(text_or_ids)
     else:
         flat = text_or_ids.flatten().tolist() if torch.is_tensor(text_or_ids) else text_or_ids
         ids = [int(i) for i in flat]

@@ -253,9 +253,9 @@ def residual_stream(lm, text: str) -> torch.Tensor:
 
     Row 0 is the input embedding (scaled in Gemma 3, + position vector for GPT-2), row L the
     vector after block L. Taken *before* the final norm (transformers' last `hidden_states`
-    entry is after it).
+    entry is after it). The text is read as a prompt (`lm.encode_prompt`: Gemma's <bos> first).
     """
-    ids = lm.encode(text)
+    ids = lm.encode_prompt(text)
     if not ids:
         raise ValueError("The text is empty: give at least one token of text.")
     with capture(lm, ["resid_pre", "resid_post"]) as seen:

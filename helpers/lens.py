@@ -62,7 +62,7 @@ class LogitLens:
 def _stream(lm, text: str) -> torch.Tensor:
     if not isinstance(text, str):
         raise ValueError("Give the text as a string.")
-    ids = lm.encode(text)
+    ids = lm.encode_prompt(text)
     if len(ids) > lm.context_length:
         raise ValueError(f"The text is {len(ids)} tokens long but {lm.name} reads at most "
                          f"{lm.context_length}: shorten it.")
@@ -88,7 +88,7 @@ def logit_lens(lm, text: str, k: int = 5) -> LogitLens:
     unique = top_ids.unique().tolist()
     names = dict(zip(unique, token_labels(lm, unique)))
     top_tokens = [[[names[i] for i in row] for row in layer] for layer in top_ids.tolist()]
-    return LogitLens(token_labels(lm, lm.encode(text)), top_ids, top_probs, top_tokens)
+    return LogitLens(token_labels(lm, lm.encode_prompt(text)), top_ids, top_probs, top_tokens)
 
 
 @dataclass
@@ -176,4 +176,4 @@ def block_by_hand(lm, text: str, layer: int) -> BlockComputation:
     cpu = [t.float().cpu() for t in steps]
     extra = [t.float().cpu() if norm is not None else None
              for t, norm in ((attn_projected, norm_after), (mlp_result, block.mlp_out_norm))]
-    return BlockComputation(layer, token_labels(lm, lm.encode(text)), *cpu, *extra)
+    return BlockComputation(layer, token_labels(lm, lm.encode_prompt(text)), *cpu, *extra)

@@ -9,9 +9,9 @@ Teacher forcing: the model reads the whole text at once, and the causal mask sto
 position from seeing the tokens after it, so position i's logits are exactly the next-token
 distribution the model would give after tokens 0..i alone. One pass scores every token.
 
-The first token is never scored: nothing comes before it. `lm.encode` adds no special
-tokens, and SmolLM2's tokenizer adds no beginning-of-text token even when asked to, so the
-text is scored exactly as given.
+The first token is never scored: nothing comes before it. A text is read as a prompt
+(`lm.encode_prompt`): SmolLM2 and GPT-2 have no beginning-of-text token, so their text is
+scored exactly as given; Gemma's <bos> comes first, so there every token of the text is scored.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def token_logprobs(lm, text, temperature: float = 1.0) -> TokenScores:
     A text longer than the model's context is refused (score it in pieces that fit).
     """
     temperature = _check_temperature(temperature)
-    n = len(lm.encode(text)) if isinstance(text, str) else len(text)
+    n = len(lm.encode_prompt(text)) if isinstance(text, str) else len(text)
     if n > lm.context_length:
         raise ValueError(f"The text is {n} tokens long but {lm.name} reads at most "
                          f"{lm.context_length}: score it in pieces that fit (each piece's first "

@@ -177,3 +177,60 @@ def test_new_cache_keeps_every_position_of_a_sliding_model(tiny_gemma3):
     torch.testing.assert_close(first.logits[0, -1], full.logits[0, -2], atol=1e-5, rtol=1e-5)
     cache.crop(-3)   # cut back 3 positions past the window: possible as every position is kept
     assert cache.get_seq_length() == T - 3
+
+
+# ----- the embedded Gemma 3 270M ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gemma_lm():
+    from helpers import load_model
+
+    return load_model("gemma-3-270m")
+
+
+@pytest.mark.slow
+def test_by_hand_equals_the_embedded_gemma(gemma_lm):
+    """Four norms per block, q/k norms, query_pre_attn_scalar, one KV head for four query heads,
+    GeGLU, the scaled embedding: the by-hand block, heads and attribution equal Gemma's own."""
+    from helpers.attention import attention_head_by_hand, attention_weights
+    from helpers.attribution import logit_attribution
+    from helpers.embeddings import input_vectors, residual_stream
+    from helpers.lens import block_by_hand, unembed
+
+    lm, a = gemma_lm, anatomy(gemma_lm)
+    assert (a.mlp_kind, a.embedding_scale, len(a.sliding_layers)) == ("GeGLU", 640 ** 0.5, 15)
+    assert {b.sliding_window for b in a.blocks} == {512, None}
+    text = "北京是中国的首都"
+    stream = residual_stream(lm, text)
+    torch.testing.assert_close(input_vectors(lm, lm.encode_prompt(text)), stream[0])
+    for layer in (0, 5, 17):
+        torch.testing.assert_close(block_by_hand(lm, text, layer).x_out, stream[layer + 1],
+                                   atol=1e-3, rtol=1e-5)
+    with torch.no_grad():
+        logits = lm.model(torch.tensor([lm.encode_prompt(text)])).logits[0]
+    torch.testing.assert_close(unembed(lm, stream[-1]), logits)
+    weights = attention_weights(lm, text)
+    for layer, head in ((0, 0), (5, 3), (17, 2)):
+        hc = attention_head_by_hand(lm, text, layer, head)
+        assert hc.kv_head == 0
+        torch.testing.assert_close(hc.weights, weights[layer, head], atol=1e-5, rtol=0)
+    parts = logit_attribution(lm, text, lm.decode([int(logits[-1].argmax())]))
+    assert parts.total == pytest.approx(parts.logit, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_the_embedded_gemma_gives_no_attention_beyond_its_window(gemma_lm):
+    """In 15 of 18 layers a query sees the last 512 tokens only: the model's own weights on
+    older tokens are exactly zero there (and not in layers 5, 11, 17), as by hand."""
+    from helpers.attention import attention_head_by_hand, attention_weights
+
+    lm = gemma_lm
+    ids = (lm.encode_prompt("我喜欢吃披萨，") + lm.encode("也喜欢吃面条。") * 100)[:530]
+    weights = attention_weights(lm, ids)
+    beyond = weights[:, :, -1, :-512].sum(dim=(-1, -2))   # [layers]: the last query, old keys
+    sliding = anatomy(lm).sliding_layers
+    assert all(float(beyond[n]) == 0.0 for n in sliding)
+    assert all(float(beyond[n]) > 0.0 for n in (5, 11, 17))
+    hc = attention_head_by_hand(lm, ids, 0, 1)
+    assert hc.window == 512 and float(hc.weights[-1, :-512].sum()) == 0.0
+    torch.testing.assert_close(hc.weights, weights[0, 1], atol=1e-5, rtol=0)

@@ -175,3 +175,42 @@ def test_target_trace_figure_marks_top1(any_family_lm):
     fig = target_trace_figure(trace)
     assert list(fig.data[0].y) == pytest.approx(trace.probs.tolist())
     assert any_family_lm.n_layers in fig.data[1].x and trace.first_top1 in fig.data[1].x
+
+
+@pytest.fixture
+def bos_gemma3(tiny_gemma3):
+    """The tiny Gemma 3 with a tokenizer that puts a beginning-of-sequence token first, as
+    Gemma's own does (the embedded Gemma: <bos>)."""
+    import copy
+    import dataclasses
+
+    from tokenizers import processors
+
+    tokenizer = copy.deepcopy(tiny_gemma3.tokenizer)
+    bos = tokenizer.bos_token
+    tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A", special_tokens=[(bos, tokenizer.bos_token_id)])
+    lm = dataclasses.replace(tiny_gemma3, tokenizer=tokenizer)
+    assert lm.prompt_prefix == [tokenizer.bos_token_id]
+    return lm
+
+
+def test_texts_are_read_as_prompts_with_bos_first(bos_gemma3):
+    """lens, residual stream, attention and scoring read a text as the clock does: Gemma's
+    <bos> first (without it Gemma's numbers are those of a text it never sees)."""
+    from helpers.attention import as_ids, attention_weights
+    from helpers.scoring import token_logprobs
+
+    lm = bos_gemma3
+    ids = lm.encode_prompt(TEXT)
+    assert ids[0] == lm.tokenizer.bos_token_id and ids[1:] == lm.encode(TEXT)
+    assert as_ids(lm, TEXT) == ids
+    stream = residual_stream(lm, TEXT)
+    assert stream.shape[1] == len(ids)
+    lens = logit_lens(lm, TEXT, k=1)
+    assert len(lens.tokens) == len(ids)
+    with torch.no_grad():
+        logits = lm.model(torch.tensor([ids])).logits[0]
+    assert torch.equal(lens.top_ids[-1, :, 0], logits.argmax(-1))
+    assert attention_weights(lm, TEXT).shape[-1] == len(ids)
+    assert len(token_logprobs(lm, TEXT).logprobs) == len(lm.encode(TEXT))   # every text token

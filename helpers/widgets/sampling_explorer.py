@@ -55,7 +55,7 @@ class SamplingExplorer:
     def _read(self, prompt: str) -> tuple[str, list[int], torch.Tensor]:
         if not isinstance(prompt, str) or not prompt:
             raise ClockError("The prompt is empty: type some text for the model to continue, e.g. 'Once upon a time'.")
-        ids = self.lm.encode(prompt)
+        ids = self.lm.encode_prompt(prompt)
         return prompt, ids, next_token_logits(self.lm, ids)
 
     @property
