@@ -2,7 +2,8 @@
 # A classroom server on this machine: JupyterHub on http://127.0.0.1:${CLASSROOM_PORT:-8000},
 # each student with their own Jupyter server and kernels, all sharing one read-only model
 # folder. Installs what it needs on first use (classroom/install.sh). docs/teaching.md explains
-# the settings (classroom/jupyterhub_config.py); log in with any name and the class password.
+# the settings (classroom/jupyterhub_config.py); log in with any name and the class password
+# (with CLASSROOM_UNIX_USERS=1: only a name of CLASSROOM_STUDENTS or of CLASSROOM_GROUP).
 set -euo pipefail
 cd "$(dirname "$0")"
 export CLASSROOM_STATE=${CLASSROOM_STATE:-$PWD/classroom/state}

@@ -10,11 +10,16 @@
 #   CLASSROOM_MODEL_DIR    the shared read-only model folder (classroom/install.sh makes it)
 #   CLASSROOM_PASSWORD     the shared password (SharedPasswordAuthenticator); unset with
 #                          CLASSROOM_UNIX_USERS=1 means each student's own Unix password (PAM)
-#   CLASSROOM_STUDENTS     comma-separated user names allowed to log in (unset: anyone)
+#   CLASSROOM_STUDENTS     comma-separated user names allowed to log in (unset: anyone, but
+#                          only without CLASSROOM_UNIX_USERS)
+#   CLASSROOM_GROUP        with CLASSROOM_UNIX_USERS=1: a Unix group made for the class, whose
+#                          members may log in (read at start-up: restart the hub after changes)
 #   CLASSROOM_UNIX_USERS   1: each student is a real Unix user (hub runs as root, creates missing
 #                          users with a private home): one student cannot read another's files
-#                          or kernels. Unset: everyone runs as the teacher's Unix user, which is
-#                          fine for trying it out alone and gives NO isolation between students.
+#                          or kernels. Needs CLASSROOM_STUDENTS or CLASSROOM_GROUP; never starts
+#                          a server as root or a system account (classroom/accounts.py). Unset:
+#                          everyone runs as the teacher's Unix user, which is fine for trying it
+#                          out alone and gives NO isolation between students.
 #   CLASSROOM_ADMIN_TOKEN  an API token for scripts (tests, bench): service "classroom-admin"
 #   CLASSROOM_MEM_LIMIT, CLASSROOM_CPU_LIMIT   per-student limits (defaults below)
 import os
@@ -34,6 +39,23 @@ MODEL_DIR = Path(os.environ.get("CLASSROOM_MODEL_DIR", STATE / "models")).resolv
 PORT = int(os.environ.get("CLASSROOM_PORT", "8000"))
 UNIX_USERS = os.environ.get("CLASSROOM_UNIX_USERS", "") == "1"
 NOTEBOOKS = REPO / "notebooks"
+students = [s.strip() for s in os.environ.get("CLASSROOM_STUDENTS", "").split(",") if s.strip()]
+
+if UNIX_USERS:
+    # Only the class's own accounts, ever: checked before anything else starts.
+    sys.path.insert(0, str(HERE))
+    from accounts import ClassroomConfigError, account_problem, class_members, login_defs_range
+
+    UIDS = login_defs_range("UID")
+    try:
+        CLASS = class_members(students, os.environ.get("CLASSROOM_GROUP") or None, UIDS,
+                              login_defs_range("GID"))
+    except ClassroomConfigError as err:
+        sys.exit(f"classroom: {err}")
+    if os.getuid() != 0:
+        sys.exit("CLASSROOM_UNIX_USERS=1 needs the hub to run as root (it starts each student's "
+                 "server as that student's Unix user). Run ./classroom.sh as root, or unset it.")
+    students = sorted(CLASS)
 STATE.mkdir(parents=True, exist_ok=True)
 
 # --- Network: loopback only. Put a TLS reverse proxy in front for a real class (teaching.md).
@@ -57,9 +79,10 @@ else:
     c.JupyterHub.authenticator_class = "shared-password"
     c.SharedPasswordAuthenticator.user_password = os.environ.get("CLASSROOM_PASSWORD",
                                                                  "llm-clock-class")
-students = [s.strip() for s in os.environ.get("CLASSROOM_STUDENTS", "").split(",") if s.strip()]
 if students:
     c.Authenticator.allowed_users = set(students)
+    if UNIX_USERS:  # not even a name from an earlier run's database
+        c.Authenticator.allow_existing_users = False
 else:
     c.Authenticator.allow_all = True
 
@@ -119,19 +142,24 @@ def _give_notebooks(home: Path, owner: str | None) -> None:
 
 
 if UNIX_USERS:
-    if os.getuid() != 0:
-        sys.exit("CLASSROOM_UNIX_USERS=1 needs the hub to run as root (it starts each student's "
-                 "server as that student's Unix user). Run ./classroom.sh as root, or unset it.")
     c.JupyterHub.spawner_class = "localprocess"
 
     def _prepare_unix_user(spawner):
         name = spawner.user.name
+        # Again at every start: a user the admin API made, or an account changed since start-up.
+        problem = (account_problem(name, UIDS) if name in CLASS
+                   else "is not one of the class's students (CLASSROOM_STUDENTS/CLASSROOM_GROUP)")
+        if problem:
+            raise PermissionError(f"classroom: no server is started as {name!r}: it {problem}.")
         try:
             entry = pwd.getpwnam(name)
         except KeyError:  # a new student: a Unix user with a private home, no login shell
             subprocess.run(["useradd", "--create-home", "--shell", "/usr/sbin/nologin", name],
                            check=True)
             entry = pwd.getpwnam(name)
+            if account_problem(name, UIDS):  # useradd gave a uid outside the students' range
+                raise PermissionError(f"classroom: {name}'s new account "
+                                      f"{account_problem(name, UIDS)}.")
         home = Path(entry.pw_dir)
         home.chmod(0o700)  # the isolation: nobody but the student (and root) enters it
         _give_notebooks(home, name)

@@ -13,12 +13,14 @@ Also: `mapping_facts(pid, path)`, what /proc/PID/smaps says about one mapped fil
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import signal
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -59,12 +61,15 @@ class Hub:
 
     def __init__(self, state: Path, port: int, students: list[str], admin_token: str,
                  unix_users: bool = False, model_dir: Path | None = None, log=None,
-                 password: str = "not-used-by-the-api"):
+                 password: str = "not-used-by-the-api", group: str | None = None):
         self.state, self.port, self.token = Path(state), port, admin_token
         self.url = f"http://127.0.0.1:{port}"
         env = dict(os.environ, CLASSROOM_STATE=str(self.state), CLASSROOM_PORT=str(port),
                    CLASSROOM_STUDENTS=",".join(students), CLASSROOM_ADMIN_TOKEN=admin_token,
                    CLASSROOM_PASSWORD=password)
+        env.pop("CLASSROOM_GROUP", None)
+        if group:
+            env["CLASSROOM_GROUP"] = group
         env["CLASSROOM_MODEL_DIR"] = str(model_dir or REPO / "classroom" / "state" / "models")
         env.pop("CLASSROOM_UNIX_USERS", None)
         if unix_users:
@@ -112,6 +117,24 @@ class Hub:
             raise HubError(f"{method} {base}{path}: HTTP {err.code}", err.code) from None
         return json.loads(raw) if raw else None
 
+    def login(self, name: str, password: str) -> bool:
+        """Log in through the hub's login form, as a person would; True if the hub let them in
+        (it redirects onwards), False if it refused (HTTP 403, "Invalid username or password")."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+        with opener.open(self.url + "/hub/login", timeout=60) as page:
+            page.read()
+        xsrf = next(cookie.value for cookie in jar if cookie.name == "_xsrf")
+        form = urllib.parse.urlencode({"username": name, "password": password, "_xsrf": xsrf})
+        try:
+            with opener.open(self.url + "/hub/login", data=form.encode(), timeout=60) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as err:
+            status = err.code
+        if status not in (302, 403):
+            raise HubError(f"logging in as {name!r}: HTTP {status}", status)
+        return status == 302
+
     def stop(self) -> None:
         """Stop every student's server through the API, then the hub (and its proxy)."""
         for student in self.students:
@@ -128,6 +151,11 @@ class Hub:
                 self.proc.wait()
         for student in self.students:  # anything left of a student's server
             student.kill_leftovers()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 class Student:

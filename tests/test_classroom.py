@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,128 @@ def test_one_student_cannot_use_anothers_server_files_or_kernels(classroom, resu
     assert second.kernel.execute(
         f"print(len(open({str(home / 'llm-clock' / '00_the_clock.ipynb')!r}).read()) > 0)"
     ) == "True\n"
+
+
+# --------------------------------------------------------------------------- who may be spawned
+# Issue 24: with CLASSROOM_UNIX_USERS=1 the hub starts servers as Unix accounts, so only the
+# class's own students may ever be spawned: never root or a system account, never a name outside
+# CLASSROOM_STUDENTS / CLASSROOM_GROUP, and no start at all without a class list.
+
+LISTED = "llmclock-l1"          # in CLASSROOM_STUDENTS, no account yet (made on first start)
+NOT_LISTED = "llmclock-nobody"  # not in the class: must never get an account or a server
+GROUP, GROUP_MEMBER = "llmclock-class", "llmclock-g1"
+PASSWORD = "llmclock-test-" + os.urandom(8).hex()
+
+
+def _start_hub(tmp_path, **env) -> subprocess.CompletedProcess:
+    """Run the hub with CLASSROOM_UNIX_USERS=1 and these settings until it exits (bounded)."""
+    full = dict(os.environ, CLASSROOM_UNIX_USERS="1", CLASSROOM_STATE=str(tmp_path),
+                CLASSROOM_PASSWORD=PASSWORD, CLASSROOM_PORT=str(_free_port_block()))
+    for name in ("CLASSROOM_STUDENTS", "CLASSROOM_GROUP"):
+        full.pop(name, None)
+    full.update(env)
+    from students import CONFIG, JUPYTERHUB
+
+    try:
+        return subprocess.run([str(JUPYTERHUB), "-f", str(CONFIG)], cwd=tmp_path, env=full,
+                              capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired as err:  # it started: the configuration was accepted
+        pytest.fail(f"the hub started with {env}:\n{(err.stderr or b'')[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def installed():
+    install = subprocess.run([str(REPO / "classroom" / "install.sh")], cwd=REPO,
+                             capture_output=True, text=True, timeout=600,
+                             env={k: v for k, v in os.environ.items()
+                                  if k != "CLASSROOM_UNIX_USERS"})
+    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+
+
+@pytest.mark.parametrize("env, says", [
+    ({}, "the hub must know who the students are: set CLASSROOM_STUDENTS"),
+    ({"CLASSROOM_STUDENTS": "llmclock-a,root"}, "root is the superuser's account (uid 0)"),
+    ({"CLASSROOM_STUDENTS": "daemon"}, "daemon is a system account (uid 1;"),
+    ({"CLASSROOM_STUDENTS": "nobody"}, "nobody is a system account (uid 65534;"),
+    ({"CLASSROOM_STUDENTS": "Robert');DROP"}, "is not a valid Unix user name"),
+    ({"CLASSROOM_GROUP": "root"}, "CLASSROOM_GROUP=root is a system group (gid 0;"),
+    ({"CLASSROOM_GROUP": "llmclock-no-such-group"}, "there is no such Unix group"),
+])
+def test_a_configuration_that_allows_more_than_the_class_fails_at_start_up(
+        installed, tmp_path, env, says):
+    ran = _start_hub(tmp_path, **env)
+    assert ran.returncode != 0
+    assert "classroom: " in ran.stderr and says in ran.stderr, ran.stderr[-2000:]
+    assert not (tmp_path / "jupyterhub.sqlite").exists()  # stopped before the hub started
+
+
+@pytest.fixture(scope="module")
+def class_hub(installed):
+    """A hub with Unix users for a class of one listed student; nobody is spawned by it."""
+    from students import Hub
+
+    state = Path(tempfile.mkdtemp(prefix="llmclock-logins-"))
+    subprocess.run(["userdel", "--remove", NOT_LISTED], capture_output=True)
+    hub = Hub(state, _free_port_block(), [LISTED], ADMIN_TOKEN, unix_users=True,
+              password=PASSWORD)
+    try:
+        with hub:
+            yield hub
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_only_listed_students_log_in_with_the_class_password(class_hub):
+    for name in ("root", "daemon", "nobody", NOT_LISTED):
+        assert not class_hub.login(name, PASSWORD), name
+    assert not class_hub.login(LISTED, "wrong-" + PASSWORD)
+    assert class_hub.login(LISTED, PASSWORD)
+
+
+def test_no_server_starts_as_root_or_an_unlisted_name_even_through_the_admin_api(class_hub):
+    from students import HubError
+
+    for name in ("root", NOT_LISTED):
+        class_hub.api("POST", "/users", body={"usernames": [name]})
+        try:  # the refusal comes back at once (500), or as a failed start (202, then gone)
+            class_hub.api("POST", f"/users/{name}/server")
+        except HubError as err:
+            assert err.args[1] in (400, 500), err
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            server = class_hub.api("GET", f"/users/{name}")["servers"].get("", {})
+            if not server.get("pending"):
+                break
+            time.sleep(0.5)
+        assert not server.get("ready"), (name, server)
+        assert f"classroom: no server is started as {name!r}" in class_hub.log_path.read_text()
+    assert not _user_exists(NOT_LISTED)  # no useradd for a name outside the class
+
+
+@pytest.fixture(scope="module")
+def class_group():
+    """A throwaway Unix group for the class with one member (removed afterwards)."""
+    subprocess.run(["userdel", GROUP_MEMBER], capture_output=True)
+    subprocess.run(["groupdel", GROUP], capture_output=True)
+    subprocess.run(["groupadd", GROUP], check=True)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups",
+                    GROUP, GROUP_MEMBER], check=True)
+    try:
+        yield GROUP
+    finally:
+        subprocess.run(["userdel", GROUP_MEMBER], capture_output=True)
+        subprocess.run(["groupdel", GROUP], capture_output=True)
+
+
+def test_a_class_group_lets_in_its_members_only(installed, class_group):
+    from students import Hub
+
+    state = Path(tempfile.mkdtemp(prefix="llmclock-group-"))
+    try:
+        with Hub(state, _free_port_block(), [], ADMIN_TOKEN, unix_users=True,
+                 password=PASSWORD, group=class_group) as hub:
+            assert hub.login(GROUP_MEMBER, PASSWORD)
+            for name in ("root", "nobody", LISTED):
+                assert not hub.login(name, PASSWORD), name
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
