@@ -16,6 +16,7 @@ with one fused matrix.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -29,7 +30,8 @@ __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
     "kv_head_index", "attention_scale", "sliding_window", "causal_attention", "HeadComputation",
     "attention_head_by_hand",
-    "previous_token_scores", "first_token_scores", "repeated_random_tokens", "induction_scores",
+    "previous_token_scores", "first_token_scores", "content_scores", "content_head",
+    "repeated_random_tokens", "induction_scores",
     "check_layer_head", "check_by_hand",
 ]
 
@@ -223,6 +225,29 @@ def previous_token_scores(weights: torch.Tensor) -> torch.Tensor:
 def first_token_scores(weights: torch.Tensor) -> torch.Tensor:
     """[layers, heads] mean attention to the very first token (the 'sink'), over queries 1..T-1."""
     return weights[..., 1:, 0].mean(-1)
+
+
+def content_scores(weights: torch.Tensor) -> torch.Tensor:
+    """[layers, heads] mean attention on the other tokens: neither the first one (the sink)
+    nor the reading token itself, over queries 2..T-1. High = the head reads content."""
+    q = torch.arange(2, weights.shape[-1])
+    return (1 - weights[..., q, 0] - weights[..., q, q]).mean(-1)
+
+
+CONTENT_PROBE = "The capital of France is Paris. It is a city on the Seine, and the capital of " \
+    "Italy is Rome."
+_content_heads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> head
+
+
+def content_head(lm) -> tuple[int, int]:
+    """(layer, head) that puts the most attention on content (`content_scores`), measured once
+    per model on CONTENT_PROBE: a view of attention that is not one tall bar on the sink."""
+    key = lm.model
+    if key not in _content_heads:
+        scores = content_scores(attention_weights(lm, CONTENT_PROBE))
+        layer, head = divmod(int(scores.flatten().argmax()), scores.shape[1])
+        _content_heads[key] = (layer, head)
+    return _content_heads[key]
 
 
 def repeated_random_tokens(lm, length: int = 20, seed: int = 0) -> list[int]:

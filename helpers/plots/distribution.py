@@ -93,12 +93,17 @@ def _percent(p: float | None) -> str:
         return ""
     if p == 0.0:
         return "0%"
+    if p >= 0.9995:
+        return "100%"
     return f"{p:.1%}" if p >= 0.001 else "<0.1%"
 
 
 def row_label(raw: float | None, filtered: float | None) -> str:
     """One label per row (the clock widget's chart): 'raw → sampled-from', or one number when
-    equal."""
+    equal, or only the raw one when the sampler cut the token (no blue bar says it: ten
+    '→ 0%' under greedy bars would only repeat that)."""
+    if raw is not None and filtered == 0.0:
+        return _percent(raw)
     if raw is not None and filtered is not None and _percent(raw) != _percent(filtered):
         return f"{_percent(raw)} → {_percent(filtered)}"
     return _percent(raw if raw is not None else filtered)

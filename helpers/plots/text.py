@@ -82,12 +82,21 @@ def token_span_html(
     bold: bool = False,
     css_class: str = "",
     n_tokens: int = 1,
+    reading: bool = False,
+    forced: bool = False,
 ) -> str:
     """One token (or one character made of n_tokens byte tokens, underlined) as an inline box;
-    <wbr> after it lets long text wrap between tokens."""
+    <wbr> after it lets long text wrap between tokens. reading: the token the model reads at
+    this tick (a dashed blue frame); forced: chosen by force, not by the sampler (a wavy
+    vermillion underline)."""
     weight = "font-weight:700;" if bold else ""
     outline = f"outline:2px solid {PALETTE['vermillion']};" if bold else ""
+    if reading:
+        outline = f"outline:2px dashed {FILTERED_COLOR};outline-offset:1px;"
     group = "text-decoration:underline dotted;text-underline-offset:4px;" if n_tokens > 1 else ""
+    if forced:
+        group = (f"text-decoration:underline wavy {PALETTE['vermillion']};"
+                 "text-underline-offset:4px;")
     cls = f" class='{css_class}'" if css_class else ""
     return (
         f"<span{cls} data-tokens='{n_tokens}' title='{html.escape(title, quote=True)}' "
@@ -134,6 +143,37 @@ def _pieces(
     return pieces
 
 
+def _cost(text: str, line_chars: int) -> float:
+    """Room a token box takes, in characters: its text plus its frame; a newline ends the line."""
+    return len(text) + 0.6 + text.count("\n") * line_chars
+
+
+def _elide(pieces: list, fit: tuple[int, int]) -> tuple[list, list, int]:
+    """(head, tail, positions left out): the start of the text and its end within `fit`
+    (lines, characters per line), the middle left out. Everything when it fits."""
+    lines, line_chars = fit
+    budget = lines * line_chars
+    costs = [_cost(text, line_chars) for _, text in pieces]
+    if sum(costs) <= budget:
+        return pieces, [], 0
+    budget -= 12  # the '… 123 tokens …' box
+    head_budget = min(budget / 3, line_chars * 0.8)  # the prompt's start: under one line
+    head, used = [], 0.0
+    for piece, cost in zip(pieces, costs):
+        if used + cost > head_budget and head:
+            break
+        head.append(piece)
+        used += cost
+    tail, used_tail = [], 0.0
+    for piece, cost in zip(reversed(pieces[len(head):]), reversed(costs[len(head):])):
+        if used + used_tail + cost > budget and tail:
+            break
+        tail.insert(0, piece)
+        used_tail += cost
+    left_out = sum(len(p) for p, _ in pieces[len(head): len(pieces) - len(tail)])
+    return head, tail, left_out
+
+
 def context_html(
     tokens: Sequence[str],
     n_prompt: int,
@@ -142,6 +182,10 @@ def context_html(
     highlight_newest: bool = True,
     font_px: int | None = None,
     tokenizer=None,
+    reading: int | None = None,
+    forced: Sequence[int] = (),
+    fit: tuple[int, int] | None = None,
+    legend: bool = True,
 ) -> str:
     """The text so far: prompt tokens, then generated ones, the newest highlighted.
 
@@ -150,14 +194,32 @@ def context_html(
     prompt positions are ignored: the prompt was given, not chosen).
     tokenizer (or the LoadedModel), with token_ids: byte tokens that together make a character
     are drawn as that character, underlined, instead of as '�' pieces.
+    reading: the position the model reads at this tick (framed in dashed blue); forced:
+    positions chosen by force (wavy underline).
+    fit=(lines, characters per line): when the text is longer, its middle is left out
+    ('… 40 tokens …') so that the prompt's start and the newest token both stay in view.
     """
     size = font_px or font_size("body") + 2
     spans = []
     last = len(tokens) - 1
-    for positions, text in _pieces(tokens, token_ids, n_prompt, tokenizer):
+    forced = set(forced)
+    pieces = _pieces(tokens, token_ids, n_prompt, tokenizer)
+    head, tail, left_out = _elide(pieces, fit) if fit else (pieces, [], 0)
+    for piece in head + [None] + tail:
+        if piece is None:
+            if left_out:
+                spans.append(
+                    f"<span class='llmclock-elided' title='the middle of the text is left out "
+                    f"to keep its start and its end in view' style='color:#555;"
+                    f"font-style:italic;margin:0 4px'>… {left_out} tokens …</span><wbr>"
+                )
+            continue
+        positions, text = piece
         first = positions[0]
         is_prompt = first < n_prompt
         newest = highlight_newest and last in positions and not is_prompt
+        is_reading = reading is not None and reading in positions
+        is_forced = any(p in forced for p in positions)
         where = (f"position {first}" if len(positions) == 1
                  else f"positions {first}–{positions[-1]}")
         title = where + (" (prompt)" if is_prompt else "")
@@ -169,38 +231,50 @@ def context_html(
             shown = [f"{probs[p]:.1%}" for p in positions if probs[p] is not None]
             if shown:
                 title += " · p = " + ", ".join(shown)
+        if is_forced:
+            title += " · forced"
+        if is_reading:
+            title += " · read at this tick"
         background = NEW_TOKEN_COLOR if newest else (PROMPT_COLOR if is_prompt else GENERATED_COLOR)
         css = (
             "llmclock-new-token"
             if newest
             else ("llmclock-prompt-token" if is_prompt else "llmclock-generated-token")
         )
+        # The marks first: the kind of token stays the last class (tests match on it).
+        css = "llmclock-reading-token " * is_reading + "llmclock-forced-token " * is_forced + css
         spans.append(
             token_span_html(
-                text, background, title, bold=newest, css_class=css, n_tokens=len(positions)
+                text, background, title, bold=newest, css_class=css, n_tokens=len(positions),
+                reading=is_reading, forced=is_forced,
             )
         )
     if not tokens:
         spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
-    grouped = (
-        " · <span style='text-decoration:underline dotted'>underlined</span> = one character "
-        "from several byte tokens"
-        if tokenizer is not None
-        else ""
-    )
-    legend = (
-        f"<div style='font-size:{max(size - 3, 13)}px;color:#555;margin-bottom:4px'>"
-        f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
-        f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>"
-        "generated</span> "
-        f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;"
-        "font-weight:700'>newest</span>"
-        f" &nbsp;· = space, ↵ = new line{grouped}</div>"
-    )
+    key = ""
+    if legend:
+        box = "padding:0 4px;border-radius:3px"
+        marks = []
+        if reading is not None:
+            marks.append(f"<span style='outline:2px dashed {FILTERED_COLOR};{box}'>read</span>")
+        if forced:
+            marks.append(f"<span style='text-decoration:underline wavy {PALETTE['vermillion']};"
+                         f"{box}'>forced</span>")
+        if tokenizer is not None and any(len(p) > 1 for p, _ in pieces):
+            marks.append("<span style='text-decoration:underline dotted'>byte tokens</span>")
+        key = (
+            f"<div class='llmclock-legend' style='font-size:{max(size - 4, 13)}px;color:#555;"
+            "line-height:1.5;margin-bottom:2px;white-space:nowrap;overflow:hidden'>"
+            f"<span style='background:{PROMPT_COLOR};{box}'>prompt</span> "
+            f"<span style='background:{GENERATED_COLOR};{box}'>generated</span> "
+            f"<span style='background:{NEW_TOKEN_COLOR};{box};font-weight:700'>newest</span> "
+            + " ".join(marks)
+            + " &nbsp;·&nbsp;space ↵&nbsp;new line</div>"
+        )
     return (
         f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;"
-        "line-height:1.9;"
-        f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>"
+        "line-height:1.75;"
+        f"white-space:normal;word-break:break-word'>{key}{''.join(spans)}</div>"
     )
 
 
@@ -247,11 +321,16 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     return x, chosen, mean, tickvals, ticktext, customdata
 
 
-def attention_title(layer: int, head: int | None, compact: bool = False) -> str:
-    """The title of an attention-over-the-context chart (`compact`: one line, for the widget)."""
+def attention_title(
+    layer: int, head: int | None, compact: bool = False, reading: str | None = None
+) -> str:
+    """The title of an attention-over-the-context chart (`compact`: one line, for the widget,
+    naming the token read at this tick when `reading` is given)."""
     which = "mean over heads" if head is None else f"head {head}"
     if compact:
-        return f"Where it looks · layer {layer}, {which}"
+        if reading is None:
+            return "Where the token read at this tick looked"
+        return f"Where '{visible(reading)}', read at this tick, looked"
     return (
         f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
     )
@@ -392,12 +471,14 @@ def attention_over_ticks_figure(
     layer: int | None = None,
     head: int | None = None,
     title: str | None = None,
+    hide_first: bool = False,
 ) -> go.Figure:
     """Heatmap: one row per tick, the newest position's attention over the context at that tick.
 
     layer=None averages over all layers (and heads); head=None averages over heads. Cells to
     the right of a row's context are empty: that position did not exist yet. `tokens` are the
-    decoded tokens of the whole text (Clock.tokens).
+    decoded tokens of the whole text (Clock.tokens). hide_first: leave out the first token's
+    column (the attention sink), so the colour scale shows the rest.
     """
     if not history:
         raise ValueError("No ticks yet: run the clock first, e.g. clock.run(10).")
@@ -409,22 +490,26 @@ def attention_over_ticks_figure(
         row = att.mean(dim=0) if head is None else att[head]
         z.append(row.tolist() + [None] * (width - r.context_len))
     labels = [visible(t) for t in list(tokens)[:width]]
+    first = 1 if hide_first and width > 1 else 0
     ylabels = [f"tick {r.index} · reads '{labels[r.context_len - 1]}'" for r in history]
     which = (
         "mean over layers and heads"
         if layer is None
         else f"layer {layer}, " + ("mean over heads" if head is None else f"head {head}")
     )
+    if first:
+        which += "; first token hidden"
+    z = [row[first:] for row in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=list(range(width)),
+            x=list(range(first, width)),
             y=list(range(len(history))),
             colorscale="Viridis",
             zmin=0,
             colorbar=dict(title=dict(text="weight")),
             hoverongaps=False,
-            customdata=[[html.escape(lb) for lb in labels]] * len(history),
+            customdata=[[html.escape(lb) for lb in labels[first:]]] * len(history),
             hovertemplate="tick %{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>",
         )
     )
@@ -438,8 +523,8 @@ def attention_over_ticks_figure(
     )
     fig.update_xaxes(
         tickmode="array",
-        tickvals=list(range(width)),
-        ticktext=[html.escape(lb) for lb in labels],
+        tickvals=list(range(first, width)),
+        ticktext=[html.escape(lb) for lb in labels[first:]],
         tickangle=-50,
         tickfont=dict(size=font_size("small")),
     )

@@ -6,7 +6,9 @@ Controls: Step (one tick), Run N at a chosen speed / Pause (stops at the next ti
 the screen stays on the tick the kernel stopped at), Rewind, Reset, prompt + chat + sampling
 settings (they apply from the next tick; prompt, chat and seed at the next Reset), Force
 (rewind to the shown tick and take another candidate instead), and a scrubber over past ticks
-that re-shows their panels from history.
+that re-shows their panels from history. The Presenter button switches projector sizes on
+and off: it flips helpers.plots.set_presenter_mode, the one switch that every figure and
+widget drawn afterwards follows (call it before making the widget to start in presenter mode).
 
 Three parts, each in its own module:
     clock_state.py  ClockRunner: one action at a time, Run/Pause, display pacing (no drawing)
@@ -57,26 +59,33 @@ class ClockWidget:
     chat / system_prompt: wrap the prompt in the model's chat template (Instruct models).
     clock: drive an existing Clock instead of making one (prompt, seed, chat and sampling are
     then ignored). frame_timeout: seconds a run waits for the screen before it stops waiting.
+    width: px for the two charts side by side (at least 1068, the default), e.g. a full-screen
+    app's width. Presenter sizes: helpers.plots.set_presenter_mode() or the Presenter button.
     """
 
     def __init__(
         self,
         lm,
         prompt: str = DEFAULT_PROMPT,
-        presenter: bool = False,
         seed: int = 0,
         chat: bool = False,
         system_prompt: str | None = None,
         clock=None,
         frame_timeout: float = 1.0,
+        width: int | None = None,
         **sampling,
     ):
+        if "presenter" in sampling:
+            raise TypeError(
+                "ClockWidget has no presenter= any more: call "
+                "helpers.plots.set_presenter_mode() first (one switch for every figure and "
+                "widget), or click the widget's Presenter button."
+            )
         check_setting_names(sampling)
         config = SamplingConfig(**sampling)
         _check_range("temperature", config.temperature, 0.0, 100.0)
         _check_range("repetition_penalty", config.repetition_penalty, 0.01, 100.0)
         self.lm = lm
-        self.presenter = presenter
         self.clock = (
             clock
             if clock is not None
@@ -84,7 +93,7 @@ class ClockWidget:
         )
         self.frames = FrameGate(timeout_s=frame_timeout)
         self.runner = ClockRunner(self.frames)
-        self.view = ClockView(lm, self.clock, presenter, on_drawn=self.frames.ack)
+        self.view = ClockView(lm, self.clock, on_drawn=self.frames.ack, width=width)
         self.last_error: str | None = None
         self._wire()
         self._present(None if not self.clock.history else len(self.clock.history) - 1)
@@ -116,6 +125,8 @@ class ClockWidget:
             getattr(v, name).observe(self._on_setting, names="value")
         v.layer.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
         v.head.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
+        v.hide_first.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
+        v.presenter_button.observe(self._on_presenter, names="value")
         v.scrubber.observe(self._on_scrub, names="value")
         v.speed.observe(
             lambda change: setattr(self.runner, "ticks_per_second", change["new"]), names="value"
@@ -142,10 +153,13 @@ class ClockWidget:
 
     # ------------------------------------------------------------------ actions
     def step(self) -> bool:
-        """One tick (on the tick worker). Returns False (with a message) when it could not run."""
+        """One tick (on the tick worker). Returns False (with a message) when it could not run.
+        Step always continues the text from its newest tick, also when the scrubber shows an
+        older one (the message then says so)."""
         if self.clock.done:
             self._say(self._stopped_text(), error=True)
             return False
+        shown, newest = self.shown, self._newest()
         try:
             ok = self.runner.do(self._tick)
         except Busy as err:
@@ -153,7 +167,12 @@ class ClockWidget:
             return False
         self._present(self._newest())
         if ok:
-            self._say(self._stopped_text() if self.clock.done else "")
+            note = ""
+            if shown is not None and newest is not None and shown != newest:
+                back = newest - shown
+                note = (f"Stepped on from the newest tick ({newest}), not tick {shown}: Rewind "
+                        f"{back} tick{'s' * (back != 1)} to go on from tick {shown}.")
+            self._say(self._stopped_text() if self.clock.done else note)
         return ok
 
     def run(self, n: int | None = None, background: bool = True) -> bool:
@@ -352,6 +371,10 @@ class ClockWidget:
                 change["owner"].value = change["old"]
             return
         self._say("New sampling settings: they apply from the next tick.")
+
+    def _on_presenter(self, change) -> None:
+        if "presenter" not in self.view.quiet:
+            self.view.set_presenter(bool(change["new"]), self.clock)
 
     def _on_scrub(self, change) -> None:
         if "scrubber" not in self.view.quiet and self.clock.history and not self.runner.running:
