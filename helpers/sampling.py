@@ -20,7 +20,7 @@ from typing import Iterable, NamedTuple
 import torch
 
 __all__ = [
-    "SamplingConfig", "SETTING_NAMES", "check_setting_names", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
+    "SamplingConfig", "CLOCK_TEMPERATURE", "SETTING_NAMES", "check_setting_names", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
     "apply_top_p", "apply_min_p", "process_logits", "filtered_probs", "draw", "greedy",
     "entropy_bits", "top_candidates",
 ]
@@ -28,6 +28,11 @@ __all__ = [
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+# The clock widget's and the recorded clock's default temperature: some randomness, and raw and
+# sampled-from bars that differ (at 1 they are the same bars, and that lesson disappears).
+CLOCK_TEMPERATURE = 0.7
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from .escaping import script_json
-from .plots.distribution import distribution_rows
+from .attention import content_head
+from .plots.distribution import distribution_rows, percent_label
 from .plots.style import (
     CHOSEN_COLOR,
     FILTERED_COLOR,
@@ -43,9 +44,10 @@ from .plots.style import (
     PALETTE,
     PROMPT_COLOR,
     RAW_COLOR,
+    presenter_mode,
 )
 from .plots.text import _MONO, _pieces, readable_token
-from .sampling import SamplingConfig
+from .sampling import CLOCK_TEMPERATURE, SamplingConfig
 from .tokens import _VISIBLE, visible
 
 __all__ = ["trace_data", "player_html", "trace_html", "save_trace", "snapshot_html", "main"]
@@ -103,7 +105,8 @@ def _status(record, label: str) -> str:
     parts = [
         f"tick {record.index}",
         record.phase + (" (whole prompt)" if record.phase == "prefill" else ""),
-        f"chose '{visible(label)}' p={record.prob:.1%} (raw {record.raw_prob:.1%})"
+        f"chose '{visible(label)}' p={percent_label(record.prob)} "
+        f"(raw {percent_label(record.raw_prob)})"
         + (" · FORCED" if record.forced else ""),
         f"KV cache {record.kv_cache_len} positions, {_kb(record.kv_cache_bytes)}",
         f"{record.forward_ms:.1f} ms forward + {record.sampling_ms:.1f} ms sampling",
@@ -169,7 +172,10 @@ def trace_data(clock, title: str | None = None, start: str = "first") -> dict:
         "n_layers": lm.n_layers,
         "n_heads": lm.n_heads,
         "n_prompt": n_prompt,
-        "layer": lm.n_layers // 2,
+        # The widget's default view: the head that reads content, not the sink's mean.
+        "layer": content_head(lm)[0],
+        "head": content_head(lm)[1],
+        "presenter": presenter_mode(),
         "start": start,
         "glyphs": _VISIBLE,
         "text": text,
@@ -294,7 +300,8 @@ def _parser() -> argparse.ArgumentParser:
         "--ticks", type=int, required=True, help="how many ticks to run (tick 0 is the prefill)"
     )
     p.add_argument("--out", required=True, help="the HTML file to write")
-    p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
+    p.add_argument("--temperature", type=float, default=CLOCK_TEMPERATURE,
+                   help=f"0 = greedy (default {CLOCK_TEMPERATURE}, as the clock widget)")
     p.add_argument("--top-k", type=int, default=0, help="0 = off")
     p.add_argument("--top-p", type=float, default=1.0, help="1 = off")
     p.add_argument("--min-p", type=float, default=0.0, help="0 = off")

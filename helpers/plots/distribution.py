@@ -22,7 +22,7 @@ from ..tokens import visible
 from .text import readable_token
 from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
 
-__all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows"]
+__all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows", "percent_label"]
 
 
 class CandidateLike(Protocol):
@@ -88,7 +88,8 @@ def distribution_rows(
     return rows
 
 
-def _percent(p: float | None) -> str:
+def percent_label(p: float | None) -> str:
+    """A probability as every label shows it: 77.3%, 100%, <0.1%, 0% (cut by the sampler)."""
     if p is None:
         return ""
     if p == 0.0:
@@ -103,10 +104,10 @@ def row_label(raw: float | None, filtered: float | None) -> str:
     equal, or only the raw one when the sampler cut the token (no blue bar says it: ten
     '→ 0%' under greedy bars would only repeat that)."""
     if raw is not None and filtered == 0.0:
-        return _percent(raw)
-    if raw is not None and filtered is not None and _percent(raw) != _percent(filtered):
-        return f"{_percent(raw)} → {_percent(filtered)}"
-    return _percent(raw if raw is not None else filtered)
+        return percent_label(raw)
+    if raw is not None and filtered is not None and percent_label(raw) != percent_label(filtered):
+        return f"{percent_label(raw)} → {percent_label(filtered)}"
+    return percent_label(raw if raw is not None else filtered)
 
 
 def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
@@ -125,7 +126,7 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
 
     def texts(values):
         # The chosen row's bars carry a 3 px outline: an en space keeps its label off the outline.
-        return [("\u2002" if i == chosen_row else "") + _percent(p) for i, p in enumerate(values)]
+        return [("\u2002" if i == chosen_row else "") + percent_label(p) for i, p in enumerate(values)]
 
     raw_text, filt_text = texts([r.raw for r in rows]), texts([r.filtered for r in rows])
     raw = dict(

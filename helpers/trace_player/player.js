@@ -62,7 +62,10 @@
     this.groups = {};
     for (var g = 0; g < data.groups.length; g++) this.groups[data.groups[g][0]] = data.groups[g];
     this.layer = data.layer;
-    this.head = -1;  // -1: mean over heads
+    this.head = data.head === undefined ? -1 : data.head;  // -1: mean over heads
+    // Presenter mode: larger text everywhere; the charts are drawn on a narrower canvas, so
+    // the same font sizes come out about 1.3 times larger on screen.
+    this.presenter = !!data.presenter;
     this.timer = null;
     this.build();
     this.show(data.start === "last" ? data.ticks.length - 1 : 0);
@@ -86,6 +89,8 @@
     this.playButton.title = "Play the ticks one after another (space)";
     this.stepButton = el("button", "trace-step", controls, "Step \u25B6");
     this.stepButton.title = "Show the next tick (\u2192)";
+    this.presenterButton = el("button", "trace-presenter", controls, "Presenter");
+    this.presenterButton.title = "Projector sizes: larger text and charts";
     this.scrubber = el("input", "trace-scrubber", controls);
     this.scrubber.type = "range";
     this.scrubber.min = 0;
@@ -111,6 +116,7 @@
     this.headSelect = el("select", "trace-head", headLabel);
     el("option", "", this.headSelect, "mean over heads").value = -1;
     for (var h = 0; h < d.n_heads; h++) el("option", "", this.headSelect, "head " + h).value = h;
+    this.headSelect.value = String(this.head);
     el("div", "trace-keys", root,
        "Keys: \u2190 \u2192 step back and forward \u00B7 space play/pause \u00B7 Home/End first/last tick" +
        " \u00B7 hover a bar or a token for its numbers");
@@ -118,6 +124,8 @@
     this.backButton.addEventListener("click", function () { self.pause(); self.show(self.shown - 1); });
     this.stepButton.addEventListener("click", function () { self.pause(); self.show(self.shown + 1); });
     this.playButton.addEventListener("click", function () { self.toggle(); });
+    this.presenterButton.addEventListener("click", function () { self.setPresenter(!self.presenter); });
+    this.setPresenter(this.presenter, true);
     this.scrubber.addEventListener("input", function () { self.pause(); self.show(+self.scrubber.value); });
     this.layerInput.addEventListener("input", function () {
       self.layer = +self.layerInput.value;
@@ -134,6 +142,16 @@
       if (self.key(event.key)) event.preventDefault();
     });
   };
+
+  Player.prototype.setPresenter = function (on, quiet) {
+    this.presenter = on;
+    this.root.classList.toggle("presenter", on);
+    this.presenterButton.classList.toggle("on", on);
+    this.presenterButton.setAttribute("aria-pressed", on ? "true" : "false");
+    if (!quiet) this.show(this.shown);
+  };
+
+  Player.prototype.chartWidth = function () { return this.presenter ? 460 : 600; };
 
   Player.prototype.key = function (key) {
     if (key === "ArrowRight") { this.pause(); this.show(this.shown + 1); }
@@ -234,9 +252,9 @@
   // ------------------------------------------------------------------ distribution
   Player.prototype.drawDistribution = function (tick) {
     var rows = tick.rows, chosen = tick.chosen_row;
-    var width = 600, rowH = 28, top = 78, maxLabel = 4;
+    var width = this.chartWidth(), rowH = 28, top = 78, maxLabel = 4;
     for (var r = 0; r < rows.length; r++) maxLabel = Math.max(maxLabel, rows[r][0].length + 2);
-    var left = Math.min(220, Math.max(70, 9 * maxLabel + 16)), right = 20;
+    var left = Math.min(width * 0.36, Math.max(70, 9 * maxLabel + 16)), right = 20;
     var plotW = width - left - right, height = top + rows.length * rowH + 50;
     var x = function (p) { return left + plotW * p / 1.3; };  // 0..130%: room for labels past 100%
     this.distPanel.textContent = "";
@@ -253,7 +271,7 @@
     for (var t = 0; t <= 5; t++) {
       var gx = x(t / 5);
       svg("line", {x1: gx, x2: gx, y1: top - 4, y2: bottom, "class": t === 0 ? "axis" : "grid"}, root);
-      svg("text", {x: gx, y: bottom + 18, "font-size": 12, "text-anchor": "middle", "class": "muted"},
+      svg("text", {x: gx, y: bottom + 18, "font-size": 14, "text-anchor": "middle", "class": "muted"},
           root, (20 * t) + "%");
     }
     svg("text", {x: left + plotW / 2, y: bottom + 40, "font-size": 15, "text-anchor": "middle"}, root,
@@ -274,7 +292,7 @@
         var rect = svg("rect", {x: left, y: by, width: Math.max(0, x(p) - left), height: barH,
                                 "class": bars[b][1] + (isChosen ? " bar-chosen" : "")}, root);
         tooltip(rect, row[0] + " (id " + row[3] + ")\n" + bars[b][2] + ": " + percent(p));
-        svg("text", {x: x(p) + 4, y: by + barH - 1, "font-size": 12, "class": "muted"}, root, percent(p));
+        svg("text", {x: x(p) + 4, y: by + barH, "font-size": 14, "class": "muted"}, root, percent(p));
       }
       if (isChosen) {
         svg("text", {x: x(longest) + 48, y: y0 + barH + 5, "font-size": 15, "class": "chosen-label"},
@@ -298,7 +316,7 @@
   Player.prototype.drawAttention = function () {
     var d = this.d, tick = d.ticks[this.shown], n = tick.context_len;
     var w = this.weights(tick), head = this.head, values = head < 0 ? w.mean : w.heads[head];
-    var width = 600, height = 380, left = 62, right = 16, top = 76, bottom = 96;
+    var width = this.chartWidth(), height = 380, left = 62, right = 16, top = 76, bottom = 96;
     var plotW = width - left - right, plotH = height - top - bottom, slot = plotW / n;
     var x = function (i) { return left + slot * (i + 0.5); };
     var y = function (v) { return top + plotH * (1 - v / 1.02); };
@@ -306,11 +324,14 @@
     var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
                            "class": "trace-attention-svg", role: "img",
                            "aria-label": "Where the newest position looks"}, this.attSvgBox);
-    svg("text", {x: 6, y: 22, "font-size": 20}, root, "Where the newest position looks");
+    var reading = this.visible(d.text[n - 1]);  // the token read at this tick: the newest position
+    if (reading.length > 14) reading = reading.slice(0, 13) + "\u2026";
+    svg("text", {x: 6, y: 22, "font-size": 20, "class": "trace-attention-title"}, root,
+        "Where '" + reading + "', read at this tick, looked");
     svg("text", {x: 6, y: 42, "font-size": 14, "class": "muted"}, root,
         "attention weights, layer " + this.layer + ", " + (head < 0 ? "mean over heads" : "head " + head));
     if (head >= 0) {  // the widget's legend: this head's bars, the mean as a line
-      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "bar-attention"}, root);
+      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "legend-attention"}, root);
       svg("text", {x: width - 270, y: 64, "font-size": 14}, root, "this head");
       svg("line", {x1: width - 180, x2: width - 160, y1: 59, y2: 59, "class": "line-mean"}, root);
       svg("text", {x: width - 154, y: 64, "font-size": 14}, root, "mean over heads");
@@ -318,7 +339,7 @@
     for (var t = 0; t <= 5; t++) {
       var gy = y(t / 5);
       svg("line", {x1: left, x2: width - right, y1: gy, y2: gy, "class": t === 0 ? "axis" : "grid"}, root);
-      svg("text", {x: left - 6, y: gy + 4, "font-size": 12, "text-anchor": "end", "class": "muted"},
+      svg("text", {x: left - 6, y: gy + 4, "font-size": 14, "text-anchor": "end", "class": "muted"},
           root, (t / 5).toFixed(1));
     }
     svg("text", {x: 16, y: top + plotH / 2, "font-size": 15, "text-anchor": "middle",
@@ -343,7 +364,7 @@
     for (var j = 0; j < n; j++) {
       if (j % step !== 0 && j !== n - 1) continue;
       var lx = x(j), ly = y(0) + 12;
-      var label = svg("text", {x: lx, y: ly, "font-size": 12, "text-anchor": "end",
+      var label = svg("text", {x: lx, y: ly, "font-size": 14, "text-anchor": "end",
                                "font-weight": j === n - 1 ? 700 : 400,  // the query: the newest position
                                transform: "rotate(-50 " + lx + " " + ly + ")"}, root, labels[j]);
       tooltip(label, "position " + j);

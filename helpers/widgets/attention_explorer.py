@@ -6,7 +6,8 @@
 A heatmap of the chosen head's attention (rows = queries, columns = keys; future cells blank),
 the chosen query row outlined, and bars of that query token's attention. "mean over heads"
 averages the layer's heads. One forward pass per text; changing layer, head or query updates
-the two figures and shows them again (static figures in an Output: see figure_output.py).
+the two figures and shows them again (static figures in an Output: see figure_output.py),
+side by side, so that the controls and both figures fit 600 px (one 1280x720 screen).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ MEAN = -1  # the head selector's value for "mean over heads"
 # layers × heads × T × T float32 weights: 200 tokens is ~41 MiB for SmolLM2, and a heatmap
 # stays readable
 MAX_TOKENS = 200
+FIGURE_PX = 430  # both figures' height: with the controls above them, 600 px in all
+# The two figures of the Output side by side (each a child of its output area).
+_SIDE_BY_SIDE_CSS = """<style>
+.llmclock-attention-figures .jp-OutputArea { display: flex; flex-flow: row wrap; }
+.llmclock-attention-figures .jp-OutputArea-child { flex: 1 1 440px; min-width: 0; }
+</style>"""
 
 
 class AttentionExplorer:
@@ -53,16 +60,17 @@ class AttentionExplorer:
         self.text.add_class("llmclock-attention-text")
         self.layer = w.IntSlider(value=min(max(layer, 0), lm.n_layers - 1), min=0,
                                  max=lm.n_layers - 1, description="layer", continuous_update=True,
-                                 layout=w.Layout(width="340px"))
+                                 layout=w.Layout(width="320px"))
         grouped = lm.n_kv_heads < lm.n_heads
         head_options = [("mean over heads", MEAN)] + [
             (f"head {h}" + (f" (shares kv head {kv_head_of(lm, h)})" if grouped else ""), h)
             for h in range(lm.n_heads)
         ]
         self.head = w.Dropdown(options=head_options, value=head if -1 <= head < lm.n_heads else 0,
-                               description="head", layout=w.Layout(width="300px"))
+                               description="head", layout=w.Layout(width="330px"))
         self.query = w.Dropdown(options=[("0: ∅", 0)], value=0, description="query token",
-                                layout=w.Layout(width="300px"))
+                                style={"description_width": "initial"},
+                                layout=w.Layout(width="280px"))
         self.message = w.HTML()
         self.message.add_class("llmclock-message")
 
@@ -88,6 +96,7 @@ class AttentionExplorer:
             self.text,
             w.HBox([self.layer, self.head, self.query], layout=w.Layout(flex_flow="row wrap")),
             self.message, self.figures,
+            w.HTML(_SIDE_BY_SIDE_CSS, layout=w.Layout(height="0px", overflow="hidden")),
         ], layout=w.Layout(width="100%"))
         self.ui.add_class("llmclock")
         self.ui.add_class("llmclock-attention-explorer")
@@ -163,6 +172,10 @@ class AttentionExplorer:
             self.heatmap.layout.shapes = [row] if self.ids else []
             self.heatmap.layout.xaxis.range = [-0.5, T - 0.5]
             self.heatmap.layout.yaxis.range = [T - 0.5, -0.5]
+            for fig in (self.heatmap, self.bars):  # after the updates, which set their own
+                fig.layout.height = FIGURE_PX
+            self.heatmap.layout.margin = dict(l=90, r=20, t=50, b=90)
+            self.bars.layout.margin = dict(l=60, r=20, t=80, b=90)
         except ValueError as err:
             self._say(str(err), error=True)
         show_figures(self.figures, self.heatmap, self.bars)

@@ -403,7 +403,7 @@ class ClockView:
             self.presenter_button,
         ):
             control.style.font_size = f"{px + 1}px"
-        self.n_input.layout.width = _text_width(5, px, 40)
+        self.n_input.layout.width = _text_width(6, px, 40)
         self.n_input.style.description_width = f"{px + 6}px"
         self.speed.layout.width = _text_width(11, px, 34)
         for box in (self.prompt_box, self.system_prompt):

@@ -24,7 +24,7 @@ import inspect
 from typing import Callable
 
 from ..clock import Clock
-from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names
+from ..sampling import CLOCK_TEMPERATURE, SETTING_NAMES, SamplingConfig, check_setting_names
 from ..tokens import visible
 from .clock_state import Busy, ClockRunner, FrameGate
 from .clock_view import ClockView
@@ -55,7 +55,8 @@ def _check_range(name: str, value, low, high) -> None:
 class ClockWidget:
     """An ipywidgets UI around `helpers.clock.Clock`; display it, or use `.ui`.
 
-    sampling: temperature, top_k, top_p, min_p, repetition_penalty (see SamplingConfig).
+    sampling: temperature (default 0.7, CLOCK_TEMPERATURE, as the recorded clock), top_k, top_p,
+    min_p, repetition_penalty (see SamplingConfig).
     chat / system_prompt: wrap the prompt in the model's chat template (Instruct models).
     clock: drive an existing Clock instead of making one (prompt, seed, chat and sampling are
     then ignored). frame_timeout: seconds a run waits for the screen before it stops waiting.
@@ -82,7 +83,7 @@ class ClockWidget:
                 "widget), or click the widget's Presenter button."
             )
         check_setting_names(sampling)
-        config = SamplingConfig(**sampling)
+        config = SamplingConfig(**{"temperature": CLOCK_TEMPERATURE, **sampling})
         _check_range("temperature", config.temperature, 0.0, 100.0)
         _check_range("repetition_penalty", config.repetition_penalty, 0.01, 100.0)
         self.lm = lm
@@ -328,8 +329,8 @@ class ClockWidget:
             self._say(f"{type(err).__name__}: {err}", error=True)
             self._present(self._newest())
             return False
+        self._say(done_message)  # before the new tick: the screen never pairs it with the old
         self._present(self._newest())
-        self._say(done_message)
         return True
 
     def _present(

@@ -113,10 +113,13 @@ class SamplingExplorer:
 
     # ------------------------------------------------------------------ UI
     def _build(self) -> None:
-        slider = dict(continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="300px"))
+        # Each slider wide enough to drag: its label takes up to 210 px of it. Temperature, the
+        # one students drag live, gets a row of its own.
+        slider = dict(continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="380px"))
         c = self.config
         self.temperature = w.FloatSlider(value=c.temperature, min=0.0, max=2.0, step=0.01, readout_format=".2f",
-                                         description="temperature (0 = greedy)", **slider)
+                                         description="temperature (0 = greedy)", continuous_update=True,
+                                         style={"description_width": "initial"}, layout=w.Layout(width="96%"))
         self.top_k = w.IntSlider(value=c.top_k or 0, min=0, max=100, description="top-k (0 = off)", **slider)
         self.top_p = w.FloatSlider(value=c.top_p, min=0.0, max=1.0, step=0.01, description="top-p (1 = off)", **slider)
         self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01, description="min-p (0 = off)", **slider)
@@ -140,8 +143,9 @@ class SamplingExplorer:
         self.plot = figure_output()
         self.ui = w.VBox([
             w.HBox([self.prompt_box, self.read_button]),
-            w.HBox([self.temperature, self.top_k, self.top_p], layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.min_p, self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.temperature], layout=w.Layout(width="100%")),
+            w.HBox([self.top_k, self.top_p, self.min_p], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
             self.stats, self.message, self.plot,
         ])
         self.ui.add_class("llmclock-sampling-explorer")
