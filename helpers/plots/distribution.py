@@ -44,6 +44,7 @@ def distribution_rows(
     top_filtered: Iterable[CandidateLike],
     chosen: tuple[int, str, float | None, float | None] | None = None,
     tokenizer=None,
+    pending: bytes = b"",
 ) -> list[DistributionRow]:
     """Merge the two top lists into rows sorted by raw probability (highest first).
 
@@ -51,7 +52,9 @@ def distribution_rows(
     filtered list is complete (shorter than the raw one, or showing zeros); otherwise its
     filtered probability is unknown (None, no bar). `chosen`
     (id, text, raw prob, filtered prob) adds a row for a chosen token outside both lists.
-    With `tokenizer`, byte fragments ('�') are labelled with their bytes ('⟨e6 88⟩').
+    With `tokenizer`, byte fragments ('�') are labelled with their bytes ('⟨e6 88⟩'), and
+    with `pending` (plots.text.pending_bytes of the context) a fragment that completes the
+    unfinished character before it also names it ('⟨91⟩→我').
     """
     raw = {c.token_id: c for c in top_raw}
     filt = {c.token_id: c for c in top_filtered}
@@ -73,14 +76,14 @@ def distribution_rows(
             filt_p = 0.0 if filtered_complete else None
         rows.append(
             DistributionRow(
-                token_id, visible(readable_token(cand.text, token_id, tokenizer)), raw_p, filt_p
+                token_id, visible(readable_token(cand.text, token_id, tokenizer, pending)), raw_p, filt_p
             )
         )
     if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
         token_id, text, raw_p, filt_p = chosen
         rows.append(
             DistributionRow(
-                token_id, visible(readable_token(text, token_id, tokenizer)), raw_p, filt_p
+                token_id, visible(readable_token(text, token_id, tokenizer, pending)), raw_p, filt_p
             )
         )
     # Sort by raw probability; rows only in the filtered list follow, by filtered probability.

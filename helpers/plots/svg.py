@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
+from ..i18n import messages
 from .distribution import CandidateLike, chosen_tuple, row_label, distribution_rows
 from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
 from .text import attention_title, attention_weights_of
@@ -73,17 +74,24 @@ def distribution_svg(
     chosen_id: int | None = None,
     chosen_probs: tuple[str, float | None, float | None] | None = None,
     tokenizer=None,
-    title: str = "Next-token distribution",
+    title: str | None = None,
     width: int = 500,
     height: int = 300,
+    lang: str = "en",
+    pending: bytes = b"",
 ) -> str:
     """Overlaid horizontal bars per candidate: raw probability (grey, wide) and the sampled-from
     probability (blue, thin on top), one 'raw → sampled-from' label per row, the chosen token's
     row outlined in vermillion and marked '▶'. Rows as in `distribution_rows` (most likely
-    first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis."""
+    first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis.
+    lang: the language of the title and legend (helpers.i18n); pending: the bytes of an
+    unfinished character at the end of the context, so that a byte fragment that completes it
+    is labelled with that character."""
+    t = messages(lang)
+    title = t("chart.distribution") if title is None else title
     px = svg_font_sizes()
     rows = distribution_rows(
-        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer
+        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer, pending=pending
     )
     top, bottom, left, right = px["title"] + 22, px["number"] + 12, 7 * px["label"] + 10, 8
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -100,8 +108,8 @@ def distribution_svg(
         # The legend beside the title, as coloured squares.
         _text(
             width - right, px["title"] / 2 + 4,
-            f'<tspan fill="{RAW_COLOR}">■</tspan> raw  '
-            f'<tspan fill="{FILTERED_COLOR}">■</tspan> sampled from',
+            f'<tspan fill="{RAW_COLOR}">■</tspan> {_esc(t("chart.raw"))}  '
+            f'<tspan fill="{FILTERED_COLOR}">■</tspan> {_esc(t("chart.sampled"))}',
             px["number"], "end",
         ),
     ]
@@ -112,7 +120,7 @@ def distribution_svg(
         body.append(_text(x, height - bottom / 2, f"{p:.0%}", px["number"], "middle",
                           fill="#555"))
     if not rows:
-        body.append(_text(left + 8, top + plot_h / 2, "no tick yet", px["label"],
+        body.append(_text(left + 8, top + plot_h / 2, _esc(t("chart.no_tick")), px["label"],
                           fill=CHOSEN_COLOR, class_="llmclock-empty"))
     row_h = plot_h / max(len(rows), 1)
     row_h = min(row_h, px["label"] * 2.2)  # few rows: do not blow them up
@@ -165,6 +173,7 @@ def attention_svg(
     height: int = 300,
     reading: str | None = None,
     hide_first: bool = False,
+    lang: str = "en",
 ) -> str:
     """Bars: the attention weight of the newest position on each context position, for one
     layer's head (then the mean over heads is drawn as an orange line to compare) or the mean
@@ -172,18 +181,21 @@ def attention_svg(
 
     reading: the text of the token read at this tick (the newest position), named in the title.
     hide_first: leave out position 0, the attention sink (most heads park their unused weight
-    there), and scale the axis to the rest. attention=None: no tick yet (an empty chart)."""
+    there), and scale the axis to the rest. attention=None: no tick yet (an empty chart).
+    lang: the language of the texts (helpers.i18n)."""
+    t = messages(lang)
     px = svg_font_sizes()
     if attention is None:
         chosen, mean, labels = [], [], []
     else:
         chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
     title = attention_title(layer, head, compact=True,
-                             reading=None if reading is None else _short(reading, 14))
-    which = f"layer {layer}, " + ("mean over heads" if head is None else f"head {head}")
+                             reading=None if reading is None else _short(reading, 14), lang=lang)
+    which = (t("chart.layer_mean", layer=layer) if head is None
+             else t("chart.layer_head", layer=layer, head=head))
     first = 1 if hide_first and len(chosen) > 1 else 0
     if first:
-        which += f" · first token hidden ({chosen[0]:.0%} on it)"
+        which += t("chart.first_hidden", p=f"{chosen[0]:.0%}")
     label_chars = 6 if presenter_mode() else 8  # rotated labels: their height comes off the plot
     top, left, right = px["title"] + px["number"] + 30, px["number"] * 2 + 12, 10
     bottom = int(px["label"] * (0.62 * label_chars * 0.77 + 1.2)) + 8  # rotated labels' height
@@ -203,7 +215,7 @@ def attention_svg(
                     f'stroke="{_GRID if v else "#888"}" stroke-width="1"/>')
         body.append(_text(left - 5, y, f"{v * y_top:.2g}", px["number"], "end", fill="#555"))
     if not n:
-        body.append(_text(left + 8, top + plot_h / 2, "no tick yet", px["label"],
+        body.append(_text(left + 8, top + plot_h / 2, _esc(t("chart.no_tick")), px["label"],
                           fill=CHOSEN_COLOR, class_="llmclock-empty"))
 
     def y_of(weight: float) -> float:
@@ -216,7 +228,7 @@ def attention_svg(
             f'<rect class="llmclock-bar" data-pos="{i}" data-w="{wgt:.6g}" '
             f'x="{left + k * slot + slot * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
             f'width="{slot * 0.8:.1f}" height="{h:.1f}" fill="{FILTERED_COLOR}">'
-            f"<title>position {i}: {_esc(labels[i])}: {wgt:.3f}</title></rect>"
+            f"<title>{_esc(t('chart.position', pos=i))}: {_esc(labels[i])}: {wgt:.3f}</title></rect>"
         )
     if head is not None and n:
         xy = [(left + (k + 0.5) * slot, y_of(mean[i])) for k, i in enumerate(positions)]
@@ -234,8 +246,8 @@ def attention_svg(
                     f'width="{legend_w + 6}" height="{px["number"] + 8}" '
                     'fill="white" fill-opacity="0.85"/>')
         body.append(_text(width - right, top + px["number"] / 2 + 6,
-                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> this head  '
-                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> all heads',
+                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> {_esc(t("chart.this_head"))}  '
+                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> {_esc(t("chart.all_heads"))}',
                           px["number"], "end"))
     # Token labels, rotated; every k-th one so that they do not overlap, the newest always.
     step = max(1, -(-int(px["label"] * 1.35) // max(int(slot), 1)))

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from ..i18n import messages
 from ..tokens import show_bytes, token_bytes, visible
 from .style import (
     FILTERED_COLOR,
@@ -31,6 +32,7 @@ from .style import (
 
 __all__ = [
     "readable_token",
+    "pending_bytes",
     "context_html",
     "token_span_html",
     "attention_over_context_figure",
@@ -43,17 +45,49 @@ _WHITESPACE_COLOR = "#9a9a9a"
 _REPLACEMENT = "\ufffd"
 
 
-def readable_token(text: str, token_id: int | None = None, tokenizer=None) -> str:
-    """The token's text, or its bytes in hex ('⟨e6 88⟩') when it is only part of a character.
+def pending_bytes(tokenizer, ids: Sequence[int]) -> bytes:
+    """The bytes of an unfinished character at the end of `ids` (b'' when the text ends whole):
+    what the next token's bytes would complete (我 = e6 88 91: after ⟨e6 88⟩, b'\xe6\x88')."""
+    tail = b""
+    for token_id in list(ids)[-4:]:
+        try:
+            tail += token_bytes(tokenizer, token_id)
+        except ValueError:
+            tail = b""
+    tail = tail[-4:]
+    for back in range(1, min(4, len(tail)) + 1):
+        lead = tail[-back]
+        if lead < 0x80:
+            return b""
+        if lead >= 0xC0:  # a lead byte: how long its character is
+            need = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+            return tail[-back:] if back < need else b""
+    return b""
+
+
+def readable_token(
+    text: str, token_id: int | None = None, tokenizer=None, pending: bytes = b""
+) -> str:
+    """The token's text, or its bytes in hex ('⟨e6 88⟩') when it is only part of a character;
+    with `pending` (the unfinished character before it, see pending_bytes), a fragment that
+    completes a character also names it: '⟨91⟩→我'.
 
     Decoding a byte fragment of 我 alone gives '�'; several different fragments would all look
     the same, so with the tokenizer at hand we show the bytes instead.
     """
     if _REPLACEMENT in text and tokenizer is not None and token_id is not None:
         try:
-            shown = show_bytes(token_bytes(tokenizer, token_id))
+            data = token_bytes(tokenizer, token_id)
+            shown = show_bytes(data)
         except ValueError:
             return text
+        if pending and data and all(0x80 <= b < 0xC0 for b in data[:1]):
+            try:
+                whole = (pending + data).decode("utf-8")
+            except UnicodeDecodeError:
+                whole = ""
+            if whole:
+                shown = f"{shown}→{whole}"
         # A thin space between the hex bytes, so that `visible` does not draw it as a '·' space.
         return re.sub(r"⟨[^⟩]*⟩", lambda m: m.group(0).replace(" ", "\u2009"), shown)
     return text
@@ -186,6 +220,7 @@ def context_html(
     forced: Sequence[int] = (),
     fit: tuple[int, int] | None = None,
     legend: bool = True,
+    lang: str = "en",
 ) -> str:
     """The text so far: prompt tokens, then generated ones, the newest highlighted.
 
@@ -198,7 +233,9 @@ def context_html(
     positions chosen by force (wavy underline).
     fit=(lines, characters per line): when the text is longer, its middle is left out
     ('… 40 tokens …') so that the prompt's start and the newest token both stay in view.
+    lang: the language of the legend and the hover texts (helpers.i18n).
     """
+    t = messages(lang)
     size = font_px or font_size("body") + 2
     spans = []
     last = len(tokens) - 1
@@ -209,9 +246,9 @@ def context_html(
         if piece is None:
             if left_out:
                 spans.append(
-                    f"<span class='llmclock-elided' title='the middle of the text is left out "
-                    f"to keep its start and its end in view' style='color:#555;"
-                    f"font-style:italic;margin:0 4px'>… {left_out} tokens …</span><wbr>"
+                    f"<span class='llmclock-elided' title='{html.escape(t('text.elided_tip'))}' "
+                    f"style='color:#555;font-style:italic;margin:0 4px'>"
+                    f"{html.escape(t('text.elided', n=left_out))}</span><wbr>"
                 )
             continue
         positions, text = piece
@@ -220,21 +257,21 @@ def context_html(
         newest = highlight_newest and last in positions and not is_prompt
         is_reading = reading is not None and reading in positions
         is_forced = any(p in forced for p in positions)
-        where = (f"position {first}" if len(positions) == 1
-                 else f"positions {first}–{positions[-1]}")
-        title = where + (" (prompt)" if is_prompt else "")
+        where = (t("text.position", pos=first) if len(positions) == 1
+                 else t("text.positions", first=first, last=positions[-1]))
+        title = where + (t("text.prompt_mark") if is_prompt else "")
         if token_ids is not None:
             title += " · id " + ", ".join(str(token_ids[p]) for p in positions)
         if len(positions) > 1:
-            title += f" · {len(positions)} byte tokens, one character"
+            title += t("text.one_character", n=len(positions))
         if probs is not None and not is_prompt:
             shown = [f"{probs[p]:.1%}" for p in positions if probs[p] is not None]
             if shown:
                 title += " · p = " + ", ".join(shown)
         if is_forced:
-            title += " · forced"
+            title += t("text.forced_mark")
         if is_reading:
-            title += " · read at this tick"
+            title += t("text.reading_mark")
         background = NEW_TOKEN_COLOR if newest else (PROMPT_COLOR if is_prompt else GENERATED_COLOR)
         css = (
             "llmclock-new-token"
@@ -250,26 +287,29 @@ def context_html(
             )
         )
     if not tokens:
-        spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
+        spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>{t('text.no_text')}</span>")
     key = ""
     if legend:
         box = "padding:0 4px;border-radius:3px"
         marks = []
         if reading is not None:
-            marks.append(f"<span style='outline:2px dashed {FILTERED_COLOR};{box}'>read</span>")
+            marks.append(f"<span style='outline:2px dashed {FILTERED_COLOR};{box}'>"
+                         f"{t('text.read')}</span>")
         if forced:
             marks.append(f"<span style='text-decoration:underline wavy {PALETTE['vermillion']};"
-                         f"{box}'>forced</span>")
+                         f"{box}'>{t('text.forced')}</span>")
         if tokenizer is not None and any(len(p) > 1 for p, _ in pieces):
-            marks.append("<span style='text-decoration:underline dotted'>byte tokens</span>")
+            marks.append("<span style='text-decoration:underline dotted'>"
+                         f"{t('text.byte_tokens')}</span>")
         key = (
             f"<div class='llmclock-legend' style='font-size:{max(size - 4, 13)}px;color:#555;"
             "line-height:1.5;margin-bottom:2px;white-space:nowrap;overflow:hidden'>"
-            f"<span style='background:{PROMPT_COLOR};{box}'>prompt</span> "
-            f"<span style='background:{GENERATED_COLOR};{box}'>generated</span> "
-            f"<span style='background:{NEW_TOKEN_COLOR};{box};font-weight:700'>newest</span> "
+            f"<span style='background:{PROMPT_COLOR};{box}'>{t('text.prompt')}</span> "
+            f"<span style='background:{GENERATED_COLOR};{box}'>{t('text.generated')}</span> "
+            f"<span style='background:{NEW_TOKEN_COLOR};{box};font-weight:700'>"
+            f"{t('text.newest')}</span> "
             + " ".join(marks)
-            + " &nbsp;·&nbsp;space ↵&nbsp;new line</div>"
+            + f" &nbsp;·&nbsp;{t('text.space')} ↵&nbsp;{t('text.new_line')}</div>"
         )
     return (
         f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;"
@@ -322,15 +362,17 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
 
 
 def attention_title(
-    layer: int, head: int | None, compact: bool = False, reading: str | None = None
+    layer: int, head: int | None, compact: bool = False, reading: str | None = None,
+    lang: str = "en",
 ) -> str:
     """The title of an attention-over-the-context chart (`compact`: one line, for the widget,
     naming the token read at this tick when `reading` is given)."""
     which = "mean over heads" if head is None else f"head {head}"
     if compact:
+        t = messages(lang)
         if reading is None:
-            return "Where the token read at this tick looked"
-        return f"Where '{visible(reading)}', read at this tick, looked"
+            return t("chart.attention")
+        return t("chart.attention_reading", token=visible(reading))
     return (
         f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
     )

@@ -27,22 +27,30 @@ import ipywidgets as w
 import traitlets
 
 from ..attention import content_head
+from ..i18n import messages
 from ..plots.style import CHOSEN_COLOR, presenter_mode, set_presenter_mode
 from ..plots.svg import attention_svg, distribution_svg
-from ..plots.text import context_html, readable_token
+from ..plots.distribution import percent_label
+from ..plots.text import context_html, pending_bytes, readable_token
 from ..tokens import visible
 
 __all__ = ["ClockView", "FrameAck", "SPEEDS"]
 
-# Run speed: ticks per second (None = as fast as the screen draws them).
-SPEEDS = [
-    ("max speed", 0.0),
-    ("10 ticks/s", 10.0),
-    ("4 ticks/s", 4.0),
-    ("2 ticks/s", 2.0),
-    ("1 tick/s", 1.0),
-    ("1 tick/2 s", 0.5),
-]
+# Run speed: ticks per second (0 = as fast as the screen draws them).
+SPEEDS = [0.0, 10.0, 4.0, 2.0, 1.0, 0.5]
+
+
+def _speed_options(t) -> list[tuple[str, float]]:
+    def name(speed: float) -> str:
+        if speed == 0.0:
+            return t("speed.max")
+        if speed == 1.0:
+            return t("speed.one_per_second")
+        if speed == 0.5:
+            return t("speed.one_per_two_seconds")
+        return t("speed.per_second", n=f"{speed:g}")
+
+    return [(name(speed), speed) for speed in SPEEDS]
 
 
 # The two charts side by side: 500 + 8 + 560 px fit the notebook column of a 1280 px screen
@@ -55,8 +63,7 @@ CHART_HEIGHT_PX = {False: 286, True: 236}
 # The text box: lines of text under its one-line legend (fixed: the layout never jumps).
 TEXT_LINES = {False: 3, True: 2}
 LINE_HEIGHT = 1.75  # as context_html draws it
-SINK_NOTE = ("The first token is an attention sink: a head with nothing to read parks its "
-             "weight there, so a tall first bar says little. Hide it to see the rest.")
+
 
 
 class FrameAck(anywidget.AnyWidget):
@@ -112,8 +119,10 @@ def _text_width(chars: int, font_px: int, extra: int) -> str:
 class ClockView:
     """Every control and panel of the clock widget; `ui` is the whole thing."""
 
-    def __init__(self, lm, clock, on_drawn=None, width: int | None = None):
+    def __init__(self, lm, clock, on_drawn=None, width: int | None = None, lang: str = "en"):
         self.lm = lm
+        self.lang = lang
+        self.t = messages(lang)  # every word on screen comes from the catalogue
         self.presenter = presenter_mode()
         self.shown: int | None = None
         self._labels: dict[int, str] = {}  # token id -> readable text (byte fragments as hex)
@@ -135,47 +144,33 @@ class ClockView:
 
     # ------------------------------------------------------------------ building
     def _build(self, clock, on_drawn) -> None:
-        cfg = clock.config
+        cfg, t = clock.config, self.t
         self.step_button = _button(
-            "Step",
-            "llmclock-step",
-            "Run one tick: a forward pass and one chosen token",
-            "primary",
-            "step-forward",
+            t("button.step"), "llmclock-step", t("tip.step"), "primary", "step-forward"
         )
-        self.run_button = _button(
-            "Run N", "llmclock-run", "Run N ticks in a row (Pause stops them)", "", "play"
-        )
+        self.run_button = _button(t("button.run"), "llmclock-run", t("tip.run"), "", "play")
         self.n_input = w.BoundedIntText(
             value=10,
             min=1,
             max=10_000,
-            description="N",
+            description=t("label.n"),
         )
         self.n_input.add_class("llmclock-n")
         self.speed = w.Dropdown(
-            options=SPEEDS,
+            options=_speed_options(t),
             value=0.0,
-            tooltip="Run speed",
+            tooltip=t("tip.speed"),
         )
         self.speed.add_class("llmclock-speed")
         self.pause_button = _button(
-            "Pause", "llmclock-pause", "Stop a run after the tick in progress", "warning", "pause"
+            t("button.pause"), "llmclock-pause", t("tip.pause"), "warning", "pause"
         )
         self.pause_button.disabled = True
         self.rewind_button = _button(
-            "Rewind",
-            "llmclock-rewind",
-            "Undo the newest tick (replaying gives the same token)",
-            "",
-            "step-backward",
+            t("button.rewind"), "llmclock-rewind", t("tip.rewind"), "", "step-backward"
         )
         self.reset_button = _button(
-            "Reset",
-            "llmclock-reset",
-            "Start again from the prompt in the settings",
-            "danger",
-            "undo",
+            t("button.reset"), "llmclock-reset", t("tip.reset"), "danger", "undo"
         )
 
         # Settings (folded away): prompt, chat, sampling. A value outside a slider's usual
@@ -183,22 +178,22 @@ class ClockView:
         wide = {"description_width": "initial"}
         self.prompt_box = w.Textarea(
             value=getattr(clock, "prompt", clock.prompt_text),
-            description="Prompt",
-            placeholder="Type a prompt, then Reset",
+            description=t("label.prompt"),
+            placeholder=t("placeholder.prompt"),
             layout=w.Layout(width="98%"),
         )
         self.prompt_box.add_class("llmclock-prompt")
         self.chat = w.Checkbox(
             value=bool(getattr(clock, "chat", False)),
-            description="chat (Instruct template)",
+            description=t("label.chat"),
             indent=False,
             layout=w.Layout(width="auto"),
         )
         self.chat.add_class("llmclock-chat")
         self.system_prompt = w.Textarea(
             value=getattr(clock, "system_prompt", None) or "",
-            description="System prompt",
-            placeholder="(empty: the model's default system prompt)",
+            description=t("label.system_prompt"),
+            placeholder=t("placeholder.system_prompt"),
             style=wide,
             layout=w.Layout(width="60%"),
         )
@@ -209,7 +204,7 @@ class ClockView:
             min=0.0,
             max=max(2.0, cfg.temperature),
             step=0.05,
-            description="temperature",
+            description=t("label.temperature"),
             readout_format=".2f",
             **slider,
         )
@@ -217,28 +212,28 @@ class ClockView:
             value=cfg.top_k or 0,
             min=0,
             max=self.lm.vocab_size,
-            description="top-k (0 = off)",
+            description=t("label.top_k"),
             style=wide,
         )
         self.top_p = w.FloatSlider(
-            value=cfg.top_p, min=0.0, max=1.0, step=0.01, description="top-p", **slider
+            value=cfg.top_p, min=0.0, max=1.0, step=0.01, description=t("label.top_p"), **slider
         )
         self.min_p = w.FloatSlider(
-            value=cfg.min_p, min=0.0, max=1.0, step=0.01, description="min-p", **slider
+            value=cfg.min_p, min=0.0, max=1.0, step=0.01, description=t("label.min_p"), **slider
         )
         self.repetition_penalty = w.FloatSlider(
             value=cfg.repetition_penalty,
             min=min(0.5, cfg.repetition_penalty),
             max=max(2.0, cfg.repetition_penalty),
             step=0.05,
-            description="repetition penalty",
+            description=t("label.repetition_penalty"),
             **slider,
         )
         self.seed = w.BoundedIntText(
             value=clock.seed,
             min=0,
             max=max(2**31 - 1, clock.seed),
-            description="seed",
+            description=t("label.seed"),
             style=wide,
         )
 
@@ -262,41 +257,38 @@ class ClockView:
             value=layer,
             min=0,
             max=self.lm.n_layers - 1,
-            description="layer",
+            description=t("label.layer"),
             continuous_update=False,
             style=wide,
         )
         self.layer.add_class("llmclock-layer")
         self.head = w.Dropdown(
-            options=[("all heads", -1)] + [(f"head {h}", h) for h in range(self.lm.n_heads)],
+            options=[(t("head.all"), -1)]
+            + [(t("head.one", head=h), h) for h in range(self.lm.n_heads)],
             value=head,
-            description="head",
+            description=t("label.head"),
             style=wide,
         )
         self.head.add_class("llmclock-head")
         self.hide_first = w.Checkbox(
-            value=False, description="hide first token", indent=False,
-            tooltip=SINK_NOTE, layout=w.Layout(width="auto"),
+            value=False, description=t("label.hide_first"), indent=False,
+            tooltip=t("tip.sink"), layout=w.Layout(width="auto"),
         )
         self.hide_first.add_class("llmclock-hide-first")
         self.force_choice = w.Dropdown(
             options=[],
-            description="candidate",
+            description=t("label.candidate"),
             style=wide,
         )
         self.force_choice.add_class("llmclock-force-choice")
         self.force_button = _button(
-            "Force",
-            "llmclock-force",
-            "Rewind to the shown tick and take this candidate instead",
-            "",
-            "hand-pointer-o",
+            t("button.force"), "llmclock-force", t("tip.force"), "", "hand-pointer-o"
         )
         self.scrubber = w.IntSlider(
             value=0,
             min=0,
             max=0,
-            description="past ticks",
+            description=t("label.scrubber"),
             continuous_update=True,
             style=wide,
             layout=w.Layout(width="98%"),
@@ -305,10 +297,9 @@ class ClockView:
         self.frame_ack = FrameAck(on_drawn or (lambda frame: None))
         self.presenter_button = w.ToggleButton(
             value=self.presenter,
-            description="Presenter",
+            description=t("button.presenter"),
             icon="television",
-            tooltip="Projector sizes for this widget and every figure drawn after "
-            "(helpers.plots.set_presenter_mode)",
+            tooltip=t("tip.presenter"),
             layout=w.Layout(width="auto"),
         )
         self.presenter_button.add_class("llmclock-presenter-toggle")
@@ -333,7 +324,7 @@ class ClockView:
             ]
         )
         self.settings = w.Accordion(
-            children=[settings], titles=("Prompt, chat and sampling settings",), selected_index=None
+            children=[settings], titles=(t("title.settings"),), selected_index=None
         )
         self.settings.add_class("llmclock-settings")
         panels = w.HBox(
@@ -493,7 +484,8 @@ class ClockView:
                     self.apply_size()
                 self._draw(clock, index, move_scrubber, running)
             except Exception as err:  # drawing must never break the clock
-                self.say(f"Could not draw tick {index}: {type(err).__name__}: {err}", error=True)
+                self.say(self.t("msg.draw_failed", index=index, error=f"{type(err).__name__}: {err}"),
+                         error=True)
 
     def send_frame(self, frame: int) -> None:
         """Tell the screen which frame is complete (it answers once it has painted it)."""
@@ -533,14 +525,11 @@ class ClockView:
         self.text.value = _scroll_to_end(
             context_html(tokens[:end], n_prompt, token_ids=ids[:end], probs=probs,
                          font_px=self.text_px, tokenizer=tokenizer, reading=reading,
-                         forced=forced, fit=self._text_fit()),
+                         forced=forced, fit=self._text_fit(), lang=self.lang),
             self.text_box_px,
         )
         if index is None:
-            self.status.value = self._status_html(
-                f"tick – · not started · the prompt is {n_prompt} tokens · "
-                "Step runs the first tick: the prefill"
-            )
+            self.status.value = self._status_html(self.t("status.not_started", n=n_prompt))
             self.distribution.value = self._distribution_svg([], [])
             self.attention.value = self._attention_svg(None, [], None)
             self.force_choice.options = []
@@ -552,10 +541,11 @@ class ClockView:
             record.token_id,
             chosen_probs=(record.token_text, record.raw_prob, record.prob),
             tokenizer=tokenizer,
+            pending=pending_bytes(tokenizer, ids[: record.context_len]),
         )
         self._draw_attention(clock, record)
         self.status.value = self._status_html(self._status_text(record, len(history)))
-        options = _force_options(record, tokenizer)
+        options = _force_options(record, tokenizer, pending_bytes(tokenizer, ids[: record.context_len]))
         self.force_choice.options = options
         self.force_choice.value = record.token_id
 
@@ -575,12 +565,13 @@ class ClockView:
             **chosen,
             width=self.chart_px[0],
             height=self.chart_height,
+            lang=self.lang,
         )
 
     def _attention_svg(self, attention, tokens, reading: str | None) -> str:
         return attention_svg(attention, tokens, self.layer.value, self._head(), self.chart_px[1],
                              self.chart_height, reading=reading,
-                             hide_first=bool(self.hide_first.value))
+                             hide_first=bool(self.hide_first.value), lang=self.lang)
 
     def _label(self, token_id: int, text: str) -> str:
         """A token's text for labels; a byte fragment of a character shown as its bytes (cached)."""
@@ -589,33 +580,31 @@ class ClockView:
         return self._labels[token_id]
 
     def _status_text(self, r, n_ticks: int) -> str:
+        t = self.t
         chosen = visible(self._label(r.token_id, r.token_text))
+        phase = t(f"phase.{r.phase}")
         parts = [
-            f"tick {r.index}",
-            r.phase + (f" in {r.passes} passes" if r.passes > 1 else ""),
-            f"chose '{chosen}' {r.prob:.1%} (raw {r.raw_prob:.1%})"
-            + (" FORCED" if r.forced else ""),
-            f"surprisal {r.surprisal_bits:.2f} bits",
-            f"KV {r.kv_cache_len} pos, {_bytes(r.kv_cache_bytes)}",
-            f"{r.forward_ms:.0f}+{r.sampling_ms:.0f} ms",
+            t("status.tick", index=r.index),
+            t("status.passes", phase=phase, n=r.passes) if r.passes > 1 else phase,
+            t("status.chose", token=chosen, p=percent_label(r.prob), raw=percent_label(r.raw_prob))
+            + (t("status.forced") if r.forced else ""),
+            t("status.surprisal", bits=f"{r.surprisal_bits:.2f}"),
+            t("status.kv", n=r.kv_cache_len, size=_bytes(r.kv_cache_bytes)),
+            t("status.ms", forward=f"{r.forward_ms:.0f}", sampling=f"{r.sampling_ms:.0f}"),
         ]
         if self.presenter:  # projector sizes: the essentials fit one line, the time included
-            parts[3] = f"{r.surprisal_bits:.1f} bits"
-            parts[4] = f"KV {r.kv_cache_len}"
+            parts[3] = t("status.bits", bits=f"{r.surprisal_bits:.1f}")
+            parts[4] = t("status.kv_short", n=r.kv_cache_len)
         if r.index != n_ticks - 1:
-            parts.insert(0, f"history {r.index + 1}/{n_ticks}")
+            parts.insert(0, t("status.history", i=r.index + 1, n=n_ticks))
         if r.stop_reason:
-            parts.append(f"stopped: {r.stop_reason}")
+            reason = t.get(f"stop.{r.stop_reason}", r.stop_reason)
+            parts.append(t("status.stopped", reason=reason))
         return " · ".join(parts)
 
     def _status_html(self, text: str) -> str:
         size = self.control_px + (0 if self.presenter else 1)
-        tip = (
-            "tick · phase (a prompt longer than one chunk: its number of forward passes) · "
-            "chosen token, its probability in the sampled-from distribution "
-            "(raw: in the model's) · surprisal = -log2(raw p) · KV cache positions and memory · "
-            "ms forward + sampling"
-        )
+        tip = html.escape(self.t("status.tip"), quote=True)
         return (
             f"<div title='{tip}' style='font-size:{size}px;font-weight:600;color:#222;"
             "white-space:nowrap;"
@@ -633,7 +622,7 @@ def _scroll_to_end(page: str, max_height_px: int) -> str:
     )
 
 
-def _force_options(record, tokenizer) -> list[tuple[str, int]]:
+def _force_options(record, tokenizer, pending: bytes = b"") -> list[tuple[str, int]]:
     """Dropdown entries: every candidate of this tick by raw probability, and the chosen token
     even when it is outside both top lists (sampled from the tail, or forced)."""
     raw = {c.token_id: c.prob for c in record.top_raw}
@@ -645,8 +634,8 @@ def _force_options(record, tokenizer) -> list[tuple[str, int]]:
     ids = sorted(texts, key=lambda i: -raw.get(i, 0.0))
     return [
         (
-            f"{visible(readable_token(texts[i], i, tokenizer))}  "
-            f"{raw.get(i, 0.0):.1%} → {filt.get(i, 0.0):.1%}",
+            f"{visible(readable_token(texts[i], i, tokenizer, pending))}  "
+            f"{percent_label(raw.get(i, 0.0))} → {percent_label(filt.get(i, 0.0))}",
             i,
         )
         for i in ids
