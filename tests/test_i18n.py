@@ -80,3 +80,20 @@ def test_a_fragment_that_completes_a_character_is_labelled_with_it(tiny_lm):
     rows = distribution_rows([Candidate(ids[2], texts[2], 0.5)], [], tokenizer=tiny_lm,
                              pending=pending_bytes(tiny_lm, ids[:2]))
     assert rows[0].label == "⟨91⟩→我"
+
+
+def test_recorded_clock_in_chinese(tiny_lm, tmp_path):
+    from helpers.clock import Clock
+    from helpers.trace import _parser, save_trace, trace_data
+
+    clock = Clock(tiny_lm, "The clock", seed=0)
+    clock.run(3)
+    data = trace_data(clock, lang="zh")
+    assert data["labels"]["player.step"] == "单步 ▶" and data["title"].startswith("LLM 时钟录像")
+    assert data["ticks"][0]["status"].startswith("第 0 拍 · 预填充")
+    assert "这一拍的采样设置" in data["ticks"][0]["settings"]
+    english = trace_data(clock)
+    assert set(english["labels"]) == set(data["labels"])
+    page = save_trace(clock, tmp_path / "zh.html", lang="zh").read_text()
+    assert "<html lang='zh-Hans'>" in page
+    assert _parser().parse_args(["--prompt", "我", "--ticks", "1", "--out", "x", "--lang", "zh"]).lang == "zh"

@@ -134,3 +134,50 @@ def test_attention_title_names_the_token_the_text_frames(teacher):
     assert title.startswith(f"Where '{reading[:13]}") and title.endswith("read at this tick, looked"), \
         (title, reading)
     guard.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def chinese(browser, lab_server, lab_root):
+    one_line = 'ClockWidget(lm, "我喜欢吃", lang="zh", seed=0)'
+    write_notebook(lab_root / "zh_clock_check.ipynb", [("code", SETUP), ("code", one_line)])
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    guard = PageGuard()
+    guard.attach(context)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        open_notebook(page, lab_server, "zh_clock_check.ipynb")
+        run_all_cells(page, timeout_s=300)
+        page.locator(f"{WIDGET} .llmclock-step").first.wait_for()
+        yield page, guard
+    finally:
+        context.close()
+        lab_server.shutdown_all_kernels()
+
+
+def test_chinese_clock_widget_at_720p(chinese):
+    """lang='zh': buttons, status, charts and legend in Chinese, drawn with a CJK font (not
+    missing-glyph boxes), the pickers in view with one line of code above."""
+    page, guard = chinese
+    root = page.locator(WIDGET).first
+    assert root.locator(".llmclock-step").inner_text().strip() == "单步"
+    for _ in range(3):
+        root.locator(".llmclock-step").click()
+        page.wait_for_timeout(300)
+    page.wait_for_function(
+        "(s) => /第 2 拍/.test(document.querySelector(s + ' .llmclock-status').innerText)",
+        arg=WIDGET, timeout=120_000)
+    title = root.locator("svg.llmclock-attention-svg .llmclock-attention-title").first.text_content()
+    assert "这一拍读入的" in title, title
+    assert "下一个词元的概率分布" in root.locator("svg.llmclock-distribution-svg").first.text_content()
+    widths = page.evaluate("""(s) => { const c = document.createElement('canvas').getContext('2d');
+        const el = document.querySelector(s + ' .llmclock-status div');
+        c.font = getComputedStyle(el).fontSize + ' ' + getComputedStyle(el).fontFamily;
+        return [c.measureText('第拍选中').width, c.measureText('\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}').width]; }""",
+        WIDGET)
+    assert widths[0] > 0 and abs(widths[0] - widths[1]) > 1, f"CJK drawn as missing-glyph boxes: {widths}"
+    places = page.evaluate(_PLACES_JS, WIDGET)
+    assert not _in_view(places, PICKERS), f"zh, out of view: {_in_view(places, PICKERS)}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "clock-widget-zh.png"))
+    guard.assert_clean()

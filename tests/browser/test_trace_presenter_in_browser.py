@@ -67,3 +67,28 @@ def test_panels_stay_side_by_side_at_150_percent_zoom(browser, trace_file):
         guard.assert_clean()
     finally:
         context.close()
+
+
+def test_chinese_player_at_720p_renders_cjk_glyphs(browser, embedded_lm, tmp_path):
+    """python -m helpers trace --lang zh: every label in Chinese, drawn with a CJK font (a glyph
+    of its own, not the box of a missing one), at 1280x720."""
+    from helpers.trace import save_trace
+
+    clock = Clock(embedded_lm, "我喜欢吃", SamplingConfig(temperature=CLOCK_TEMPERATURE), seed=1)
+    clock.run(6)
+    path = save_trace(clock, tmp_path / "zh.html", lang="zh")
+    context, page, guard = open_file(browser, path)
+    try:
+        page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
+        assert page.locator(".trace-step").inner_text().startswith("单步")
+        assert "拍" in page.locator(".trace-status").inner_text()
+        assert "看向了哪里" in page.locator(".trace-attention-title").text_content()
+        widths = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
+            c.font = '20px ' + getComputedStyle(document.querySelector('.llmclock-trace')).fontFamily;
+            return [c.measureText('我喜欢').width, c.measureText('\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}').width]; }""")
+        assert widths[0] > 0 and abs(widths[0] - widths[1]) > 1, f"CJK drawn as missing-glyph boxes: {widths}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "trace-player-zh.png"))
+        guard.assert_clean()
+    finally:
+        context.close()
