@@ -97,3 +97,21 @@ def test_recorded_clock_in_chinese(tiny_lm, tmp_path):
     page = save_trace(clock, tmp_path / "zh.html", lang="zh").read_text()
     assert "<html lang='zh-Hans'>" in page
     assert _parser().parse_args(["--prompt", "我", "--ticks", "1", "--out", "x", "--lang", "zh"]).lang == "zh"
+
+
+def test_the_explorers_in_chinese(tiny_lm):
+    from helpers.widgets import AttentionExplorer, SamplingExplorer, TokenExplorer
+
+    tokens = TokenExplorer(tiny_lm, "我喜欢", lang="zh")
+    assert "词元浏览器" in tokens.ui.children[0].value and "个字符" in tokens.summary.value
+    assert tokens.examples.options[0][0] == "（示例）"
+    tokens.examples.value = "Chinese"
+    assert tokens.text.value == "我喜欢吃披萨"
+    sampling = SamplingExplorer(tiny_lm, "The clock", lang="zh")
+    assert sampling.draw_button.description == "抽一个词元" and sampling.temperature.description == "温度（0 = 贪心）"
+    sampling.draw()
+    assert "抽到了" in sampling.message.value
+    attention = AttentionExplorer(tiny_lm, "The clock ticks", lang="zh")
+    assert "注意力浏览器" in attention.ui.children[0].value and attention.query.description == "查询词元"
+    for module in ("token_explorer.py", "sampling_explorer.py", "attention_explorer.py"):
+        assert _string_arguments(HELPERS / "widgets" / module) == [], module

@@ -22,7 +22,9 @@ from ..tokens import visible
 from .text import readable_token
 from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
 
-__all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows", "percent_label"]
+__all__ = [
+    "distribution_figure", "update_distribution_figure", "distribution_rows", "percent_label"
+]
 
 
 class CandidateLike(Protocol):
@@ -76,7 +78,10 @@ def distribution_rows(
             filt_p = 0.0 if filtered_complete else None
         rows.append(
             DistributionRow(
-                token_id, visible(readable_token(cand.text, token_id, tokenizer, pending)), raw_p, filt_p
+                token_id,
+                visible(readable_token(cand.text, token_id, tokenizer, pending)),
+                raw_p,
+                filt_p,
             )
         )
     if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
@@ -129,7 +134,9 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
 
     def texts(values):
         # The chosen row's bars carry a 3 px outline: an en space keeps its label off the outline.
-        return [("\u2002" if i == chosen_row else "") + percent_label(p) for i, p in enumerate(values)]
+        return [
+            ("\u2002" if i == chosen_row else "") + percent_label(p) for i, p in enumerate(values)
+        ]
 
     raw_text, filt_text = texts([r.raw for r in rows]), texts([r.filtered for r in rows])
     raw = dict(

@@ -228,7 +228,8 @@ def attention_svg(
             f'<rect class="llmclock-bar" data-pos="{i}" data-w="{wgt:.6g}" '
             f'x="{left + k * slot + slot * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
             f'width="{slot * 0.8:.1f}" height="{h:.1f}" fill="{FILTERED_COLOR}">'
-            f"<title>{_esc(t('chart.position', pos=i))}: {_esc(labels[i])}: {wgt:.3f}</title></rect>"
+            f"<title>{_esc(t('chart.position', pos=i))}: {_esc(labels[i])}: {wgt:.3f}"
+            "</title></rect>"
         )
     if head is not None and n:
         xy = [(left + (k + 0.5) * slot, y_of(mean[i])) for k, i in enumerate(positions)]
@@ -246,8 +247,10 @@ def attention_svg(
                     f'width="{legend_w + 6}" height="{px["number"] + 8}" '
                     'fill="white" fill-opacity="0.85"/>')
         body.append(_text(width - right, top + px["number"] / 2 + 6,
-                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> {_esc(t("chart.this_head"))}  '
-                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> {_esc(t("chart.all_heads"))}',
+                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> '
+                          f'{_esc(t("chart.this_head"))}  '
+                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> '
+                          f'{_esc(t("chart.all_heads"))}',
                           px["number"], "end"))
     # Token labels, rotated; every k-th one so that they do not overlap, the newest always.
     step = max(1, -(-int(px["label"] * 1.35) // max(int(slot), 1)))

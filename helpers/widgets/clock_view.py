@@ -484,8 +484,8 @@ class ClockView:
                     self.apply_size()
                 self._draw(clock, index, move_scrubber, running)
             except Exception as err:  # drawing must never break the clock
-                self.say(self.t("msg.draw_failed", index=index, error=f"{type(err).__name__}: {err}"),
-                         error=True)
+                error = f"{type(err).__name__}: {err}"
+                self.say(self.t("msg.draw_failed", index=index, error=error), error=True)
 
     def send_frame(self, frame: int) -> None:
         """Tell the screen which frame is complete (it answers once it has painted it)."""
@@ -545,7 +545,8 @@ class ClockView:
         )
         self._draw_attention(clock, record)
         self.status.value = self._status_html(self._status_text(record, len(history)))
-        options = _force_options(record, tokenizer, pending_bytes(tokenizer, ids[: record.context_len]))
+        pending = pending_bytes(tokenizer, ids[: record.context_len])
+        options = _force_options(record, tokenizer, pending)
         self.force_choice.options = options
         self.force_choice.value = record.token_id
 

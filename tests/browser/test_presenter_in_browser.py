@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from cjk import cjk_drawn
 from lab_driver import ARTIFACTS, PageGuard, open_notebook, run_all_cells, write_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -170,12 +171,7 @@ def test_chinese_clock_widget_at_720p(chinese):
     title = root.locator("svg.llmclock-attention-svg .llmclock-attention-title").first.text_content()
     assert "这一拍读入的" in title, title
     assert "下一个词元的概率分布" in root.locator("svg.llmclock-distribution-svg").first.text_content()
-    widths = page.evaluate("""(s) => { const c = document.createElement('canvas').getContext('2d');
-        const el = document.querySelector(s + ' .llmclock-status div');
-        c.font = getComputedStyle(el).fontSize + ' ' + getComputedStyle(el).fontFamily;
-        return [c.measureText('第拍选中').width, c.measureText('\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}').width]; }""",
-        WIDGET)
-    assert widths[0] > 0 and abs(widths[0] - widths[1]) > 1, f"CJK drawn as missing-glyph boxes: {widths}"
+    assert cjk_drawn(page, f"{WIDGET} .llmclock-status div"), "CJK drawn as missing-glyph boxes"
     places = page.evaluate(_PLACES_JS, WIDGET)
     assert not _in_view(places, PICKERS), f"zh, out of view: {_in_view(places, PICKERS)}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
