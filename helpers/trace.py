@@ -156,7 +156,7 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
         rows = distribution_rows(r.top_raw, r.top_filtered, chosen, tokenizer)
         chosen_row = next((i for i, row in enumerate(rows) if row.token_id == r.token_id), None)
         att = np.rint(r.attention.float().numpy() * 1000).clip(0, 1000).astype("<u2")
-        attention.append(att.reshape(-1))
+        attention.append(att.reshape(-1))  # empty when the history dropped it (memory bound)
         ticks.append(
             {
                 "status": _status(r, readable_token(r.token_text, r.token_id, tokenizer), lang),
@@ -167,7 +167,8 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
                 ],
                 "chosen_row": chosen_row,
                 "context_len": r.context_len,
-                "attention_offset": offset,
+                "attention_offset": offset if r.has_attention else None,
+                "attention_note": clock.attention_note(r),
             }
         )
         offset += att.size

@@ -323,6 +323,11 @@
 
   Player.prototype.drawAttention = function () {
     var d = this.d, tick = d.ticks[this.shown], n = tick.context_len;
+    if (tick.attention_offset === null) {  // dropped by the clock's history bound
+      this.attSvgBox.textContent = "";
+      el("p", "trace-note", this.attSvgBox, tick.attention_note);
+      return;
+    }
     var w = this.weights(tick), head = this.head, values = head < 0 ? w.mean : w.heads[head];
     var width = this.chartWidth(), height = 380, left = 62, right = 16, top = 76, bottom = 96;
     var plotW = width - left - right, plotH = height - top - bottom, slot = plotW / n;

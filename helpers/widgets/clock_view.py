@@ -554,6 +554,10 @@ class ClockView:
         return None if self.head.value < 0 else self.head.value
 
     def _draw_attention(self, clock, record) -> None:
+        if not record.has_attention:  # dropped by the history's memory bound
+            self.attention.value = (f"<div style='padding:12px;max-width:{ATTENTION_PX}px'>"
+                                    f"{html.escape(clock.attention_note(record))}</div>")
+            return
         tokens = [self._label(i, t) for i, t in zip(clock.ids, clock.tokens)]
         context = tokens[: record.context_len]
         self.attention.value = self._attention_svg(record.attention, context, context[-1])

@@ -189,7 +189,7 @@ class ClockWidget:
             self._say(self._stopped_text(), error=True)
             return False
         self.view.set_running(True)
-        self._say("")
+        self._say(self.clock.history_note(n) or "")  # a run beyond the history's memory bound
         try:
             self.runner.run(
                 n,
