@@ -25,6 +25,7 @@ import torch
 from .anatomy import BY_HAND_MODEL_TYPES, anatomy, capture
 from .embeddings import apply_rope
 from .tokens import visible
+from .validate import token_ids_of
 
 __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
@@ -39,25 +40,11 @@ __all__ = [
 # ------------------------------------------------------- inputs and the model's own numbers
 
 def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
-    """Token ids of a text (or ids passed through), checked: not empty, fits the context, in
-    the vocabulary. A text is read as a prompt (`lm.encode_prompt`): with the <bos> token
-    first in the models that need one (Gemma), as the clock reads it."""
-    if isinstance(text_or_ids, str):
-        ids = lm.encode_prompt(text_or_ids)
-    else:
-        flat = text_or_ids.flatten().tolist() if torch.is_tensor(text_or_ids) else text_or_ids
-        ids = [int(i) for i in flat]
-    if not ids:
-        raise ValueError("The text is empty: type at least one word.")
-    if len(ids) > lm.context_length:
-        raise ValueError(
-            f"The text is {len(ids)} tokens long but {lm.name} reads at most "
-            f"{lm.context_length}: shorten it."
-        )
-    bad = [i for i in ids if not 0 <= i < lm.vocab_size]
-    if bad:
-        raise ValueError(f"Token id {bad[0]} is outside the vocabulary (0..{lm.vocab_size - 1}).")
-    return ids
+    """Token ids of a text (or ids passed through), checked: valid text, not empty, fits the
+    context, whole numbers in the vocabulary (helpers.validate). A text is read as a prompt
+    (`lm.encode_prompt`): with the <bos> token first in the models that need one (Gemma), as
+    the clock reads it."""
+    return token_ids_of(lm, text_or_ids)
 
 
 def token_labels(lm, ids: Sequence[int]) -> list[str]:

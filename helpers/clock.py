@@ -73,6 +73,7 @@ from transformers import DynamicCache
 from .anatomy import anatomy, new_cache
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
+from .validate import check_text, check_token_id, check_whole, token_ids_of
 
 __all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "Reading", "HistoryBoundWarning",
            "HISTORY_ATTENTION_BYTES", "end_of_text_ids", "next_token_logits", "read_tokens",
@@ -148,20 +149,6 @@ def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
             lm.tokenizer.convert_ids_to_tokens(endoftext) == "<|endoftext|>"):
         ids.add(endoftext)
     return frozenset(i for i in ids if 0 <= i < lm.vocab_size)
-
-
-def _check_ids(lm: LoadedModel, ids: Sequence[int]) -> list[int]:
-    ids = list(ids)
-    if not ids:
-        raise ClockError("There are no tokens to read: give some text, e.g. 'Once upon a time'.")
-    if len(ids) > lm.context_length:
-        raise ClockError(f"{len(ids)} tokens, but {lm.name} reads at most {lm.context_length}: "
-                         f"use a shorter text.")
-    bad = [i for i in ids
-           if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < lm.vocab_size]
-    if bad:
-        raise ClockError(f"Token ids go from 0 to {lm.vocab_size - 1}; got {bad[0]!r}.")
-    return ids
 
 
 class Reading(NamedTuple):
@@ -247,7 +234,7 @@ def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache,
 def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
     """Raw logits [vocab] for the token after `ids`, recomputing the whole context from
     scratch (what every tick would cost if nothing were remembered between ticks)."""
-    ids = _check_ids(lm, ids)
+    ids = token_ids_of(lm, ids, "context", error=ClockError)
     if len(ids) <= PREFILL_CHUNK:
         with torch.inference_mode():
             out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False,
@@ -310,9 +297,9 @@ class Clock:
         self._lock = threading.RLock()  # one tick, rewind, reset or force at a time
         self.attention_budget = HISTORY_ATTENTION_BYTES
         self.seed = seed
-        if system_prompt is not None and not isinstance(system_prompt, str):
-            raise ClockError(f"system_prompt must be text (a str) or None, "
-                             f"got {type(system_prompt).__name__}.")
+        if system_prompt is not None:
+            check_text(system_prompt, "system_prompt (text, or None for the template's default)",
+                       ClockError)
         self.lm = lm
         self.chat = bool(chat)
         self.system_prompt = system_prompt
@@ -330,7 +317,7 @@ class Clock:
     def seed(self, value: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
             raise ClockError(f"seed must be a whole number from 0 to 2**64 - 1, got {value!r}.")
-        self._seed = value
+        self._seed = int(value)
 
     @property
     def attention_budget(self) -> int:
@@ -338,10 +325,8 @@ class Clock:
 
     @attention_budget.setter
     def attention_budget(self, value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ClockError(f"attention_budget is a number of bytes >= 0, e.g. 256 * 2**20, "
-                             f"got {value!r}.")
-        self._attention_budget = value  # applies from the next tick
+        self._attention_budget = check_whole(  # applies from the next tick
+            value, "attention_budget", 0, hint=" (bytes, e.g. 256 * 2**20)", error=ClockError)
 
     @property
     def config(self) -> SamplingConfig:
@@ -357,17 +342,10 @@ class Clock:
         self._config = value
 
     def _encode_prompt(self, prompt: str) -> tuple[str, list[int]]:
-        if not isinstance(prompt, str):
-            raise ClockError(f"The prompt must be text (a str), got {type(prompt).__name__}.")
+        check_text(prompt, "prompt", ClockError)
         if prompt == "":
             raise ClockError("The prompt is empty: give the model some text to continue, "
                              "e.g. 'Once upon a time'.")
-        try:
-            prompt.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise ClockError(
-                f"The prompt has a character that is not valid text ({prompt[err.start]!r} at "
-                f"position {err.start}, half of a surrogate pair): retype or delete it.") from None
         if self.chat:
             text, ids = self._encode_chat(prompt)
         else:
@@ -542,8 +520,7 @@ class Clock:
     def history_note(self, n: int) -> str | None:
         """None, or a sentence saying that n more ticks would drop the attention rows of the
         oldest ticks (the history's memory bound), and how many ticks would keep theirs."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ClockError(f"history_note(n) needs a whole number of ticks >= 0, got {n!r}.")
+        n = check_whole(n, "history_note(n)", 0, hint=" (ticks)", error=ClockError)
         per_position = self.lm.n_layers * self.lm.n_heads * 2  # float16
         first = len(self.ids)  # positions read by the next tick
         n = min(n, max(0, self.lm.context_length - first))  # a full context stops the run
@@ -613,8 +590,7 @@ class Clock:
             on_tick: Callable[[TickRecord], bool | None] | None = None) -> list[TickRecord]:
         """Up to n ticks; stops early at the end of text or a full context, or when `on_tick`
         returns False (a Pause button)."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ClockError(f"run(n) needs a whole number of ticks >= 0, got {n!r}.")
+        n = check_whole(n, "run(n)", 0, hint=" (ticks)", error=ClockError)
         if self.done and n > 0:
             raise ClockStopped(_stopped_message(self.stop_reason))
         note = self.history_note(n)
@@ -638,8 +614,7 @@ class Clock:
             self._rewind_locked(n)
 
     def _rewind_locked(self, n: int) -> None:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ClockError(f"rewind(n) needs a whole number of ticks >= 0, got {n!r}.")
+        n = check_whole(n, "rewind(n)", 0, hint=" (ticks)", error=ClockError)
         if n > len(self.history):
             raise ClockError(f"Cannot rewind {n} ticks: only {len(self.history)} so far. "
                              f"rewind({len(self.history)}) goes back to the prompt; "
@@ -669,9 +644,8 @@ class Clock:
             raise ClockError(f"A token is given as its text (str) or its id (int), "
                              f"got {type(token).__name__}.")
         if isinstance(token, int):
-            if not 0 <= token < vocab:
-                raise ClockError(f"Token id {token} is out of range: ids go from 0 to {vocab - 1}.")
-            return token
+            return check_token_id(self.lm, token, ClockError)
+        check_text(token, "token", ClockError)
         if token == "":
             raise ClockError("The empty text is not a token: type the token, e.g. ' Paris' "
                              "(mind the leading space).")

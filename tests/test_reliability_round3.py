@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import warnings
@@ -205,3 +206,170 @@ def test_the_widget_warns_before_a_run_and_says_where_attention_was_dropped(tiny
         assert "<svg" in cw.attention.value
     finally:
         cw.close()
+
+
+# --------------------------------------- item 5: scoring and beam search in bounded memory
+
+def _fed_lengths(lm):
+    """Record the number of positions of every forward pass of lm.model."""
+    seen = []
+    hook = lm.model.register_forward_pre_hook(
+        lambda m, args, kwargs: seen.append(kwargs.get("input_ids", args[0] if args else None)
+                                            .shape[-1]), with_kwargs=True)
+    return seen, hook
+
+
+def test_long_texts_are_scored_in_chunks_equal_to_one_pass(tiny_lm, monkeypatch):
+    import helpers.scoring as scoring
+
+    text = "The clock ticks once for every token. A tick is one forward pass."
+    ids = tiny_lm.encode(text)
+    assert len(ids) > 12
+    whole = scoring.token_logprobs(tiny_lm, ids)  # one pass: fewer tokens than a chunk
+    with torch.no_grad():
+        logits = tiny_lm.model(torch.tensor([ids])).logits[0, :-1]
+    expected = torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None])[:, 0]
+    torch.testing.assert_close(whole.logprobs, expected)
+    monkeypatch.setattr(scoring, "SCORE_CHUNK", 5)
+    seen, hook = _fed_lengths(tiny_lm)
+    try:
+        chunked = scoring.token_logprobs(tiny_lm, ids)
+    finally:
+        hook.remove()
+    assert max(seen) == 5 and sum(seen) == len(ids) - 1  # the last token is never fed
+    torch.testing.assert_close(chunked.logprobs, whole.logprobs, atol=1e-5, rtol=1e-5)
+
+
+def test_a_tiny_scoring_temperature_gives_the_limit_not_nan(tiny_lm):
+    from helpers.scoring import perplexity, token_logprobs
+
+    text = "The capital of France is Paris."
+    ids = tiny_lm.encode(text)
+    scores = token_logprobs(tiny_lm, text, temperature=1e-300)
+    assert not torch.isnan(scores.logprobs).any()
+    with torch.no_grad():
+        best = tiny_lm.model(torch.tensor([ids])).logits[0, :-1].argmax(-1)
+    hit = best == torch.tensor(ids[1:])
+    assert torch.equal(scores.logprobs == 0, hit) and torch.isinf(scores.logprobs[~hit]).all()
+    assert perplexity(tiny_lm, text, temperature=1e-300) == (1.0 if hit.all() else math.inf)
+
+
+def test_beam_search_reads_a_long_prompt_once_in_chunks(tiny_lm, monkeypatch):
+    import helpers.clock as clock_module
+    from helpers.decoding import beam_search
+
+    ids = tiny_lm.encode("The clock ticks once for every token. A tick is")
+    expected = beam_search(tiny_lm, ids, 3, 5)
+    monkeypatch.setattr(clock_module, "PREFILL_CHUNK", 4)
+    seen, hook = _fed_lengths(tiny_lm)
+    try:
+        assert beam_search(tiny_lm, ids, 3, 5) == expected
+    finally:
+        hook.remove()
+    assert max(seen) == 4  # never B copies of the whole prompt at once
+
+
+def test_beam_search_bounds_beams_and_cache(tiny_lm, monkeypatch):
+    import helpers.decoding as decoding
+
+    with pytest.raises(ValueError, match="num_beams must be a whole number >= 1 up to 64"):
+        decoding.beam_search(tiny_lm, "The clock", 65, 2)
+    monkeypatch.setattr(decoding, "BEAM_CACHE_BYTES", 10**5)
+    per = decoding.kv_bytes_per_position(tiny_lm)
+    assert per == 2 * tiny_lm.n_layers * tiny_lm.n_kv_heads * tiny_lm.head_dim * 4
+    with pytest.raises(ValueError, match="GB of KV cache.*fewer beams"):
+        decoding.beam_search(tiny_lm, "The clock", 20, 20)
+
+
+# ------------------------------------------------ item 10: raw errors and silent acceptance
+
+SURROGATE = "Hello \ud800 there"
+
+
+def test_lone_surrogates_get_a_clear_message_everywhere(tiny_lm, chat_lm):
+    from helpers import speculative
+    from helpers.decoding import beam_search, sequence_logprob
+    from helpers.scoring import perplexity
+
+    clock = Clock(tiny_lm, "The clock")
+    calls = [
+        lambda: clock.force("\ud800"),
+        lambda: Clock(chat_lm, "Hi", chat=True, system_prompt=SURROGATE),
+        lambda: perplexity(tiny_lm, SURROGATE),
+        lambda: beam_search(tiny_lm, SURROGATE, 2, 2),
+        lambda: sequence_logprob(tiny_lm, SURROGATE, [1]),
+        lambda: speculative.generate(tiny_lm, SURROGATE, 3),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="half of a surrogate pair"):
+            call()
+    assert clock.next_forced is None
+
+
+@pytest.mark.parametrize("ids, words", [
+    ([10**9], "out of range"), ([-1], "out of range"), ([3, True], "a bool"),
+    ([1.0, 2.0], "a float"), (b"hi", "bytes|got bytes"), (torch.tensor([1.5]), "whole numbers"),
+])
+def test_bad_token_ids_are_refused_everywhere(tiny_lm, ids, words):
+    from helpers import speculative
+    from helpers.clock import next_token_logits
+    from helpers.decoding import beam_search, sequence_logprob
+    from helpers.scoring import token_logprobs
+
+    calls = [
+        lambda: beam_search(tiny_lm, ids, 2, 2),
+        lambda: speculative.generate(tiny_lm, ids, 3),
+        lambda: token_logprobs(tiny_lm, ids),
+        lambda: next_token_logits(tiny_lm, ids),
+        lambda: sequence_logprob(tiny_lm, [1, 2], ids),
+        lambda: beam_search(tiny_lm, [1, 2], 2, 2, eos_ids=ids),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=words):
+            call()
+
+
+def test_a_draft_of_bad_ids_is_refused(tiny_lm):
+    from helpers import speculative
+
+    for drafted in ([10**9], [True], [1.5]):
+        with pytest.raises(ValueError, match="The draft proposed"):
+            speculative.generate(tiny_lm, "The clock ticks", 5, draft=lambda c, k, d=drafted: d)
+    with pytest.raises(ValueError, match="draft must be a function"):
+        speculative.generate(tiny_lm, "The clock", 5, draft=[1, 2])
+
+
+def test_beam_search_settings_that_used_to_pass_silently(tiny_lm):
+    from helpers.decoding import beam_search
+
+    with pytest.raises(ValueError, match="eos_ids lists all"):
+        beam_search(tiny_lm, "The clock", 2, 2, eos_ids=range(tiny_lm.vocab_size))
+    for bad in (math.nan, math.inf):
+        with pytest.raises(ValueError, match="length_penalty must be a number"):
+            beam_search(tiny_lm, "The clock", 2, 2, length_penalty=bad)
+
+
+@pytest.mark.parametrize("penalty", [1e-39, 1e-300, 5e-324, 1e39])
+def test_an_extreme_repetition_penalty_is_refused_before_sampling(tiny_lm, penalty):
+    with pytest.raises(ValueError, match=r"repetition_penalty must be in \[0.001, 1000\]"):
+        SamplingConfig(temperature=1.0, repetition_penalty=penalty)
+    # At the limits the distribution stays finite.
+    for limit in (1e-3, 1e3):
+        clock = Clock(tiny_lm, "The clock ticks the clock ticks",
+                      SamplingConfig(temperature=1.0, repetition_penalty=limit))
+        record = clock.tick()
+        assert math.isfinite(record.entropy_bits) and 0 < record.prob <= 1
+
+
+def test_the_cli_answers_an_extreme_repetition_penalty_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "trace", "--prompt", "Hi", "--ticks", "2",
+         "--repetition-penalty", "1e-39", "--out", str(tmp_path / "t.html")],
+        capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "repetition_penalty must be in [0.001, 1000]" in result.stderr
