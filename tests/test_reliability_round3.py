@@ -373,3 +373,64 @@ def test_the_cli_answers_an_extreme_repetition_penalty_in_one_line(tmp_path):
         capture_output=True, text=True, cwd=REPO, timeout=300)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "repetition_penalty must be in [0.001, 1000]" in result.stderr
+
+
+# --------------------------------------------- item 10: names and configs, before loading
+
+def _edited_copy(src, dst, **changes):
+    import json
+    import shutil
+
+    shutil.copytree(src, dst)
+    config = json.loads((dst / "config.json").read_text())
+    config.update(changes)
+    (dst / "config.json").write_text(json.dumps(config))
+    return dst
+
+
+@pytest.mark.parametrize("name, words", [
+    ("x" * 300, "300 characters long"), ("a/" + "x" * 300, "302 characters long"),
+    (3, "got int"), ("bad\ud800", "surrogate"), ("   ", "not a model name"),
+])
+def test_odd_model_names_get_a_clear_message(name, words):
+    from helpers import ModelLoadError, load_model
+
+    with pytest.raises(ModelLoadError, match=words):
+        load_model(name)
+
+
+@pytest.mark.parametrize("family, changes, words", [
+    ("llama", {"hidden_size": -64}, "hidden_size must be a whole number >= 1"),
+    ("llama", {"num_hidden_layers": 10**6}, "says 1000000 layers"),
+    ("llama", {"intermediate_size": 256}, r"mlp.gate_proj.weight is \[128, 64\] in the"),
+    ("llama", {"num_hidden_layers": 3}, "they lack 9 of the 30 tensors"),
+    ("gpt2", {"n_layer": 1}, "tensors the config does not describe"),
+    ("llama", {"num_key_value_heads": 3}, "cannot share 3 key/value heads"),
+    ("gpt2", {"vocab_size": 10**9, "n_embd": 4096}, "GB in float32"),
+])
+def test_a_config_that_does_not_match_its_weights_is_refused_at_once(
+        tiny_llama_dir, tiny_gpt2_dir, tmp_path, family, changes, words):
+    from helpers import ModelLoadError, load_model
+
+    src = tiny_llama_dir if family == "llama" else tiny_gpt2_dir
+    folder = _edited_copy(src, tmp_path / "edited", **changes)
+    start = time.perf_counter()
+    with pytest.raises(ModelLoadError, match=words):
+        load_model(str(folder))
+    assert time.perf_counter() - start < 120  # not "still loading after 90 s" (generous)
+
+
+def test_a_missing_tokenizer_is_named_in_a_whole_sentence(tiny_llama_dir, tmp_path):
+    import shutil
+
+    from helpers import ModelLoadError, load_model
+
+    folder = tmp_path / "no-tokenizer"
+    shutil.copytree(tiny_llama_dir, folder)
+    for path in folder.iterdir():
+        if "token" in path.name or "special" in path.name:
+            path.unlink()
+    with pytest.raises(ModelLoadError) as err:
+        load_model(str(folder))
+    message = str(err.value)
+    assert "has no tokenizer" in message and message.endswith("save_pretrained(folder).")
