@@ -7,7 +7,7 @@ import math
 import torch
 
 from ..checks import check_close
-from ..embeddings import cosine_similarity, rope_angles, single_token_id
+from ..embeddings import cosine_similarity, embedding_matrix, rope_angles, single_token_id
 
 __all__ = ["check_paris_vector", "check_cosine", "check_rope_angle"]
 
@@ -20,7 +20,7 @@ def check_paris_vector(vector, lm, E: torch.Tensor, paris: int):
     if no_space is not None:
         mistakes.append((E[no_space], "That is 'Paris' without the leading space, another token: "
                                       "use the id in `paris`."))
-    expected = lm.model.get_input_embeddings()(torch.tensor([paris]))[0].detach()
+    expected = embedding_matrix(lm)[paris]   # the table's row (Gemma's layer also scales it)
     return check_close(vector, expected, "the vector of ' Paris'", mistakes=mistakes,
                        hint="The vector of token i is row i of E: E[i].")
 

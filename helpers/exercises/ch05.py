@@ -71,7 +71,7 @@ def _kept(z: torch.Tensor, p: float) -> int:
 
 def check_top_p_count(kept, lm, prompt: str = TOP_P_PROMPT, p: float = TOP_P):
     """Exercise 2: how many tokens top-p keeps after `prompt` (never printed by the check)."""
-    z = next_token_logits(lm, lm.encode(prompt))
+    z = next_token_logits(lm, lm.encode_prompt(prompt))   # Gemma: <bos> first
     right = _kept(z, p)
     vocab = z.numel()
     if isinstance(kept, torch.Tensor) and kept.numel() == 1:
@@ -91,7 +91,7 @@ def check_top_p_count(kept, lm, prompt: str = TOP_P_PROMPT, p: float = TOP_P):
                                                 f"exercise asks for p = {p:g}."))
     for other in (prompt + " ", prompt.rstrip() + ":", prompt.lower()):
         if other != prompt:
-            mistakes.append((_kept(next_token_logits(lm, lm.encode(other)), p),
+            mistakes.append((_kept(next_token_logits(lm, lm.encode_prompt(other)), p),
                              f"That is the count after {other!r}: use exactly {prompt!r} "
                              f"(a trailing space or another character is another prompt)."))
     mistakes = [(value, message) for value, message in mistakes if value != right]
@@ -99,7 +99,7 @@ def check_top_p_count(kept, lm, prompt: str = TOP_P_PROMPT, p: float = TOP_P):
         return check(False, f"tokens kept by top-p {p:g}", f"The answer is a number of tokens, "
                      f"a whole number; yours is a {type(kept).__name__}.")
     return check_equal(kept, right, f"tokens kept by top-p {p:g}", mistakes=mistakes,
-                       hint="next_token_logits(lm, lm.encode(prompt)), then apply_top_p; a "
+                       hint="next_token_logits(lm, lm.encode_prompt(prompt)), then apply_top_p; a "
                             "removed token has logit −∞, so count the finite ones.")
 
 
