@@ -27,19 +27,13 @@ ZH = NOTEBOOKS / "zh"
 
 # English notebooks that have no Chinese edition yet, or should not have one, and why.
 NO_ZH_EDITION = {
-    "00": "not yet: being written (runs once load_model('gemma-3-270m') is on main)",
-    "01": "not yet: being written (tokenizers compared on Chinese)",
-    "02": "not yet: being written",
-    "05": "not yet: being written",
-    "06": "not yet: being written",
-    "07": "not yet: being written",
-    "03": "not yet: attention by hand on Gemma 3 (q/k norms, sliding window) waits for the "
-          "model anatomy's Gemma support in helpers/attention.py",
-    "04": "not yet: the block by hand on Gemma 3 (four norms, GeGLU, scaled embeddings) waits "
-          "for the model anatomy's Gemma support in helpers/lens.py",
+    "03": "not yet: attention by hand on Gemma 3 (q/k norms, the sliding window) is still to "
+          "be written in Chinese; zh/00 links the English 03 meanwhile",
+    "04": "not yet: the block by hand on Gemma 3 (four norms per block, GeGLU, scaled "
+          "embeddings) is still to be written in Chinese; zh/00 links the English 04 meanwhile",
     "08": "not yet, and only in part applicable: the embedded Gemma 3 270M is a base model "
-          "with no chat template of its own, so the chat-template half has no Gemma example; "
-          "stopping (end ids, budget, stop strings) holds and is to be written",
+          "and its tokenizer (from the GGUF) has no chat template, so the chat-template half "
+          "has no Gemma example; stopping (end ids, budget, stop strings) holds, to be written",
     "09": "not yet: scoring a text holds for a base model (teacher forcing, perplexity); "
           "to be written with Chinese sentences",
     "10": "not yet: greedy loops, induction heads and beam search hold for a base model; "
