@@ -20,6 +20,7 @@
     threads         the worker thread the ticks run on
     trace           a recorded clock replayed from one self-contained HTML file
     site            the offline HTML edition: every notebook executed into static pages
+    validate        checking what a learner passes in: one set of validators for every helper
     escaping        data into HTML safely: JSON inside <script>, file names inside links
     batching        several prompts decoded together (left padding, attention masks)
     speculative     draft-and-verify greedy decoding with prompt-lookup drafts

@@ -177,7 +177,7 @@ class BlockAnatomy:
     output_projection: torch.nn.Module   # the module of `o` (c_proj / o_proj)
     attention_out_norm: Norm | None  # Gemma 3: post_attention_layernorm, before the add
     attention_scale: float           # the factor on q·k
-    sliding_window: int | None       # keys further back than this many tokens get no attention
+    sliding_window: int | None       # a query sees itself and the window - 1 tokens before it
     rope_theta: float | None         # None: positions do not enter attention (GPT-2)
     rope_type: str | None
     mlp_norm: Norm | None

@@ -16,6 +16,7 @@ with one fused matrix.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -24,12 +25,14 @@ import torch
 from .anatomy import BY_HAND_MODEL_TYPES, anatomy, capture
 from .embeddings import apply_rope
 from .tokens import visible
+from .validate import token_ids_of
 
 __all__ = [
     "as_ids", "token_labels", "attention_weights", "attention_input", "project_qkv", "kv_head_of",
     "kv_head_index", "attention_scale", "sliding_window", "causal_attention", "HeadComputation",
     "attention_head_by_hand",
-    "previous_token_scores", "first_token_scores", "repeated_random_tokens", "induction_scores",
+    "previous_token_scores", "first_token_scores", "content_scores", "content_head",
+    "repeated_random_tokens", "induction_scores",
     "check_layer_head", "check_by_hand",
 ]
 
@@ -37,25 +40,11 @@ __all__ = [
 # ------------------------------------------------------- inputs and the model's own numbers
 
 def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
-    """Token ids of a text (or ids passed through), checked: not empty, fits the context, in
-    the vocabulary. A text is read as a prompt (`lm.encode_prompt`): with the <bos> token
-    first in the models that need one (Gemma), as the clock reads it."""
-    if isinstance(text_or_ids, str):
-        ids = lm.encode_prompt(text_or_ids)
-    else:
-        flat = text_or_ids.flatten().tolist() if torch.is_tensor(text_or_ids) else text_or_ids
-        ids = [int(i) for i in flat]
-    if not ids:
-        raise ValueError("The text is empty: type at least one word.")
-    if len(ids) > lm.context_length:
-        raise ValueError(
-            f"The text is {len(ids)} tokens long but {lm.name} reads at most "
-            f"{lm.context_length}: shorten it."
-        )
-    bad = [i for i in ids if not 0 <= i < lm.vocab_size]
-    if bad:
-        raise ValueError(f"Token id {bad[0]} is outside the vocabulary (0..{lm.vocab_size - 1}).")
-    return ids
+    """Token ids of a text (or ids passed through), checked: valid text, not empty, fits the
+    context, whole numbers in the vocabulary (helpers.validate). A text is read as a prompt
+    (`lm.encode_prompt`): with the <bos> token first in the models that need one (Gemma), as
+    the clock reads it."""
+    return token_ids_of(lm, text_or_ids)
 
 
 def token_labels(lm, ids: Sequence[int]) -> list[str]:
@@ -223,6 +212,29 @@ def previous_token_scores(weights: torch.Tensor) -> torch.Tensor:
 def first_token_scores(weights: torch.Tensor) -> torch.Tensor:
     """[layers, heads] mean attention to the very first token (the 'sink'), over queries 1..T-1."""
     return weights[..., 1:, 0].mean(-1)
+
+
+def content_scores(weights: torch.Tensor) -> torch.Tensor:
+    """[layers, heads] mean attention on the other tokens: neither the first one (the sink)
+    nor the reading token itself, over queries 2..T-1. High = the head reads content."""
+    q = torch.arange(2, weights.shape[-1])
+    return (1 - weights[..., q, 0] - weights[..., q, q]).mean(-1)
+
+
+CONTENT_PROBE = "The capital of France is Paris. It is a city on the Seine, and the capital of " \
+    "Italy is Rome."
+_content_heads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> head
+
+
+def content_head(lm) -> tuple[int, int]:
+    """(layer, head) that puts the most attention on content (`content_scores`), measured once
+    per model on CONTENT_PROBE: a view of attention that is not one tall bar on the sink."""
+    key = lm.model
+    if key not in _content_heads:
+        scores = content_scores(attention_weights(lm, CONTENT_PROBE))
+        layer, head = divmod(int(scores.flatten().argmax()), scores.shape[1])
+        _content_heads[key] = (layer, head)
+    return _content_heads[key]
 
 
 def repeated_random_tokens(lm, length: int = 20, seed: int = 0) -> list[int]:

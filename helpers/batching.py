@@ -27,22 +27,15 @@ import torch
 
 from .anatomy import new_cache
 from .models import LoadedModel
+from .validate import token_ids_of
 
 __all__ = ["as_token_ids", "left_pad", "position_ids", "BatchResult", "greedy_batch"]
 
 
 def as_token_ids(lm: LoadedModel, prompt) -> list[int]:
-    """A prompt given as text or as token ids, as a non-empty list of ids."""
-    if isinstance(prompt, str):
-        ids = lm.encode(prompt)
-    elif isinstance(prompt, (list, tuple)) and all(isinstance(i, int) for i in prompt):
-        ids = list(prompt)
-    else:
-        raise ValueError(f"A prompt must be text or a list of token ids, got "
-                         f"{type(prompt).__name__}.")
-    if not ids:
-        raise ValueError("A prompt is empty: give the model some text to continue.")
-    return ids
+    """A prompt given as text or as token ids, as a non-empty list of ids (checked: valid
+    text, or whole numbers in the vocabulary; fits the context)."""
+    return token_ids_of(lm, prompt, "prompt")
 
 
 def left_pad(lm: LoadedModel, prompts: Sequence) -> tuple[torch.Tensor, torch.Tensor]:

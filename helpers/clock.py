@@ -32,6 +32,19 @@ Each tick leaves a compact `TickRecord` (chosen token, top candidates, the newes
 attention, timings) so a widget can scrub through the past; `rewind` crops the KV cache and
 restores the random generator, so replaying gives the same tokens.
 
+The history's memory is bounded. A record's attention row grows with the context
+(n_layers x n_heads float16 numbers per position: 540 bytes for SmolLM2), so the rows of a
+long run would grow with the square of its length (18 GB from a short prompt to 8192 tokens).
+The history keeps the rows of its newest ticks only, `attention_budget` bytes in all
+(HISTORY_ATTENTION_BYTES = 256 MB by default; the newest tick's row is always kept); an older
+record keeps everything else and an empty attention (`record.has_attention` is False), and the
+widget and the recorded clock say so for such a tick. `history_note(n)` says before a run of n
+ticks whether it will drop rows, and `run` warns (HistoryBoundWarning). Everything else a
+record holds is a few KB, and the generator state kept per tick for rewind 5 KB.
+
+One clock may be used from several threads (the widget's tick worker and a notebook cell):
+tick, rewind, reset and force take the clock's lock, so they run one at a time, each whole.
+
 Text that looks like a special token ("<|im_end|>") in a raw prompt *becomes* that special
 token: the raw clock shows what the tokenizer really does. The chat path (`chat=True`)
 encodes the user's content as plain text, so typed text cannot open or close a chat turn.
@@ -44,10 +57,12 @@ encodes the user's content as plain text, so typed text cannot open or close a c
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import math
 import re
 import threading
 import time
+import warnings
 import weakref
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
@@ -58,15 +73,19 @@ from transformers import DynamicCache
 from .anatomy import anatomy, new_cache
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
+from .validate import check_text, check_token_id, check_whole, token_ids_of
 
-__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "Reading", "end_of_text_ids",
-           "next_token_logits", "read_tokens", "prefill_passes"]
+__all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "Reading", "HistoryBoundWarning",
+           "HISTORY_ATTENTION_BYTES", "end_of_text_ids", "next_token_logits", "read_tokens",
+           "prefill_passes"]
 
 TOP_K_RECORDED = 10
 # Tokens per forward pass when reading a long prompt. The eager attention of one layer holds
 # [heads, chunk, context] weights, so memory grows with chunk x context, not context squared.
 PREFILL_CHUNK = 256
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes 64-bit seeds
+# The attention rows the history keeps, in bytes (see the module docstring).
+HISTORY_ATTENTION_BYTES = 256 * 2**20
 
 
 class ClockError(ValueError):
@@ -75,6 +94,10 @@ class ClockError(ValueError):
 
 class ClockStopped(ClockError):
     """The clock cannot tick: generation ended (end of text, or the context is full)."""
+
+
+class HistoryBoundWarning(UserWarning):
+    """A run will drop the attention rows of the history's oldest ticks (its memory bound)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,11 @@ class TickRecord:
     passes: int = 1             # forward passes of this tick: 1, except a prefill of a prompt
                                 # longer than PREFILL_CHUNK tokens (one pass per chunk)
 
+    @property
+    def has_attention(self) -> bool:
+        """False when the history dropped this tick's attention row to bound its memory."""
+        return self.attention.shape[-1] == self.context_len and self.context_len > 0
+
 
 def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
     """Token ids that end generation: the generation config's and tokenizer's end-of-sequence
@@ -121,20 +149,6 @@ def end_of_text_ids(lm: LoadedModel) -> frozenset[int]:
             lm.tokenizer.convert_ids_to_tokens(endoftext) == "<|endoftext|>"):
         ids.add(endoftext)
     return frozenset(i for i in ids if 0 <= i < lm.vocab_size)
-
-
-def _check_ids(lm: LoadedModel, ids: Sequence[int]) -> list[int]:
-    ids = list(ids)
-    if not ids:
-        raise ClockError("There are no tokens to read: give some text, e.g. 'Once upon a time'.")
-    if len(ids) > lm.context_length:
-        raise ClockError(f"{len(ids)} tokens, but {lm.name} reads at most {lm.context_length}: "
-                         f"use a shorter text.")
-    bad = [i for i in ids
-           if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < lm.vocab_size]
-    if bad:
-        raise ClockError(f"Token ids go from 0 to {lm.vocab_size - 1}; got {bad[0]!r}.")
-    return ids
 
 
 class Reading(NamedTuple):
@@ -220,7 +234,7 @@ def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache,
 def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
     """Raw logits [vocab] for the token after `ids`, recomputing the whole context from
     scratch (what every tick would cost if nothing were remembered between ticks)."""
-    ids = _check_ids(lm, ids)
+    ids = token_ids_of(lm, ids, "context", error=ClockError)
     if len(ids) <= PREFILL_CHUNK:
         with torch.inference_mode():
             out = lm.model(input_ids=torch.tensor([ids], device=lm.device), use_cache=False,
@@ -247,6 +261,14 @@ def _cut_back(cache: DynamicCache, lengths: list[int]) -> None:
             layer.crop(-extra)  # transformers' crop takes the number of positions to remove
 
 
+def _nbytes(tensor: torch.Tensor) -> int:
+    return tensor.numel() * tensor.element_size()
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
 def _cache_bytes(cache: DynamicCache | None) -> int:
     if cache is None:
         return 0
@@ -260,6 +282,9 @@ class Clock:
     `end_ids` holds the token ids that end generation (see `end_of_text_ids`); set it to
     `frozenset()` to keep ticking through them, e.g. to time a long run.
 
+    `attention_budget`: bytes of attention rows the history keeps (HISTORY_ATTENTION_BYTES);
+    older ticks' rows are dropped beyond it (see the module docstring).
+
     chat=True wraps the prompt as a user turn in the model's chat template (with
     `system_prompt` as the system turn; None = whatever the template does by default) and
     encodes the user's text as plain text: "<|im_end|>" typed by a user stays characters.
@@ -269,10 +294,12 @@ class Clock:
 
     def __init__(self, lm: LoadedModel, prompt: str, config: SamplingConfig | None = None,
                  seed: int = 0, chat: bool = False, system_prompt: str | None = None):
+        self._lock = threading.RLock()  # one tick, rewind, reset or force at a time
+        self.attention_budget = HISTORY_ATTENTION_BYTES
         self.seed = seed
-        if system_prompt is not None and not isinstance(system_prompt, str):
-            raise ClockError(f"system_prompt must be text (a str) or None, "
-                             f"got {type(system_prompt).__name__}.")
+        if system_prompt is not None:
+            check_text(system_prompt, "system_prompt (text, or None for the template's default)",
+                       ClockError)
         self.lm = lm
         self.chat = bool(chat)
         self.system_prompt = system_prompt
@@ -290,7 +317,16 @@ class Clock:
     def seed(self, value: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
             raise ClockError(f"seed must be a whole number from 0 to 2**64 - 1, got {value!r}.")
-        self._seed = value
+        self._seed = int(value)
+
+    @property
+    def attention_budget(self) -> int:
+        return self._attention_budget
+
+    @attention_budget.setter
+    def attention_budget(self, value: int) -> None:
+        self._attention_budget = check_whole(  # applies from the next tick
+            value, "attention_budget", 0, hint=" (bytes, e.g. 256 * 2**20)", error=ClockError)
 
     @property
     def config(self) -> SamplingConfig:
@@ -306,17 +342,10 @@ class Clock:
         self._config = value
 
     def _encode_prompt(self, prompt: str) -> tuple[str, list[int]]:
-        if not isinstance(prompt, str):
-            raise ClockError(f"The prompt must be text (a str), got {type(prompt).__name__}.")
+        check_text(prompt, "prompt", ClockError)
         if prompt == "":
             raise ClockError("The prompt is empty: give the model some text to continue, "
                              "e.g. 'Once upon a time'.")
-        try:
-            prompt.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise ClockError(
-                f"The prompt has a character that is not valid text ({prompt[err.start]!r} at "
-                f"position {err.start}, half of a surrogate pair): retype or delete it.") from None
         if self.chat:
             text, ids = self._encode_chat(prompt)
         else:
@@ -374,6 +403,10 @@ class Clock:
         return text, ids
 
     def _start(self, prompt: str) -> None:
+        with self._lock:
+            self._start_locked(prompt)
+
+    def _start_locked(self, prompt: str) -> None:
         text, ids = self._encode_prompt(prompt)  # validate before touching any state
         tokens = self.lm.tokenizer.batch_decode([[i] for i in ids])
         generator = torch.Generator(device="cpu").manual_seed(self.seed)
@@ -388,6 +421,8 @@ class Clock:
         self._cache: DynamicCache | None = None
         self._generator = generator
         self._rng_states: list[torch.Tensor] = []  # generator state before each tick, for rewind
+        self._attention_bytes = 0     # attention rows held by the history
+        self._oldest_with_attention = 0   # records before this index have dropped theirs
 
     @property
     def ids(self) -> list[int]:
@@ -425,7 +460,12 @@ class Clock:
 
     def tick(self) -> TickRecord:
         """One forward pass and one chosen token. All or nothing: if anything interrupts the
-        tick (an error, KeyboardInterrupt), the clock is left exactly as it was before it."""
+        tick (an error, KeyboardInterrupt), the clock is left exactly as it was before it.
+        A tick from another thread waits until this one is complete."""
+        with self._lock:
+            return self._tick_locked()
+
+    def _tick_locked(self) -> TickRecord:
         if self.done:
             raise ClockStopped(_stopped_message(self.stop_reason))
         prefill = not self.history
@@ -452,7 +492,52 @@ class Clock:
         self._rng_states.append(rng_state)
         self.stop_reason = record.stop_reason
         self.next_forced = None
+        self._attention_bytes += _nbytes(record.attention)
+        self._bound_history()
         return record
+
+    def _bound_history(self) -> None:
+        """Drop the oldest records' attention rows while the history holds more than
+        attention_budget bytes of them (the newest record always keeps its row)."""
+        while (self._attention_bytes > self.attention_budget
+               and self._oldest_with_attention < len(self.history) - 1):
+            i = self._oldest_with_attention
+            old = self.history[i]
+            empty = torch.empty(old.attention.shape[:-1] + (0,), dtype=old.attention.dtype)
+            self.history[i] = dataclasses.replace(old, attention=empty)
+            self._attention_bytes -= _nbytes(old.attention)
+            self._oldest_with_attention = i + 1
+
+    def attention_note(self, record: TickRecord) -> str | None:
+        """None, or a sentence saying that this record's attention row was dropped."""
+        if record.has_attention:
+            return None
+        return (f"The attention of tick {record.index} was not kept: the history keeps the "
+                f"attention of its newest ticks only ({_mb(self.attention_budget)} in all), so "
+                f"that a long run's memory stays bounded. Rewind to this tick and step to see "
+                f"it again.")
+
+    def history_note(self, n: int) -> str | None:
+        """None, or a sentence saying that n more ticks would drop the attention rows of the
+        oldest ticks (the history's memory bound), and how many ticks would keep theirs."""
+        n = check_whole(n, "history_note(n)", 0, hint=" (ticks)", error=ClockError)
+        per_position = self.lm.n_layers * self.lm.n_heads * 2  # float16
+        first = len(self.ids)  # positions read by the next tick
+        n = min(n, max(0, self.lm.context_length - first))  # a full context stops the run
+        sizes = [per_position * (first + k) for k in range(n)]
+        if self._attention_bytes + sum(sizes) <= self.attention_budget:
+            return None
+        kept, total = 0, 0
+        kept_rows = [_nbytes(r.attention) for r in reversed(self.history) if r.has_attention]
+        for size in list(reversed(sizes)) + kept_rows:
+            if kept and total + size > self.attention_budget:
+                break
+            total += size
+            kept += 1
+        return (f"{n} more ticks need {_mb(self._attention_bytes + sum(sizes))} of attention "
+                f"rows, but the history keeps at most {_mb(self.attention_budget)} "
+                f"(Clock.attention_budget): only the newest {kept} ticks will keep their "
+                f"attention; older ticks keep their tokens, candidates and timings.")
 
     def _tick(self, fed: list[int], cache: DynamicCache, prefill: bool) -> TickRecord:
         """The work of a tick, touching nothing of the clock but the cache and the generator."""
@@ -505,10 +590,12 @@ class Clock:
             on_tick: Callable[[TickRecord], bool | None] | None = None) -> list[TickRecord]:
         """Up to n ticks; stops early at the end of text or a full context, or when `on_tick`
         returns False (a Pause button)."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ClockError(f"run(n) needs a whole number of ticks >= 0, got {n!r}.")
+        n = check_whole(n, "run(n)", 0, hint=" (ticks)", error=ClockError)
         if self.done and n > 0:
             raise ClockStopped(_stopped_message(self.stop_reason))
+        note = self.history_note(n)
+        if note:
+            warnings.warn(note, HistoryBoundWarning, stacklevel=2)
         records = []
         for _ in range(n):
             record = self.tick()
@@ -521,9 +608,13 @@ class Clock:
 
     def rewind(self, n: int = 1) -> None:
         """Undo the last n ticks: drop their tokens and records, crop the KV cache and restore
-        the random generator, so ticking again replays the same tokens (same settings)."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ClockError(f"rewind(n) needs a whole number of ticks >= 0, got {n!r}.")
+        the random generator, so ticking again replays the same tokens (same settings).
+        Attention rows the history already dropped stay dropped; replayed ticks have theirs."""
+        with self._lock:
+            self._rewind_locked(n)
+
+    def _rewind_locked(self, n: int) -> None:
+        n = check_whole(n, "rewind(n)", 0, hint=" (ticks)", error=ClockError)
         if n > len(self.history):
             raise ClockError(f"Cannot rewind {n} ticks: only {len(self.history)} so far. "
                              f"rewind({len(self.history)}) goes back to the prompt; "
@@ -539,6 +630,8 @@ class Clock:
             target_len = len(self.prompt_ids) + keep - 1
             _cut_back(self._cache, [target_len] * len(self._cache.layers))
         self._generator.set_state(self._rng_states[keep])
+        self._attention_bytes -= sum(_nbytes(r.attention) for r in self.history[keep:])
+        self._oldest_with_attention = min(self._oldest_with_attention, keep)
         del self.history[keep:], self.generated_ids[keep:], self._rng_states[keep:]
         del self.tokens[len(self.prompt_ids) + keep:]
         self.stop_reason = None
@@ -551,9 +644,8 @@ class Clock:
             raise ClockError(f"A token is given as its text (str) or its id (int), "
                              f"got {type(token).__name__}.")
         if isinstance(token, int):
-            if not 0 <= token < vocab:
-                raise ClockError(f"Token id {token} is out of range: ids go from 0 to {vocab - 1}.")
-            return token
+            return check_token_id(self.lm, token, ClockError)
+        check_text(token, "token", ClockError)
         if token == "":
             raise ClockError("The empty text is not a token: type the token, e.g. ' Paris' "
                              "(mind the leading space).")
@@ -571,10 +663,11 @@ class Clock:
     def force(self, token: str | int) -> None:
         """The next tick takes this token instead of the sampler's choice."""
         token_id = self.token_id_of(token)
-        if self.done:
-            raise ClockStopped(f"The clock has stopped ({self.stop_reason}): rewind() first, "
-                               f"then force a token.")
-        self.next_forced = token_id
+        with self._lock:
+            if self.done:
+                raise ClockStopped(f"The clock has stopped ({self.stop_reason}): rewind() "
+                                   f"first, then force a token.")
+            self.next_forced = token_id
 
     def reset(self, prompt: str | None = None) -> None:
         """Start again from `prompt` (default: the same prompt), with the generator re-seeded."""

@@ -29,15 +29,22 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import torch
+
 from .anatomy import new_cache
+from .clock import read_tokens
+from .validate import check_number, check_token_ids, check_whole, token_ids_of
 
 __all__ = [
     "Candidate", "BeamStep", "BeamSearch", "beam_search", "beam_search_steps", "default_eos_ids",
-    "sequence_logprob", "apply_frequency_penalty", "apply_presence_penalty",
+    "sequence_logprob", "kv_bytes_per_position", "MAX_BEAMS", "BEAM_CACHE_BYTES",
+    "apply_frequency_penalty", "apply_presence_penalty",
     "greedy_with_penalties",
 ]
 
 NEG = -1.0e9  # transformers' "impossible" score
+# Bounds on memory: every beam carries a whole KV cache (46 KB per position for SmolLM2).
+MAX_BEAMS = 64
+BEAM_CACHE_BYTES = 2**30
 
 
 @dataclass(frozen=True)
@@ -81,23 +88,20 @@ def default_eos_ids(lm) -> list[int]:
 
 
 def _prompt_ids(lm, prompt) -> list[int]:
-    if isinstance(prompt, str):
-        if prompt == "":
-            raise ValueError("The prompt is empty: give some text, e.g. 'Once upon a time'.")
-        return lm.encode(prompt)
-    ids = [int(i) for i in prompt]
-    if not ids:
-        raise ValueError("The prompt has no token ids: give a text or a non-empty list of ids.")
-    return ids
+    return token_ids_of(lm, prompt, "prompt")
 
 
-def _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_stopping) -> None:
-    for name, value in (("num_beams", num_beams), ("max_new_tokens", max_new_tokens)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
-    if not isinstance(length_penalty, (int, float)) or isinstance(length_penalty, bool):
-        raise ValueError(f"length_penalty must be a number (1.0 = average log-prob per token), "
-                         f"got {length_penalty!r}.")
+def kv_bytes_per_position(lm) -> int:
+    """Bytes of keys and values one position of one sequence holds in the KV cache (float32)."""
+    return 2 * lm.n_layers * lm.n_kv_heads * lm.head_dim * 4
+
+
+def _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_stopping,
+                    eos) -> None:
+    check_whole(num_beams, "num_beams", 1, MAX_BEAMS,
+                hint=" (each beam is a whole copy of the KV cache)")
+    check_whole(max_new_tokens, "max_new_tokens", 1)
+    check_number(length_penalty, "length_penalty", hint=" (1.0 = average log-prob per token)")
     if early_stopping not in (False, True, "never"):
         raise ValueError(f"early_stopping must be False, True or 'never', got {early_stopping!r}.")
     if len(ids) + max_new_tokens > lm.context_length:
@@ -105,6 +109,16 @@ def _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_st
                          f"of {lm.context_length} tokens: ask for fewer new tokens.")
     if num_beams * 2 > lm.vocab_size:
         raise ValueError(f"num_beams={num_beams} is too many for a vocabulary of {lm.vocab_size}.")
+    if len(eos) >= lm.vocab_size:
+        raise ValueError(f"eos_ids lists all {lm.vocab_size} tokens of the vocabulary: every beam "
+                         f"would end at once. Leave at least one token that does not end the text.")
+    cache_bytes = num_beams * (len(ids) + max_new_tokens) * kv_bytes_per_position(lm)
+    if cache_bytes > BEAM_CACHE_BYTES:
+        raise ValueError(
+            f"{num_beams} beams x {len(ids) + max_new_tokens} positions need "
+            f"{cache_bytes / 2**30:.1f} GB of KV cache; beam search here keeps at most "
+            f"{BEAM_CACHE_BYTES / 2**30:.0f} GB: use fewer beams, a shorter prompt or fewer new "
+            f"tokens.")
 
 
 @torch.inference_mode()
@@ -115,10 +129,15 @@ def beam_search_steps(lm, prompt: str | Sequence[int], num_beams: int, max_new_t
 
     Equal to `lm.model.generate(ids, num_beams=B, do_sample=False, max_new_tokens=N,
     length_penalty=..., early_stopping=...)`; `eos_ids` defaults to the generation config's.
+
+    Bounded: at most MAX_BEAMS (64) beams, and at most BEAM_CACHE_BYTES (1 GB) of KV cache for
+    all beams together (num_beams x (prompt + new tokens) x kv_bytes_per_position(lm));
+    beyond either, a ValueError says what to reduce. The prompt is read once, in chunks, so a
+    long prompt never needs [beams, heads, T, T] attention weights.
     """
     ids = _prompt_ids(lm, prompt)
-    _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_stopping)
-    eos = set(default_eos_ids(lm) if eos_ids is None else (int(i) for i in eos_ids))
+    eos = set(default_eos_ids(lm) if eos_ids is None else check_token_ids(lm, eos_ids, "eos_ids"))
+    _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_stopping, eos)
     B, V = num_beams, None
     n_ranked = max(2, 1 + len(eos)) * B       # enough that B of them have not finished
     top_b = torch.arange(n_ranked) < B        # only the best B may finish at a tick
@@ -134,13 +153,20 @@ def beam_search_steps(lm, prompt: str | Sequence[int], num_beams: int, max_new_t
     can_improve = True
     steps: list[BeamStep] = []
 
-    # The prefill runs B copies of the prompt, as generate does; later ticks feed each beam's
-    # newest token, after reordering the KV cache so every beam carries its parent's cache.
+    # The prefill reads the prompt once, in chunks like the clock's (bounded memory), and the
+    # cache is then copied for each of the B beams (generate runs B copies of the prompt: the
+    # same numbers). Later ticks feed each beam's newest token, after reordering the KV cache
+    # so every beam carries its parent's cache.
     cache = new_cache(lm)
-    fed = torch.tensor([ids] * B, device=lm.device)
+    fed = None
     for step in range(max_new_tokens):
-        out = lm.model(input_ids=fed, cache=cache, use_cache=True, logits_to_keep=1)
-        log_probs = torch.log_softmax(out.logits[:, -1, :].float().cpu(), dim=-1)
+        if fed is None:
+            logits = read_tokens(lm, ids, cache, attentions=False).logits[None].expand(B, -1)
+            cache.batch_repeat_interleave(B)
+        else:
+            logits = lm.model(input_ids=fed, cache=cache, use_cache=True,
+                              logits_to_keep=1).logits[:, -1, :]
+        log_probs = torch.log_softmax(logits.float().cpu(), dim=-1)
         V = log_probs.shape[-1]
         totals = (log_probs + running_scores[:, None]).reshape(-1)
         top_scores, top_index = torch.topk(totals, k=n_ranked)
@@ -217,14 +243,14 @@ def beam_search(lm, prompt: str | Sequence[int], num_beams: int, max_new_tokens:
 @torch.inference_mode()
 def sequence_logprob(lm, prompt: str | Sequence[int], new_ids: Sequence[int]) -> float:
     """Sum of the log-probabilities of `new_ids` after the prompt: the score beam search ranks."""
+    from .scoring import token_logprobs
+
     ids = _prompt_ids(lm, prompt)
-    new_ids = [int(i) for i in new_ids]
+    new_ids = check_token_ids(lm, new_ids, "new_ids")
     if not new_ids:
         return 0.0
-    full = torch.tensor([ids + new_ids], device=lm.device)
-    logits = lm.model(input_ids=full, use_cache=False).logits[0].float().cpu()
-    log_probs = torch.log_softmax(logits[len(ids) - 1:-1], dim=-1)
-    return float(log_probs[torch.arange(len(new_ids)), torch.tensor(new_ids)].sum())
+    scores = token_logprobs(lm, ids + new_ids)  # bounded memory: chunks through a cache
+    return float(scores.logprobs[len(ids) - 1:].sum())
 
 
 # ---------------------------------------------------------------- penalties (OpenAI-style)
@@ -267,13 +293,19 @@ def greedy_with_penalties(lm, prompt: str | Sequence[int], max_new_tokens: int,
     from .sampling import apply_repetition_penalty
 
     ids = _prompt_ids(lm, prompt)
+    check_whole(max_new_tokens, "max_new_tokens", 0, lm.context_length - len(ids),
+                hint=" (the prompt and the new tokens must fit the context)")
+    from .sampling import check_repetition_penalty
+
+    check_repetition_penalty(repetition_penalty)
+    check_number(frequency_penalty, "frequency_penalty", hint=" (0 = off)")
+    check_number(presence_penalty, "presence_penalty", hint=" (0 = off)")
     new: list[int] = []
     cache = new_cache(lm)
     fed = ids
     for _ in range(max_new_tokens):
-        out = lm.model(input_ids=torch.tensor([fed], device=lm.device), cache=cache, use_cache=True,
-                       logits_to_keep=1)
-        logits = out.logits[0, -1].float().cpu()
+        # The prompt in chunks like the clock's prefill (bounded memory), then one token a tick.
+        logits = read_tokens(lm, fed, cache, attentions=False).logits
         if repetition_penalty != 1:
             logits = apply_repetition_penalty(logits, ids + new, repetition_penalty)
         if frequency_penalty:

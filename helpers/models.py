@@ -26,6 +26,7 @@ from .anatomy import MODEL_TYPES, family_of
 from .embedded import (
     DEFAULT_MODEL, EMBEDDED_MODELS, ModelLoadError, prepare_embedded_model, repair_command,
 )
+from .validate import check_model_config, check_model_name
 
 
 @dataclass(eq=False)
@@ -151,6 +152,7 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
     a Hugging Face model id such as "gpt2", or a local folder saved with `save_pretrained`.
     """
     dev = _check_device(device)
+    name = check_model_name(name, ModelLoadError)  # helpers.validate, before any file is touched
     key_name = DEFAULT_MODEL if name is None else str(name)
     embedded = key_name in EMBEDDED_MODELS
     path = Path(key_name).expanduser()
@@ -187,6 +189,8 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
             f"{display!r} is a {config.model_type!r} model; LLM Clock supports causal LMs of the "
             f"GPT-2, Llama and Gemma 3 families (gpt2, distilgpt2, SmolLM2, TinyLlama, Gemma 3, ...)."
         )
+    # Sizes, layer count, memory, and a local folder's weights and tokenizer (helpers.validate).
+    check_model_config(config, source if isinstance(source, Path) else None, ModelLoadError)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             source,
@@ -203,7 +207,7 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
                 f"{display!r} has no safetensors weights; LLM Clock loads only safetensors. "
                 f"Pick a model that ships model.safetensors, or convert it with save_pretrained()."
             ) from None
-        raise ModelLoadError(f"Could not load {display!r}: {str(err).splitlines()[0]}") from None
+        raise ModelLoadError(f"Could not load {display!r}: {' '.join(str(err).split())}") from None
     except Exception as err:  # safetensors' own error for a truncated or corrupt file
         if type(err).__name__ != "SafetensorError":
             raise

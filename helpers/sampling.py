@@ -19,15 +19,29 @@ from typing import Iterable, NamedTuple
 
 import torch
 
+from .validate import check_number, check_whole
+
 __all__ = [
-    "SamplingConfig", "SETTING_NAMES", "check_setting_names", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
+    "SamplingConfig", "CLOCK_TEMPERATURE", "SETTING_NAMES", "check_setting_names", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
     "apply_top_p", "apply_min_p", "process_logits", "filtered_probs", "draw", "greedy",
     "entropy_bits", "top_candidates",
 ]
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+# Beyond these the penalised logits leave float32's range (a positive logit divided by 1e-39 is
+# infinite, and the softmax NaN): the limits keep every distribution finite.
+MIN_REPETITION_PENALTY, MAX_REPETITION_PENALTY = 1e-3, 1e3
+
+
+def check_repetition_penalty(penalty) -> float:
+    return check_number(penalty, "repetition_penalty", MIN_REPETITION_PENALTY,
+                        MAX_REPETITION_PENALTY,
+                        hint=" (1 = off; above 1 discourages repeats, below 1 favours them)")
+
+
+# The clock widget's and the recorded clock's default temperature: some randomness, and raw and
+# sampled-from bars that differ (at 1 they are the same bars, and that lesson disappears).
+CLOCK_TEMPERATURE = 0.7
 
 
 @dataclass(frozen=True)
@@ -39,18 +53,15 @@ class SamplingConfig:
     top_p: float = 1.0                # keep the smallest set whose probability reaches p; 1 = off
     min_p: float = 0.0                # drop tokens below min_p x (probability of the best token); 0 = off
     repetition_penalty: float = 1.0   # > 1 discourages tokens already in the context; 1 = off
+                                      # (from 0.001 to 1000)
 
     def __post_init__(self) -> None:
-        if not _is_number(self.temperature) or self.temperature < 0:
-            raise ValueError(f"temperature must be a number >= 0 (0 = greedy), got {self.temperature!r}.")
-        if self.top_k is not None and (not isinstance(self.top_k, int) or isinstance(self.top_k, bool) or self.top_k < 0):
-            raise ValueError(f"top_k must be None or 0 (off), or a whole number >= 1, got {self.top_k!r}.")
-        if not _is_number(self.top_p) or not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1] (1 = off), got {self.top_p!r}.")
-        if not _is_number(self.min_p) or not 0 <= self.min_p < 1:
-            raise ValueError(f"min_p must be in [0, 1) (0 = off), got {self.min_p!r}.")
-        if not _is_number(self.repetition_penalty) or self.repetition_penalty <= 0:
-            raise ValueError(f"repetition_penalty must be a number > 0 (1 = off), got {self.repetition_penalty!r}.")
+        check_number(self.temperature, "temperature", low=0, hint=" (0 = greedy)")
+        if self.top_k is not None:
+            check_whole(self.top_k, "top_k", 0, hint=" (None or 0 = off)")
+        check_number(self.top_p, "top_p", 0, 1, low_open=True, hint=" (1 = off)")
+        check_number(self.min_p, "min_p", 0, 1, high_open=True, hint=" (0 = off)")
+        check_repetition_penalty(self.repetition_penalty)
 
     @property
     def is_greedy(self) -> bool:
@@ -92,8 +103,7 @@ def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int], 
     zero is, and so which tokens are divided and which multiplied.
     """
     _check_logits(logits)
-    if not _is_number(penalty) or penalty <= 0:
-        raise ValueError(f"repetition_penalty must be a number > 0 (1 = off), got {penalty!r}.")
+    check_repetition_penalty(penalty)
     ids = torch.as_tensor(list(previous_ids), dtype=torch.long, device=logits.device)
     if penalty == 1 or ids.numel() == 0:
         return logits.clone()
@@ -107,13 +117,15 @@ def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int], 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """Divide by T: T < 1 sharpens the distribution, T > 1 flattens it. T must be > 0 here
-    (T = 0 means greedy, which is an argmax, not a division)."""
-    _check_logits(logits)
-    if not _is_number(temperature) or temperature <= 0:
-        raise ValueError(f"apply_temperature needs a temperature > 0, got {temperature!r}; T = 0 is greedy: use greedy(logits).")
+    (T = 0 means greedy, which is an argmax, not a division). Also takes a batch of logits
+    vectors [..., vocab] (scoring a text: one row per position)."""
+    if not isinstance(logits, torch.Tensor) or logits.dim() == 0:
+        _check_logits(logits)
+    check_number(temperature, "apply_temperature's temperature", 0, low_open=True,
+                 hint=" (T = 0 is greedy: use greedy(logits))")
     if temperature >= torch.finfo(logits.dtype).tiny:
         scaled = logits / temperature  # exactly what transformers' generate computes
-        if torch.isfinite(scaled.max()):
+        if torch.isfinite(scaled.amax(dim=-1)).all():
             return scaled
     # A tiny T overflows: logits / T is +inf (softmax -> NaN), and a T below the dtype's
     # smallest normal number even rounds to 0 when torch converts it. Shift by the max first
@@ -121,7 +133,7 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     # divide in float64, which holds any positive Python float T: the best token(s) stay at 0,
     # the rest go to large negatives or -inf. The result is exact, never NaN: in the limit
     # the distribution is one-hot on the argmax (shared equally by tied best tokens).
-    shifted = (logits - logits.max()).double() / temperature
+    shifted = (logits - logits.amax(dim=-1, keepdim=True)).double() / temperature
     return shifted.to(logits.dtype)
 
 
@@ -134,8 +146,7 @@ def apply_top_k(logits: torch.Tensor, k: int | None) -> torch.Tensor:
     _check_logits(logits)
     if k is None or k == 0:
         return logits.clone()
-    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
-        raise ValueError(f"top_k must be None or 0 (off), or a whole number >= 1, got {k!r}.")
+    check_whole(k, "top_k", 0, hint=" (None or 0 = off)")
     k = min(k, logits.numel())
     kth_best = torch.topk(logits, k).values[-1]
     return logits.masked_fill(logits < kth_best, -math.inf)
@@ -145,8 +156,7 @@ def apply_top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
     """Nucleus sampling (Holtzman et al. 2019): keep the most likely tokens whose total
     probability first reaches p; the rest -> -inf. The best token is always kept."""
     _check_logits(logits)
-    if not _is_number(p) or not 0 < p <= 1:
-        raise ValueError(f"top_p must be in (0, 1] (1 = off), got {p!r}.")
+    check_number(p, "top_p", 0, 1, low_open=True, hint=" (1 = off)")
     if p == 1:
         return logits.clone()
     # Ascending sort: the tokens whose cumulative probability stays <= 1 - p form the tail to drop.
@@ -162,8 +172,7 @@ def apply_min_p(logits: torch.Tensor, min_p: float) -> torch.Tensor:
     """Min-p (Nguyen et al. 2024): drop tokens whose probability is below min_p times the
     best token's probability, so the cut adapts to how confident the model is. 0 = off."""
     _check_logits(logits)
-    if not _is_number(min_p) or not 0 <= min_p < 1:
-        raise ValueError(f"min_p must be in [0, 1) (0 = off), got {min_p!r}.")
+    check_number(min_p, "min_p", 0, 1, high_open=True, hint=" (0 = off)")
     if min_p == 0:
         return logits.clone()
     probs = logits.softmax(dim=-1)

@@ -7,7 +7,9 @@
 
 Teacher forcing: the model reads the whole text at once, and the causal mask stops every
 position from seeing the tokens after it, so position i's logits are exactly the next-token
-distribution the model would give after tokens 0..i alone. One pass scores every token.
+distribution the model would give after tokens 0..i alone. One pass scores every token
+(a text longer than SCORE_CHUNK tokens is read in chunks through a KV cache: the same pass,
+cut into pieces so that memory stays bounded).
 
 The first token is never scored: nothing comes before it. A text is read as a prompt
 (`lm.encode_prompt`): SmolLM2 and GPT-2 have no beginning-of-text token, so their text is
@@ -17,13 +19,20 @@ scored exactly as given; Gemma's <bos> comes first, so there every token of the 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import torch
 
-from .attention import as_ids, token_labels
+from .anatomy import new_cache
+from .attention import token_labels
+from .clock import PREFILL_CHUNK
+from .sampling import apply_temperature
+from .validate import check_number, token_ids_of
 
-__all__ = ["TokenScores", "token_logprobs", "perplexity"]
+__all__ = ["TokenScores", "token_logprobs", "perplexity", "SCORE_CHUNK"]
+
+SCORE_CHUNK = PREFILL_CHUNK  # positions per forward pass, as the clock reads a long prompt
 
 
 @dataclass
@@ -53,44 +62,59 @@ class TokenScores:
     @property
     def perplexity(self) -> float:
         """exp(mean negative log-probability): as unsure as a fair choice among this many tokens."""
-        return math.exp(-float(self.logprobs.mean()))
+        mean = -float(self.logprobs.mean())
+        return math.exp(mean) if mean < 700 else math.inf  # math.exp overflows beyond ~709
 
 
 def _check_temperature(temperature: float) -> float:
-    if not isinstance(temperature, (int, float)) or not temperature > 0 or math.isinf(temperature):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
-    return float(temperature)
+    return check_number(temperature, "temperature", 0, low_open=True,
+                        hint=" (1 = the model's own distribution)")
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def token_logprobs(lm, text, temperature: float = 1.0) -> TokenScores:
     """Score every token of `text` (a string or token ids) but the first, in one forward pass.
 
-    temperature: the logits are divided by it before the softmax, as the sampler does.
+    temperature: the logits are divided by it before the softmax, as the sampler does (a tiny
+    T gives the limit, -inf for every token but the best, never NaN).
     A text longer than the model's context is refused (score it in pieces that fit).
+
+    Memory and time are bounded like the clock's prefill: the text is read in chunks of
+    SCORE_CHUNK positions through a KV cache, so no layer ever holds more than
+    [heads, SCORE_CHUNK, context] attention weights (not [heads, T, T]) and at most SCORE_CHUNK
+    rows of logits exist at once. The scores equal one pass over the whole text up to float
+    rounding (one pass exactly, for a text of at most SCORE_CHUNK + 1 tokens).
     """
     temperature = _check_temperature(temperature)
-    n = len(lm.encode_prompt(text)) if isinstance(text, str) else len(text)
-    if n > lm.context_length:
-        raise ValueError(f"The text is {n} tokens long but {lm.name} reads at most "
+    ids = token_ids_of(lm, text, "text", limit=sys.maxsize)  # valid text or ids, not empty
+    if len(ids) > lm.context_length:
+        raise ValueError(f"The text is {len(ids)} tokens long but {lm.name} reads at most "
                          f"{lm.context_length}: score it in pieces that fit (each piece's first "
                          f"token then goes unscored), or shorten it.")
-    ids = as_ids(lm, text)  # checks: not empty, ids in the vocabulary
     if len(ids) < 2:
         raise ValueError("A text of one token has nothing to score: the first token has no "
                          "prediction. Give at least two tokens.")
-    logits = lm.model(torch.tensor([ids], device=lm.device), use_cache=False).logits[0]
-    # Position i predicts token i + 1: drop the last row (it predicts past the text)
-    # and the first id (nothing predicts it).
-    logprobs = torch.log_softmax(logits[:-1].float() / temperature, dim=-1)
-    targets = torch.tensor(ids[1:], device=logprobs.device)
-    scored = logprobs.gather(-1, targets[:, None])[:, 0]
-    return TokenScores(ids, token_labels(lm, ids), scored.cpu(), temperature)
+    # Position i predicts token i + 1: the last token is never fed (it would predict past the
+    # text), and the first is never a target (nothing predicts it).
+    cache = new_cache(lm)
+    scored = []
+    for start in range(0, len(ids) - 1, SCORE_CHUNK):
+        chunk = ids[start:min(start + SCORE_CHUNK, len(ids) - 1)]
+        logits = lm.model(torch.tensor([chunk], device=lm.device), cache=cache,
+                          use_cache=True).logits[0].float()
+        if temperature != 1:
+            logits = apply_temperature(logits, temperature)
+        logprobs = torch.log_softmax(logits, dim=-1)
+        targets = torch.tensor(ids[start + 1:start + 1 + len(chunk)], device=logprobs.device)
+        scored.append(logprobs.gather(-1, targets[:, None])[:, 0].cpu())
+        del logits, logprobs
+    return TokenScores(ids, token_labels(lm, ids), torch.cat(scored), temperature)
 
 
 def perplexity(lm, text, temperature: float = 1.0) -> float:
     """exp of the mean negative log-probability of the tokens of `text` after the first.
 
-    Equals exp(loss) for the model's own loss with labels = the input ids.
+    Equals exp(loss) for the model's own loss with labels = the input ids. Bounded in memory
+    like token_logprobs (chunks through a cache); inf when a token has probability 0.
     """
     return token_logprobs(lm, text, temperature).perplexity

@@ -28,9 +28,9 @@ import torch
 from transformers import DynamicCache
 
 from .anatomy import new_cache
-from .batching import as_token_ids
-from .clock import end_of_text_ids
+from .clock import end_of_text_ids, read_tokens
 from .models import LoadedModel
+from .validate import check_token_ids, check_whole, token_ids_of
 
 __all__ = ["DraftFn", "VerifyStep", "SpeculativeResult", "prompt_lookup_draft", "model_draft",
            "generate"]
@@ -70,12 +70,10 @@ def model_draft(draft_lm: LoadedModel, target_lm: LoadedModel) -> DraftFn:
         out: list[int] = []
         cache = new_cache(draft_lm)
         fed = list(ids)
-        with torch.inference_mode():
-            for _ in range(k):
-                logits = draft_lm.model(input_ids=torch.tensor([fed], device=draft_lm.device),
-                                        cache=cache, use_cache=True, logits_to_keep=1).logits
-                out.append(int(logits[0, -1].argmax()))
-                fed = out[-1:]
+        for _ in range(k):  # the context in chunks like the clock's prefill, then one token
+            logits = read_tokens(draft_lm, fed, cache, attentions=False).logits
+            out.append(int(logits.argmax()))
+            fed = out[-1:]
         return out
 
     return draft
@@ -133,16 +131,16 @@ class SpeculativeResult:
 
 
 def _prompt_ids(lm: LoadedModel, prompt) -> list[int]:
-    ids = as_token_ids(lm, prompt)
-    if len(ids) >= lm.context_length:
-        raise ValueError(f"The prompt is {len(ids)} tokens, but {lm.name} reads at most "
-                         f"{lm.context_length}: shorten it.")
-    return ids
+    # At most context - 1 tokens: room for at least one new one.
+    return token_ids_of(lm, prompt, "prompt", limit=lm.context_length - 1)
 
 
-def _check_whole(value, name: str, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
+def _check_drafts(lm: LoadedModel, drafted) -> list[int]:
+    try:
+        return check_token_ids(lm, drafted, "draft's tokens")
+    except ValueError as err:
+        raise ValueError(f"The draft proposed a token id outside 0..{lm.vocab_size - 1} "
+                         f"(or not a whole number): {err}") from None
 
 
 def _choices(lm: LoadedModel, fed: list[int], cache: DynamicCache, keep: int) -> list[int]:
@@ -162,8 +160,12 @@ def generate(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
     Returns the new token ids and, per forward pass, what was drafted and accepted.
     """
     ids = _prompt_ids(lm, prompt)
-    _check_whole(max_new_tokens, "max_new_tokens", 1)
-    _check_whole(draft_len, "draft_len", 0)
+    check_whole(max_new_tokens, "max_new_tokens", 1)
+    check_whole(draft_len, "draft_len", 0)
+    check_whole(max_ngram, "max_ngram", 1)
+    if draft is not None and not callable(draft):
+        raise ValueError(f"draft must be a function (context ids, k) -> token ids, or None for "
+                         f"prompt lookup; got {type(draft).__name__}.")
     if draft is None:
         def draft(context, k):
             return prompt_lookup_draft(context, k, max_ngram)
@@ -171,8 +173,8 @@ def generate(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
 
     start = time.perf_counter()
     cache = new_cache(lm)
-    with torch.inference_mode():
-        token = _choices(lm, ids, cache, keep=1)[0]  # tick 0: the prefill
+    # Tick 0, the prefill: in chunks like the clock's, so a long prompt needs bounded memory.
+    token = int(read_tokens(lm, ids, cache, attentions=False).logits.argmax())
     result = SpeculativeResult(new_ids=[token], steps=[VerifyStep(0, len(ids), (), 0, token)])
     while True:
         context = ids + result.new_ids
@@ -187,10 +189,7 @@ def generate(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
         # Room for drafts: the pass also yields one token of its own beyond the accepted ones.
         room = min(draft_len, max_new_tokens - len(result.new_ids) - 1,
                    lm.context_length - len(context) - 1)
-        drafted = [int(t) for t in draft(context, room)][:room] if room > 0 else []
-        if any(not 0 <= t < lm.vocab_size for t in drafted):
-            raise ValueError(f"The draft proposed a token id outside 0..{lm.vocab_size - 1}: "
-                             f"{drafted}.")
+        drafted = _check_drafts(lm, draft(context, room))[:room] if room > 0 else []
         # The cache holds every context token but the newest: feed it and the drafts at once.
         fed = [context[-1]] + drafted
         with torch.inference_mode():

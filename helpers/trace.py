@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from .escaping import script_json
-from .plots.distribution import distribution_rows
+from .i18n import LANGUAGES, messages
+from .attention import content_head
+from .plots.distribution import distribution_rows, percent_label
 from .plots.style import (
     CHOSEN_COLOR,
     FILTERED_COLOR,
@@ -43,9 +45,10 @@ from .plots.style import (
     PALETTE,
     PROMPT_COLOR,
     RAW_COLOR,
+    presenter_mode,
 )
 from .plots.text import _MONO, _pieces, readable_token
-from .sampling import SamplingConfig
+from .sampling import CLOCK_TEMPERATURE, SamplingConfig
 from .tokens import _VISIBLE, visible
 
 __all__ = ["trace_data", "player_html", "trace_html", "save_trace", "snapshot_html", "main"]
@@ -76,45 +79,59 @@ def _prob(p: float | None) -> float | None:
     return max(round(float(p), 4), 0.0001) if p > 0 else 0.0
 
 
-def settings_text(config: SamplingConfig) -> str:
+def _settings_parts(config: SamplingConfig, lang: str = "en") -> str:
     """The sampling settings in words, e.g. 'temperature 0.7 · top-k 50 · top-p off ...'."""
+    t = messages(lang)
     if config.is_greedy:
-        head = "greedy (temperature 0)"
+        head = t("trace.greedy")
     else:
-        head = f"temperature {config.temperature:g}"
+        head = t("trace.temperature", value=f"{config.temperature:g}")
+
+    def setting(key: str, on: bool, value) -> str:
+        return t(f"trace.{key}", value=value) if on else t(f"trace.{key}_off")
+
     parts = [
         head,
-        f"top-k {config.top_k}" if config.top_k else "top-k off",
-        f"top-p {config.top_p:g}" if config.top_p < 1 else "top-p off",
-        f"min-p {config.min_p:g}" if config.min_p > 0 else "min-p off",
-        f"repetition penalty {config.repetition_penalty:g}"
-        if config.repetition_penalty != 1
-        else "repetition penalty off",
+        setting("top_k", bool(config.top_k), config.top_k),
+        setting("top_p", config.top_p < 1, f"{config.top_p:g}"),
+        setting("min_p", config.min_p > 0, f"{config.min_p:g}"),
+        setting("repetition_penalty", config.repetition_penalty != 1,
+                f"{config.repetition_penalty:g}"),
     ]
-    return "sampling at this tick: " + " · ".join(parts)
+    return " · ".join(parts)
+
+
+def settings_text(config: SamplingConfig, lang: str = "en") -> str:
+    """'sampling at this tick: temperature 0.7 · top-k off · ...' (in the language `lang`)."""
+    return messages(lang)("trace.settings", settings=_settings_parts(config, lang))
 
 
 def _kb(n: int) -> str:
     return f"{n / 2**20:.2f} MB" if n >= 2**20 else f"{n / 2**10:.1f} KB"
 
 
-def _status(record, label: str) -> str:
+def _status(record, label: str, lang: str = "en") -> str:
     """The widget's status line for one tick."""
+    t = messages(lang)
     parts = [
-        f"tick {record.index}",
-        record.phase + (" (whole prompt)" if record.phase == "prefill" else ""),
-        f"chose '{visible(label)}' p={record.prob:.1%} (raw {record.raw_prob:.1%})"
-        + (" · FORCED" if record.forced else ""),
-        f"KV cache {record.kv_cache_len} positions, {_kb(record.kv_cache_bytes)}",
-        f"{record.forward_ms:.1f} ms forward + {record.sampling_ms:.1f} ms sampling",
+        t("status.tick", index=record.index),
+        t("trace.prefill") if record.phase == "prefill" else t(f"phase.{record.phase}"),
+        t("trace.chose", token=visible(label), p=percent_label(record.prob),
+          raw=percent_label(record.raw_prob))
+        + (t("trace.forced") if record.forced else ""),
+        t("trace.kv", n=record.kv_cache_len, size=_kb(record.kv_cache_bytes)),
+        t("trace.ms", forward=f"{record.forward_ms:.1f}", sampling=f"{record.sampling_ms:.1f}"),
     ]
     if record.stop_reason:
-        parts.append(f"stopped: {record.stop_reason}")
+        reason = t.get(f"stop.{record.stop_reason}", record.stop_reason)
+        parts.append(t("status.stopped", reason=reason))
     return " · ".join(parts)
 
 
-def trace_data(clock, title: str | None = None, start: str = "first") -> dict:
-    """Everything the player shows, as plain JSON-able data (see the module docstring)."""
+def trace_data(clock, title: str | None = None, start: str = "first", lang: str = "en") -> dict:
+    """Everything the player shows, as plain JSON-able data (see the module docstring);
+    lang: the language of every word on the player (helpers.i18n)."""
+    t = messages(lang)
     if not clock.history:
         raise TraceError(
             "The clock has not ticked yet: run it first, e.g. clock.run(20), then save the trace."
@@ -139,37 +156,43 @@ def trace_data(clock, title: str | None = None, start: str = "first") -> dict:
         rows = distribution_rows(r.top_raw, r.top_filtered, chosen, tokenizer)
         chosen_row = next((i for i, row in enumerate(rows) if row.token_id == r.token_id), None)
         att = np.rint(r.attention.float().numpy() * 1000).clip(0, 1000).astype("<u2")
-        attention.append(att.reshape(-1))
+        attention.append(att.reshape(-1))  # empty when the history dropped it (memory bound)
         ticks.append(
             {
-                "status": _status(r, readable_token(r.token_text, r.token_id, tokenizer)),
-                "settings": settings_text(r.config),
+                "status": _status(r, readable_token(r.token_text, r.token_id, tokenizer), lang),
+                "settings": settings_text(r.config, lang),
                 "p": _prob(r.prob),
                 "rows": [
                     [row.label, _prob(row.raw), _prob(row.filtered), row.token_id] for row in rows
                 ],
                 "chosen_row": chosen_row,
                 "context_len": r.context_len,
-                "attention_offset": offset,
+                "attention_offset": offset if r.has_attention else None,
+                "attention_note": clock.attention_note(r),
             }
         )
         offset += att.size
     config = clock.history[0].config
-    mode = "chat template" if clock.chat else "raw prompt"
-    meta = (
-        f"{lm.name} · {n_ticks} ticks recorded {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
-        f"{mode} · seed {clock.seed} · "
-        f"{settings_text(config).removeprefix('sampling at this tick: ')}"
+    meta = t(
+        "trace.meta", model=lm.name, n=n_ticks,
+        when=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
+        mode=t("trace.mode_chat") if clock.chat else t("trace.mode_raw"), seed=clock.seed,
+        settings=_settings_parts(config, lang),
     )
     return {
         "version": 1,
-        "title": title or f"LLM Clock, recorded: {clock.prompt!r}",
+        "title": title or t("trace.title", prompt=repr(clock.prompt)),
+        "lang": lang,
+        "labels": {k: v for k, v in t.texts.items() if k.startswith("player.")},
         "meta": meta,
         "model": lm.name,
         "n_layers": lm.n_layers,
         "n_heads": lm.n_heads,
         "n_prompt": n_prompt,
-        "layer": lm.n_layers // 2,
+        # The widget's default view: the head that reads content, not the sink's mean.
+        "layer": content_head(lm)[0],
+        "head": content_head(lm)[1],
+        "presenter": presenter_mode(),
         "start": start,
         "glyphs": _VISIBLE,
         "text": text,
@@ -201,18 +224,21 @@ def player_html(data: dict) -> str:
     )
 
 
-def trace_html(clock, title: str | None = None) -> str:
-    """A whole HTML page replaying the clock's recorded ticks."""
-    data = trace_data(clock, title)
+def trace_html(clock, title: str | None = None, lang: str = "en") -> str:
+    """A whole HTML page replaying the clock's recorded ticks (its words in `lang`)."""
+    data = trace_data(clock, title, lang=lang)
+    page_lang = "zh-Hans" if lang == "zh" else "en"
     return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html>\n<html lang='{page_lang}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(data['title'])}</title></head>\n"
         f"<body style='margin:0'>\n{player_html(data)}\n</body></html>\n"
     )
 
 
-def save_trace(clock, path, title: str | None = None, overwrite: bool = True) -> Path:
+def save_trace(
+    clock, path, title: str | None = None, overwrite: bool = True, lang: str = "en"
+) -> Path:
     """Write the clock's recorded ticks to one self-contained HTML file; returns its path.
 
     The page goes to a temporary file in the same folder, which is then renamed to `path`: a
@@ -220,7 +246,7 @@ def save_trace(clock, path, title: str | None = None, overwrite: bool = True) ->
     written through), and overwrite=False refuses any existing file (the CLI without --force).
     """
     path = Path(path)
-    page = trace_html(clock, title)
+    page = trace_html(clock, title, lang)
     _check_target(path, overwrite)
     _write_atomically(path, page.encode("utf-8"), overwrite)
     return path
@@ -294,7 +320,8 @@ def _parser() -> argparse.ArgumentParser:
         "--ticks", type=int, required=True, help="how many ticks to run (tick 0 is the prefill)"
     )
     p.add_argument("--out", required=True, help="the HTML file to write")
-    p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
+    p.add_argument("--temperature", type=float, default=CLOCK_TEMPERATURE,
+                   help=f"0 = greedy (default {CLOCK_TEMPERATURE}, as the clock widget)")
     p.add_argument("--top-k", type=int, default=0, help="0 = off")
     p.add_argument("--top-p", type=float, default=1.0, help="1 = off")
     p.add_argument("--min-p", type=float, default=0.0, help="0 = off")
@@ -307,6 +334,8 @@ def _parser() -> argparse.ArgumentParser:
         "--model", default=None, help="a Hugging Face id or folder (default: the embedded SmolLM2)"
     )
     p.add_argument("--title", default=None, help="the title shown above the player")
+    p.add_argument("--lang", default="en", choices=LANGUAGES,
+                   help="the language of the player's labels (default en)")
     p.add_argument(
         "--force", action="store_true", help="overwrite --out if it exists (never a link)"
     )
@@ -353,7 +382,7 @@ def main(argv: list[str]) -> int:
         lm = load_model(args.model)
         clock = Clock(lm, args.prompt, config, seed=args.seed, chat=args.chat)
         clock.run(args.ticks)
-        save_trace(clock, out, args.title, overwrite=args.force)
+        save_trace(clock, out, args.title, overwrite=args.force, lang=args.lang)
     except (TraceError, ClockError, ModelLoadError, ValueError) as err:
         print(f"python -m helpers trace: {err}", file=sys.stderr)
         return 2

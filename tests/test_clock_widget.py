@@ -10,7 +10,8 @@ import time
 import pytest
 import torch
 
-from helpers.plots import presenter_mode
+from helpers.attention import content_head
+from helpers.plots import presenter_mode, set_presenter_mode
 from helpers.widgets import ClockWidget
 
 PROMPT = "The clock ticks"
@@ -61,10 +62,16 @@ def assert_consistent(cw, shown: int | None = "newest"):
         return
     assert cw.scrubber.value == shown
     record = history[shown]
-    # The text: prompt tokens + the generated ones up to this tick, the last one highlighted.
-    assert tokens_drawn(cw, "prompt") == len(cw.clock.prompt_ids)
-    assert tokens_drawn(cw, "generated") + tokens_drawn(cw, "new") == shown + 1
+    # The text: prompt tokens + the generated ones up to this tick, the last one highlighted;
+    # a middle left out is counted ('… 12 tokens …'), the prompt's first token always drawn.
+    left_out = sum(int(n) for n in re.findall(r"… (\d+) tokens …", cw.text.value))
+    drawn = sum(tokens_drawn(cw, kind) for kind in ("prompt", "generated", "new"))
+    assert drawn + left_out == len(cw.clock.prompt_ids) + shown + 1
+    assert "position 0 (prompt)" in cw.text.value
     assert cw.text.value.count("llmclock-new-token") == 1
+    # The token read at this tick is framed; the title of the attention chart names it.
+    assert cw.text.value.count("llmclock-reading-token") == 1
+    assert "read at this tick, looked" in cw.attention.value
     # The distribution panel shows this tick's raw top candidates, most likely first.
     raw = raw_bars(cw)
     assert [p for _, p in raw] == pytest.approx([c.prob for c in record.top_raw][: len(raw)], rel=1e-4)
@@ -72,8 +79,9 @@ def assert_consistent(cw, shown: int | None = "newest"):
     chosen = re.findall(r'data-token-id="(\d+)" data-p="[^"]+" [^>]*stroke-width="3"', cw.distribution.value)
     assert chosen and set(chosen) == {str(record.token_id)}  # the chosen token is outlined
     assert "llmclock-chosen" in cw.distribution.value
-    # The attention panel: the layer's mean over heads (head dropdown default), over this tick's context.
-    expected = record.attention[cw.layer.value].float().mean(0)
+    # The attention panel: the chosen layer's head (or the mean over heads), over this tick's context.
+    att = record.attention[cw.layer.value].float()
+    expected = att.mean(0) if cw.head.value < 0 else att[cw.head.value]
     assert torch.allclose(torch.tensor(attention_bars(cw)), expected, atol=1e-3)
     assert len(attention_bars(cw)) == record.context_len
     assert {value for _, value in cw.force_choice.options} >= {c.token_id for c in record.top_raw}
@@ -318,13 +326,57 @@ def test_controls_have_stable_css_classes(widget):
     assert widget.step_button.description == "Step" and widget.ui._repr_mimebundle_()
 
 
-def test_presenter_mode_enlarges_fonts_without_leaking(tiny_lm):
+def test_presenter_button_is_the_one_switch(tiny_lm):
+    """The Presenter button flips helpers.plots.set_presenter_mode: this widget redraws in
+    projector sizes (every chart text 14 px or more), and a widget made afterwards starts so."""
+    def chart_sizes(cw):
+        svg = cw.distribution.value + cw.attention.value
+        return sorted({int(px) for px in re.findall(r'font-size="(\d+)"', svg)})
+
     normal = ClockWidget(tiny_lm, PROMPT)
-    big = ClockWidget(tiny_lm, PROMPT, presenter=True)
-    sizes = [sorted({int(px) for px in re.findall(r'font-size="(\d+)"', cw.distribution.value + cw.attention.value)})
-             for cw in (normal, big)]
-    assert min(sizes[1]) >= 14 and max(sizes[1]) > max(sizes[0])
-    assert "llmclock-presenter" in big.ui._dom_classes and not presenter_mode()
+    normal.step()
+    small = chart_sizes(normal)
+    try:
+        normal.presenter_button.value = True
+        assert presenter_mode() and "llmclock-presenter" in normal.ui._dom_classes
+        assert min(chart_sizes(normal)) >= 14 and max(chart_sizes(normal)) > max(small)
+        assert "tick 0" in status(normal)  # the same tick, redrawn
+        later = ClockWidget(tiny_lm, PROMPT)
+        assert later.presenter_button.value and "llmclock-presenter" in later.ui._dom_classes
+        normal.presenter_button.value = False
+        assert not presenter_mode() and chart_sizes(normal) == small
+        assert "llmclock-presenter" not in normal.ui._dom_classes
+    finally:
+        set_presenter_mode(False)
+    with pytest.raises(TypeError, match="set_presenter_mode"):
+        ClockWidget(tiny_lm, PROMPT, presenter=True)
+
+
+def test_default_attention_view_reads_content_and_can_hide_the_sink(tiny_lm):
+    cw = ClockWidget(tiny_lm, PROMPT)
+    assert (cw.layer.value, cw.head.value) == content_head(tiny_lm)
+    cw.step()
+    record = cw.clock.history[0]
+    assert attention_bars(cw)[0] == pytest.approx(float(record.attention[cw.layer.value, cw.head.value, 0]), abs=1e-3)
+    cw.hide_first.value = True
+    assert 'data-pos="0"' not in cw.attention.value and "first token hidden" in cw.attention.value
+    assert len(attention_bars(cw)) == record.context_len - 1
+
+
+def test_step_after_scrubbing_back_says_where_it_went_on(widget):
+    for _ in range(3):
+        widget.step()
+    widget.scrubber.value = 0
+    widget.step()
+    assert widget.shown == 3 and "newest tick (2), not tick 0: Rewind 2 ticks" in widget.message.value
+
+
+def test_forced_token_stays_marked_in_the_text(widget):
+    widget.step()
+    other = widget.clock.history[0].top_raw[1].token_id
+    widget.force(other)
+    widget.step()
+    assert widget.text.value.count("llmclock-forced-token") == 1
 
 
 def test_bad_constructor_arguments_name_the_fix(tiny_lm):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import pytest
@@ -181,3 +182,14 @@ def test_chosen_label_sits_right_of_its_percent_label():
     normal = distribution_figure(raw, filt, chosen_id=1)
     chosen = normal.layout.annotations[0]  # right of its % label, never on it
     assert chosen.text == "chosen" and chosen.xshift >= 0.6 * 14 * len("60.0% → 90.0%")
+
+
+def test_long_text_keeps_its_start_and_its_newest_token():
+    tokens = ["The", " capital"] + [f" w{i}" for i in range(200)]
+    page = context_html(tokens, n_prompt=2, fit=(2, 40), reading=200, forced=[150, 201])
+    left_out = int(re.search(r"… (\d+) tokens …", page).group(1))
+    drawn = len(re.findall(r"data-tokens='1'", page))
+    assert drawn + left_out == len(tokens) and drawn < 40
+    assert ">The</span>" in page and "w199</span>" in page  # the start and the newest token
+    assert page.count("llmclock-reading-token") == 1 and page.count("llmclock-forced-token") == 1
+    assert "… " not in context_html(tokens[:6], n_prompt=2, fit=(2, 40))  # short: all of it

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import torch
 
+from helpers.plots.style import set_presenter_mode
 from helpers.plots.svg import attention_svg, distribution_svg, svg_font_sizes
 
 NS = {"s": "http://www.w3.org/2000/svg"}
@@ -59,19 +60,60 @@ def test_token_text_is_escaped():
     ET.fromstring(svg)  # still well-formed
     svg = attention_svg(torch.full((1, 1, 2), 0.5), ["<b>", '"&'], layer=0)
     assert "<b>" not in svg and "&lt;b&gt;" in svg
-    labels = [t.text for t in ET.fromstring(svg).findall(".//s:text[@class='llmclock-token-label']", NS)]
+    labels = [t.text for t in ET.fromstring(svg).findall(".//s:text", NS)
+              if "llmclock-token-label" in t.get("class", "")]
     assert labels == ["<b>", '"&']  # the parser unescapes what the SVG escaped
 
 
 def test_presenter_mode_text_is_14px_or_larger():
+    sizes = {}
+    try:
+        for presenter in (False, True):
+            set_presenter_mode(presenter)
+            svg = distribution_svg(RAW, FILTERED, chosen_id=5)
+            svg += attention_svg(torch.rand(2, 2, 6), list("abcdef"), layer=1, head=0)
+            sizes[presenter] = {int(px) for px in re.findall(r'font-size="(\d+)"', svg)}
+            assert sizes[presenter] <= set(svg_font_sizes().values())
+    finally:
+        set_presenter_mode(False)
+    assert min(sizes[True]) >= 14 and max(sizes[True]) > max(sizes[False])
+
+
+def test_greedy_bars_carry_no_zero_labels_and_numbers_stay_inside():
+    greedy = [Cand(5, " Paris", 1.0)]
     for presenter in (False, True):
-        svg = distribution_svg(RAW, FILTERED, chosen_id=5, presenter=presenter)
-        svg += attention_svg(torch.rand(2, 2, 6), list("abcdef"), layer=1, head=0, presenter=presenter)
-        sizes = {int(px) for px in re.findall(r'font-size="(\d+)"', svg)}
-        assert sizes <= set(svg_font_sizes(presenter).values())
-        if presenter:
-            assert min(sizes) >= 14
-    assert svg_font_sizes(True)["label"] > svg_font_sizes(False)["label"]
+        set_presenter_mode(presenter)
+        try:
+            svg = distribution_svg(RAW, greedy, chosen_id=5, chosen_probs=(" Paris", 0.6, 1.0))
+        finally:
+            set_presenter_mode(False)
+        labels = [t.text for t in ET.fromstring(svg).findall(".//s:text", NS)
+                  if "llmclock-p-label" in t.get("class", "")]
+        assert labels == ["60.0% → 100%", "25.0%", "10.0%", "5.0%"], labels
+        for t in ET.fromstring(svg).findall(".//s:text", NS):  # no number runs off the chart
+            if "llmclock-p-label" in t.get("class", "") and t.get("text-anchor") == "start":
+                width = len(t.text) * int(t.get("font-size")) * 0.56
+                assert float(t.get("x")) + width <= 500, (t.text, t.get("x"))
+
+
+def test_attention_title_names_the_reading_token_and_the_sink_can_be_hidden():
+    att = torch.tensor([[[0.7, 0.1, 0.2]]])
+    svg = attention_svg(att, ["The", " cat", "\n"], layer=0, head=0, reading="\n")
+    title = next(t for t in ET.fromstring(svg).findall(".//s:text", NS)
+                 if t.get("class") == "llmclock-attention-title")
+    assert title.text == "Where '↵', read at this tick, looked"
+    hidden = attention_svg(att, ["The", " cat", "\n"], layer=0, head=0, hide_first=True)
+    positions = [e.get("data-pos") for e in ET.fromstring(hidden).iter() if e.get("class") == "llmclock-bar"]
+    assert positions == ["1", "2"] and "first token hidden (70% on it)" in hidden
+    heights = [float(e.get("height")) for e in ET.fromstring(hidden).iter() if e.get("class") == "llmclock-bar"]
+    assert heights[1] > heights[0] * 1.9  # the axis now ends at 0.2: 0.2 fills it
+
+
+def test_empty_attention_chart_says_no_tick_yet_and_nothing_else():
+    svg = attention_svg(None, [], layer=3)
+    texts = [t.text for t in ET.fromstring(svg).findall(".//s:text", NS)]
+    assert "no tick yet" in texts and "∅" not in svg
+    assert not [e for e in ET.fromstring(svg).iter() if e.get("class") == "llmclock-bar"]
 
 
 def test_attention_bars_show_one_head_or_the_mean():

@@ -89,7 +89,7 @@ def test_empty_and_broken_text_give_a_message_and_keep_working(explorer):
 def test_examples_fill_the_text_box(explorer):
     explorer.examples.value = "Chinese"
     assert explorer.text.value == EXAMPLE_TEXTS["Chinese"]
-    assert explorer.examples.value == "(examples)", "ready to pick the same example again"
+    assert explorer.examples.value == "", "ready to pick the same example again (the \"(examples)\" entry)"
     assert explorer.counts == (6, 18, 18)
 
 

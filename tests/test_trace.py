@@ -162,7 +162,7 @@ def _main(capsys, *args: str) -> tuple[int, str]:
         (["--prompt", "Hi", "--ticks", "3", "--min-p", "1"], "min_p must be in [0, 1)"),
         (
             ["--prompt", "Hi", "--ticks", "3", "--repetition-penalty", "0"],
-            "repetition_penalty must be a number > 0",
+            "repetition_penalty must be in [0.001, 1000]",
         ),
         (["--prompt", "Hi", "--ticks", "3", "--top-k", "-2"], "top_k must be"),
         (["--prompt", "Hi", "--ticks", "3", "--seed", "-1"], "--seed must be"),

@@ -25,7 +25,7 @@ from .text import attention_over_context_figure, update_attention_over_context_f
 __all__ = ["attention_heatmap", "update_attention_heatmap", "query_attention_figure",
            "update_query_attention_figure", "head_scores_figure"]
 
-_MAX_LABELS = 40  # beyond this many tokens, label every n-th one so labels do not overlap
+_MAX_LABELS = 24  # beyond this many tokens, label every n-th one so labels do not overlap
 
 
 def _labels(tokens: Sequence[str], n: int) -> list[str]:
@@ -40,8 +40,8 @@ def _ticks(labels: list[str]) -> tuple[list[int], list[str]]:
 
 
 def _heatmap_height(n_tokens: int) -> int:
-    """Tall enough for readable rows, short enough for one screen."""
-    return min(760, max(400, 160 + 30 * n_tokens))
+    """Tall enough for readable rows, short enough for one 1280x720 screen (600 px)."""
+    return min(580, max(400, 160 + 30 * n_tokens))
 
 
 def _tick_font(n_tokens: int) -> dict:

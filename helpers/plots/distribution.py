@@ -22,7 +22,9 @@ from ..tokens import visible
 from .text import readable_token
 from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
 
-__all__ = ["distribution_figure", "update_distribution_figure", "distribution_rows"]
+__all__ = [
+    "distribution_figure", "update_distribution_figure", "distribution_rows", "percent_label"
+]
 
 
 class CandidateLike(Protocol):
@@ -44,6 +46,7 @@ def distribution_rows(
     top_filtered: Iterable[CandidateLike],
     chosen: tuple[int, str, float | None, float | None] | None = None,
     tokenizer=None,
+    pending: bytes = b"",
 ) -> list[DistributionRow]:
     """Merge the two top lists into rows sorted by raw probability (highest first).
 
@@ -51,7 +54,9 @@ def distribution_rows(
     filtered list is complete (shorter than the raw one, or showing zeros); otherwise its
     filtered probability is unknown (None, no bar). `chosen`
     (id, text, raw prob, filtered prob) adds a row for a chosen token outside both lists.
-    With `tokenizer`, byte fragments ('�') are labelled with their bytes ('⟨e6 88⟩').
+    With `tokenizer`, byte fragments ('�') are labelled with their bytes ('⟨e6 88⟩'), and
+    with `pending` (plots.text.pending_bytes of the context) a fragment that completes the
+    unfinished character before it also names it ('⟨91⟩→我').
     """
     raw = {c.token_id: c for c in top_raw}
     filt = {c.token_id: c for c in top_filtered}
@@ -73,14 +78,17 @@ def distribution_rows(
             filt_p = 0.0 if filtered_complete else None
         rows.append(
             DistributionRow(
-                token_id, visible(readable_token(cand.text, token_id, tokenizer)), raw_p, filt_p
+                token_id,
+                visible(readable_token(cand.text, token_id, tokenizer, pending)),
+                raw_p,
+                filt_p,
             )
         )
     if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
         token_id, text, raw_p, filt_p = chosen
         rows.append(
             DistributionRow(
-                token_id, visible(readable_token(text, token_id, tokenizer)), raw_p, filt_p
+                token_id, visible(readable_token(text, token_id, tokenizer, pending)), raw_p, filt_p
             )
         )
     # Sort by raw probability; rows only in the filtered list follow, by filtered probability.
@@ -88,20 +96,26 @@ def distribution_rows(
     return rows
 
 
-def _percent(p: float | None) -> str:
+def percent_label(p: float | None) -> str:
+    """A probability as every label shows it: 77.3%, 100%, <0.1%, 0% (cut by the sampler)."""
     if p is None:
         return ""
     if p == 0.0:
         return "0%"
+    if p >= 0.9995:
+        return "100%"
     return f"{p:.1%}" if p >= 0.001 else "<0.1%"
 
 
 def row_label(raw: float | None, filtered: float | None) -> str:
     """One label per row (the clock widget's chart): 'raw → sampled-from', or one number when
-    equal."""
-    if raw is not None and filtered is not None and _percent(raw) != _percent(filtered):
-        return f"{_percent(raw)} → {_percent(filtered)}"
-    return _percent(raw if raw is not None else filtered)
+    equal, or only the raw one when the sampler cut the token (no blue bar says it: ten
+    '→ 0%' under greedy bars would only repeat that)."""
+    if raw is not None and filtered == 0.0:
+        return percent_label(raw)
+    if raw is not None and filtered is not None and percent_label(raw) != percent_label(filtered):
+        return f"{percent_label(raw)} → {percent_label(filtered)}"
+    return percent_label(raw if raw is not None else filtered)
 
 
 def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
@@ -120,7 +134,9 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
 
     def texts(values):
         # The chosen row's bars carry a 3 px outline: an en space keeps its label off the outline.
-        return [("\u2002" if i == chosen_row else "") + _percent(p) for i, p in enumerate(values)]
+        return [
+            ("\u2002" if i == chosen_row else "") + percent_label(p) for i, p in enumerate(values)
+        ]
 
     raw_text, filt_text = texts([r.raw for r in rows]), texts([r.filtered for r in rows])
     raw = dict(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
+from ..i18n import messages
 from .distribution import CandidateLike, chosen_tuple, row_label, distribution_rows
 from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
 from .text import attention_title, attention_weights_of
@@ -28,10 +29,17 @@ _GRID = "#e5e5e5"
 _INK = "#222"
 
 
-def svg_font_sizes(presenter: bool | None = None) -> dict[str, int]:
-    """px sizes of the charts' text: title, labels (tokens), numbers (% labels, axis ticks)."""
-    on = presenter_mode() if presenter is None else presenter
-    return dict(title=19, label=18, number=17) if on else dict(title=15, label=14, number=13)
+def svg_font_sizes() -> dict[str, int]:
+    """px sizes of the charts' text: title, labels (tokens), numbers (% labels, axis ticks);
+    larger in presenter mode (helpers.plots.set_presenter_mode)."""
+    if presenter_mode():
+        return dict(title=19, label=18, number=17)
+    return dict(title=15, label=14, number=13)
+
+
+def _text_px(text: str, px: int) -> float:
+    """About how wide `text` is drawn at px (a sans-serif's mean advance)."""
+    return len(text) * px * 0.56
 
 
 def _esc(text: str) -> str:
@@ -66,18 +74,24 @@ def distribution_svg(
     chosen_id: int | None = None,
     chosen_probs: tuple[str, float | None, float | None] | None = None,
     tokenizer=None,
-    title: str = "Next-token distribution",
+    title: str | None = None,
     width: int = 500,
     height: int = 300,
-    presenter: bool | None = None,
+    lang: str = "en",
+    pending: bytes = b"",
 ) -> str:
     """Overlaid horizontal bars per candidate: raw probability (grey, wide) and the sampled-from
     probability (blue, thin on top), one 'raw → sampled-from' label per row, the chosen token's
     row outlined in vermillion and marked '▶'. Rows as in `distribution_rows` (most likely
-    first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis."""
-    px = svg_font_sizes(presenter)
+    first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis.
+    lang: the language of the title and legend (helpers.i18n); pending: the bytes of an
+    unfinished character at the end of the context, so that a byte fragment that completes it
+    is labelled with that character."""
+    t = messages(lang)
+    title = t("chart.distribution") if title is None else title
+    px = svg_font_sizes()
     rows = distribution_rows(
-        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer
+        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer, pending=pending
     )
     top, bottom, left, right = px["title"] + 22, px["number"] + 12, 7 * px["label"] + 10, 8
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -94,8 +108,8 @@ def distribution_svg(
         # The legend beside the title, as coloured squares.
         _text(
             width - right, px["title"] / 2 + 4,
-            f'<tspan fill="{RAW_COLOR}">■</tspan> raw  '
-            f'<tspan fill="{FILTERED_COLOR}">■</tspan> sampled from',
+            f'<tspan fill="{RAW_COLOR}">■</tspan> {_esc(t("chart.raw"))}  '
+            f'<tspan fill="{FILTERED_COLOR}">■</tspan> {_esc(t("chart.sampled"))}',
             px["number"], "end",
         ),
     ]
@@ -106,7 +120,7 @@ def distribution_svg(
         body.append(_text(x, height - bottom / 2, f"{p:.0%}", px["number"], "middle",
                           fill="#555"))
     if not rows:
-        body.append(_text(left + 8, top + plot_h / 2, "no tick yet", px["label"],
+        body.append(_text(left + 8, top + plot_h / 2, _esc(t("chart.no_tick")), px["label"],
                           fill=CHOSEN_COLOR, class_="llmclock-empty"))
     row_h = plot_h / max(len(rows), 1)
     row_h = min(row_h, px["label"] * 2.2)  # few rows: do not blow them up
@@ -135,9 +149,19 @@ def distribution_svg(
                   font_weight="700" if chosen else "400")
         )
         longer = max(r.raw or 0.0, r.filtered or 0.0)
-        body.append(_text(left + longer * scale + (8 if chosen else 5), mid,
-                          _esc(row_label(r.raw, r.filtered)), px["number"]))
+        number = row_label(r.raw, r.filtered)
+        x = left + longer * scale + (8 if chosen else 5)
+        if x + _text_px(number, px["number"]) > width - right:  # no room: inside the bar's end
+            body.append(_text(left + longer * scale - 6, mid, _esc(number), px["number"], "end",
+                              fill="white", font_weight="700", class_="llmclock-p-label"))
+        else:
+            body.append(_text(x, mid, _esc(number), px["number"], class_="llmclock-p-label"))
     return _svg(width, height, "llmclock-distribution-svg", body, title)
+
+
+def _nice_top(value: float) -> float:
+    """The y axis's top: 1.0, or the next tenth above `value` (at least 0.1)."""
+    return min(1.0, max(0.1, -(-round(value * 100, 6) // 10) / 10))
 
 
 def attention_svg(
@@ -147,62 +171,98 @@ def attention_svg(
     head: int | None = None,
     width: int = 560,
     height: int = 300,
-    presenter: bool | None = None,
+    reading: str | None = None,
+    hide_first: bool = False,
+    lang: str = "en",
 ) -> str:
     """Bars: the attention weight of the newest position on each context position, for one
     layer's head (then the mean over heads is drawn as an orange line to compare) or the mean
-    over heads. Token labels under the bars (as many as fit), the newest one in bold."""
-    px = svg_font_sizes(presenter)
-    chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
-    title = attention_title(layer, head, compact=True)
-    label_chars = 8
-    top, left, right = px["title"] + 22, px["number"] * 2 + 12, 10
+    over heads. Token labels under the bars (as many as fit), the newest one in bold.
+
+    reading: the text of the token read at this tick (the newest position), named in the title.
+    hide_first: leave out position 0, the attention sink (most heads park their unused weight
+    there), and scale the axis to the rest. attention=None: no tick yet (an empty chart).
+    lang: the language of the texts (helpers.i18n)."""
+    t = messages(lang)
+    px = svg_font_sizes()
+    if attention is None:
+        chosen, mean, labels = [], [], []
+    else:
+        chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
+    title = attention_title(layer, head, compact=True,
+                             reading=None if reading is None else _short(reading, 14), lang=lang)
+    which = (t("chart.layer_mean", layer=layer) if head is None
+             else t("chart.layer_head", layer=layer, head=head))
+    first = 1 if hide_first and len(chosen) > 1 else 0
+    if first:
+        which += t("chart.first_hidden", p=f"{chosen[0]:.0%}")
+    label_chars = 6 if presenter_mode() else 8  # rotated labels: their height comes off the plot
+    top, left, right = px["title"] + px["number"] + 30, px["number"] * 2 + 12, 10
     bottom = int(px["label"] * (0.62 * label_chars * 0.77 + 1.2)) + 8  # rotated labels' height
     plot_w, plot_h = width - left - right, height - top - bottom
-    n = len(chosen)
+    positions = list(range(first, len(chosen)))
+    n = len(positions)
     slot = plot_w / max(n, 1)
-    body = [_text(4, px["title"] / 2 + 4, _esc(title), px["title"], font_weight="600")]
+    y_top = _nice_top(max((chosen[i] for i in positions), default=1.0)) if first else 1.0
+    body = [
+        _text(4, px["title"] / 2 + 4, _esc(title), px["title"], font_weight="600",
+              class_="llmclock-attention-title"),
+        _text(4, px["title"] + px["number"] / 2 + 12, _esc(which), px["number"], fill="#555"),
+    ]
     for v in (0.0, 0.5, 1.0):
         y = top + plot_h * (1 - v)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                     f'stroke="{_GRID if v else "#888"}" stroke-width="1"/>')
-        body.append(_text(left - 5, y, f"{v:.1f}", px["number"], "end", fill="#555"))
-    for i, wgt in enumerate(chosen):
-        h = max(0.0, min(1.0, wgt)) * plot_h
+        body.append(_text(left - 5, y, f"{v * y_top:.2g}", px["number"], "end", fill="#555"))
+    if not n:
+        body.append(_text(left + 8, top + plot_h / 2, _esc(t("chart.no_tick")), px["label"],
+                          fill=CHOSEN_COLOR, class_="llmclock-empty"))
+
+    def y_of(weight: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(1.0, weight / y_top)))
+
+    for k, i in enumerate(positions):
+        wgt = chosen[i]
+        h = top + plot_h - y_of(wgt)
         body.append(
             f'<rect class="llmclock-bar" data-pos="{i}" data-w="{wgt:.6g}" '
-            f'x="{left + i * slot + slot * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
+            f'x="{left + k * slot + slot * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
             f'width="{slot * 0.8:.1f}" height="{h:.1f}" fill="{FILTERED_COLOR}">'
-            f"<title>position {i}: {_esc(labels[i])}: {wgt:.3f}</title></rect>"
+            f"<title>{_esc(t('chart.position', pos=i))}: {_esc(labels[i])}: {wgt:.3f}"
+            "</title></rect>"
         )
     if head is not None and n:
-        xy = [(left + (i + 0.5) * slot, top + plot_h * (1 - m)) for i, m in enumerate(mean)]
+        xy = [(left + (k + 0.5) * slot, y_of(mean[i])) for k, i in enumerate(positions)]
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         body.append(f'<polyline class="llmclock-mean" points="{points}" fill="none" '
                     f'stroke="{PALETTE["orange"]}" stroke-width="2"/>')
         body += [
-            f'<circle class="llmclock-mean-point" data-pos="{i}" data-w="{m:.6g}" '
-            f'cx="{left + (i + 0.5) * slot:.1f}" cy="{top + plot_h * (1 - m):.1f}" r="3" '
-            f'fill="{PALETTE["orange"]}"/>'
-            for i, m in enumerate(mean)
+            f'<circle class="llmclock-mean-point" data-pos="{i}" data-w="{mean[i]:.6g}" '
+            f'cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE["orange"]}"/>'
+            for (x, y), i in zip(xy, positions)
         ]
     if head is not None:  # the legend, inside the plot at the top right (like plotly's)
-        legend_w = px["number"] * 16
+        legend_w = px["number"] * 14
         body.append(f'<rect x="{width - right - legend_w - 6}" y="{top + 2}" '
                     f'width="{legend_w + 6}" height="{px["number"] + 8}" '
                     'fill="white" fill-opacity="0.85"/>')
         body.append(_text(width - right, top + px["number"] / 2 + 6,
-                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> this head  '
-                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> mean over heads',
+                          f'<tspan fill="{FILTERED_COLOR}">■</tspan> '
+                          f'{_esc(t("chart.this_head"))}  '
+                          f'<tspan fill="{PALETTE["orange"]}">●</tspan> '
+                          f'{_esc(t("chart.all_heads"))}',
                           px["number"], "end"))
     # Token labels, rotated; every k-th one so that they do not overlap, the newest always.
     step = max(1, -(-int(px["label"] * 1.35) // max(int(slot), 1)))
-    shown = [i for i in range(0, n, step) if n - 1 - i >= step] + ([n - 1] if n else [])
-    for i in shown:
-        x, y = left + (i + 0.5) * slot, top + plot_h + 6
-        bold = ' font-weight="700"' if i == n - 1 else ""
+    shown = [k for k in range(0, n, step) if n - 1 - k >= step] + ([n - 1] if n else [])
+    for k in shown:
+        i = positions[k]
+        x, y = left + (k + 0.5) * slot, top + plot_h + 6
+        newest = i == len(chosen) - 1
+        bold = f' font-weight="700" fill="{FILTERED_COLOR}"' if newest else ""
         body.append(
-            f'<text class="llmclock-token-label" x="{x:.1f}" y="{y:.1f}" font-size="{px["label"]}" '
+            f'<text class="llmclock-token-label{" llmclock-reading-label" * newest}" '
+            f'x="{x:.1f}" y="{y:.1f}" font-size="{px["label"]}" '
             f'text-anchor="end" transform="rotate(-50 {x:.1f} {y:.1f})"'
             f"{bold}>"
             f"{_esc(_short(labels[i], label_chars))}</text>"

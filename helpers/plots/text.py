@@ -18,6 +18,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from ..i18n import messages
 from ..tokens import show_bytes, token_bytes, visible
 from .style import (
     FILTERED_COLOR,
@@ -31,6 +32,7 @@ from .style import (
 
 __all__ = [
     "readable_token",
+    "pending_bytes",
     "context_html",
     "token_span_html",
     "attention_over_context_figure",
@@ -43,17 +45,49 @@ _WHITESPACE_COLOR = "#9a9a9a"
 _REPLACEMENT = "\ufffd"
 
 
-def readable_token(text: str, token_id: int | None = None, tokenizer=None) -> str:
-    """The token's text, or its bytes in hex ('⟨e6 88⟩') when it is only part of a character.
+def pending_bytes(tokenizer, ids: Sequence[int]) -> bytes:
+    """The bytes of an unfinished character at the end of `ids` (b'' when the text ends whole):
+    what the next token's bytes would complete (我 = e6 88 91: after ⟨e6 88⟩, b'\xe6\x88')."""
+    tail = b""
+    for token_id in list(ids)[-4:]:
+        try:
+            tail += token_bytes(tokenizer, token_id)
+        except ValueError:
+            tail = b""
+    tail = tail[-4:]
+    for back in range(1, min(4, len(tail)) + 1):
+        lead = tail[-back]
+        if lead < 0x80:
+            return b""
+        if lead >= 0xC0:  # a lead byte: how long its character is
+            need = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+            return tail[-back:] if back < need else b""
+    return b""
+
+
+def readable_token(
+    text: str, token_id: int | None = None, tokenizer=None, pending: bytes = b""
+) -> str:
+    """The token's text, or its bytes in hex ('⟨e6 88⟩') when it is only part of a character;
+    with `pending` (the unfinished character before it, see pending_bytes), a fragment that
+    completes a character also names it: '⟨91⟩→我'.
 
     Decoding a byte fragment of 我 alone gives '�'; several different fragments would all look
     the same, so with the tokenizer at hand we show the bytes instead.
     """
     if _REPLACEMENT in text and tokenizer is not None and token_id is not None:
         try:
-            shown = show_bytes(token_bytes(tokenizer, token_id))
+            data = token_bytes(tokenizer, token_id)
+            shown = show_bytes(data)
         except ValueError:
             return text
+        if pending and data and all(0x80 <= b < 0xC0 for b in data[:1]):
+            try:
+                whole = (pending + data).decode("utf-8")
+            except UnicodeDecodeError:
+                whole = ""
+            if whole:
+                shown = f"{shown}→{whole}"
         # A thin space between the hex bytes, so that `visible` does not draw it as a '·' space.
         return re.sub(r"⟨[^⟩]*⟩", lambda m: m.group(0).replace(" ", "\u2009"), shown)
     return text
@@ -82,12 +116,21 @@ def token_span_html(
     bold: bool = False,
     css_class: str = "",
     n_tokens: int = 1,
+    reading: bool = False,
+    forced: bool = False,
 ) -> str:
     """One token (or one character made of n_tokens byte tokens, underlined) as an inline box;
-    <wbr> after it lets long text wrap between tokens."""
+    <wbr> after it lets long text wrap between tokens. reading: the token the model reads at
+    this tick (a dashed blue frame); forced: chosen by force, not by the sampler (a wavy
+    vermillion underline)."""
     weight = "font-weight:700;" if bold else ""
     outline = f"outline:2px solid {PALETTE['vermillion']};" if bold else ""
+    if reading:
+        outline = f"outline:2px dashed {FILTERED_COLOR};outline-offset:1px;"
     group = "text-decoration:underline dotted;text-underline-offset:4px;" if n_tokens > 1 else ""
+    if forced:
+        group = (f"text-decoration:underline wavy {PALETTE['vermillion']};"
+                 "text-underline-offset:4px;")
     cls = f" class='{css_class}'" if css_class else ""
     return (
         f"<span{cls} data-tokens='{n_tokens}' title='{html.escape(title, quote=True)}' "
@@ -134,6 +177,37 @@ def _pieces(
     return pieces
 
 
+def _cost(text: str, line_chars: int) -> float:
+    """Room a token box takes, in characters: its text plus its frame; a newline ends the line."""
+    return len(text) + 0.6 + text.count("\n") * line_chars
+
+
+def _elide(pieces: list, fit: tuple[int, int]) -> tuple[list, list, int]:
+    """(head, tail, positions left out): the start of the text and its end within `fit`
+    (lines, characters per line), the middle left out. Everything when it fits."""
+    lines, line_chars = fit
+    budget = lines * line_chars
+    costs = [_cost(text, line_chars) for _, text in pieces]
+    if sum(costs) <= budget:
+        return pieces, [], 0
+    budget -= 12  # the '… 123 tokens …' box
+    head_budget = min(budget / 3, line_chars * 0.8)  # the prompt's start: under one line
+    head, used = [], 0.0
+    for piece, cost in zip(pieces, costs):
+        if used + cost > head_budget and head:
+            break
+        head.append(piece)
+        used += cost
+    tail, used_tail = [], 0.0
+    for piece, cost in zip(reversed(pieces[len(head):]), reversed(costs[len(head):])):
+        if used + used_tail + cost > budget and tail:
+            break
+        tail.insert(0, piece)
+        used_tail += cost
+    left_out = sum(len(p) for p, _ in pieces[len(head): len(pieces) - len(tail)])
+    return head, tail, left_out
+
+
 def context_html(
     tokens: Sequence[str],
     n_prompt: int,
@@ -142,6 +216,11 @@ def context_html(
     highlight_newest: bool = True,
     font_px: int | None = None,
     tokenizer=None,
+    reading: int | None = None,
+    forced: Sequence[int] = (),
+    fit: tuple[int, int] | None = None,
+    legend: bool = True,
+    lang: str = "en",
 ) -> str:
     """The text so far: prompt tokens, then generated ones, the newest highlighted.
 
@@ -150,57 +229,92 @@ def context_html(
     prompt positions are ignored: the prompt was given, not chosen).
     tokenizer (or the LoadedModel), with token_ids: byte tokens that together make a character
     are drawn as that character, underlined, instead of as '�' pieces.
+    reading: the position the model reads at this tick (framed in dashed blue); forced:
+    positions chosen by force (wavy underline).
+    fit=(lines, characters per line): when the text is longer, its middle is left out
+    ('… 40 tokens …') so that the prompt's start and the newest token both stay in view.
+    lang: the language of the legend and the hover texts (helpers.i18n).
     """
+    t = messages(lang)
     size = font_px or font_size("body") + 2
     spans = []
     last = len(tokens) - 1
-    for positions, text in _pieces(tokens, token_ids, n_prompt, tokenizer):
+    forced = set(forced)
+    pieces = _pieces(tokens, token_ids, n_prompt, tokenizer)
+    head, tail, left_out = _elide(pieces, fit) if fit else (pieces, [], 0)
+    for piece in head + [None] + tail:
+        if piece is None:
+            if left_out:
+                spans.append(
+                    f"<span class='llmclock-elided' title='{html.escape(t('text.elided_tip'))}' "
+                    f"style='color:#555;font-style:italic;margin:0 4px'>"
+                    f"{html.escape(t('text.elided', n=left_out))}</span><wbr>"
+                )
+            continue
+        positions, text = piece
         first = positions[0]
         is_prompt = first < n_prompt
         newest = highlight_newest and last in positions and not is_prompt
-        where = (f"position {first}" if len(positions) == 1
-                 else f"positions {first}–{positions[-1]}")
-        title = where + (" (prompt)" if is_prompt else "")
+        is_reading = reading is not None and reading in positions
+        is_forced = any(p in forced for p in positions)
+        where = (t("text.position", pos=first) if len(positions) == 1
+                 else t("text.positions", first=first, last=positions[-1]))
+        title = where + (t("text.prompt_mark") if is_prompt else "")
         if token_ids is not None:
             title += " · id " + ", ".join(str(token_ids[p]) for p in positions)
         if len(positions) > 1:
-            title += f" · {len(positions)} byte tokens, one character"
+            title += t("text.one_character", n=len(positions))
         if probs is not None and not is_prompt:
             shown = [f"{probs[p]:.1%}" for p in positions if probs[p] is not None]
             if shown:
                 title += " · p = " + ", ".join(shown)
+        if is_forced:
+            title += t("text.forced_mark")
+        if is_reading:
+            title += t("text.reading_mark")
         background = NEW_TOKEN_COLOR if newest else (PROMPT_COLOR if is_prompt else GENERATED_COLOR)
         css = (
             "llmclock-new-token"
             if newest
             else ("llmclock-prompt-token" if is_prompt else "llmclock-generated-token")
         )
+        # The marks first: the kind of token stays the last class (tests match on it).
+        css = "llmclock-reading-token " * is_reading + "llmclock-forced-token " * is_forced + css
         spans.append(
             token_span_html(
-                text, background, title, bold=newest, css_class=css, n_tokens=len(positions)
+                text, background, title, bold=newest, css_class=css, n_tokens=len(positions),
+                reading=is_reading, forced=is_forced,
             )
         )
     if not tokens:
-        spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>(no text yet)</span>")
-    grouped = (
-        " · <span style='text-decoration:underline dotted'>underlined</span> = one character "
-        "from several byte tokens"
-        if tokenizer is not None
-        else ""
-    )
-    legend = (
-        f"<div style='font-size:{max(size - 3, 13)}px;color:#555;margin-bottom:4px'>"
-        f"<span style='background:{PROMPT_COLOR};padding:0 4px;border-radius:3px'>prompt</span> "
-        f"<span style='background:{GENERATED_COLOR};padding:0 4px;border-radius:3px'>"
-        "generated</span> "
-        f"<span style='background:{NEW_TOKEN_COLOR};padding:0 4px;border-radius:3px;"
-        "font-weight:700'>newest</span>"
-        f" &nbsp;· = space, ↵ = new line{grouped}</div>"
-    )
+        spans.append(f"<span style='color:{_WHITESPACE_COLOR}'>{t('text.no_text')}</span>")
+    key = ""
+    if legend:
+        box = "padding:0 4px;border-radius:3px"
+        marks = []
+        if reading is not None:
+            marks.append(f"<span style='outline:2px dashed {FILTERED_COLOR};{box}'>"
+                         f"{t('text.read')}</span>")
+        if forced:
+            marks.append(f"<span style='text-decoration:underline wavy {PALETTE['vermillion']};"
+                         f"{box}'>{t('text.forced')}</span>")
+        if tokenizer is not None and any(len(p) > 1 for p, _ in pieces):
+            marks.append("<span style='text-decoration:underline dotted'>"
+                         f"{t('text.byte_tokens')}</span>")
+        key = (
+            f"<div class='llmclock-legend' style='font-size:{max(size - 4, 13)}px;color:#555;"
+            "line-height:1.5;margin-bottom:2px;white-space:nowrap;overflow:hidden'>"
+            f"<span style='background:{PROMPT_COLOR};{box}'>{t('text.prompt')}</span> "
+            f"<span style='background:{GENERATED_COLOR};{box}'>{t('text.generated')}</span> "
+            f"<span style='background:{NEW_TOKEN_COLOR};{box};font-weight:700'>"
+            f"{t('text.newest')}</span> "
+            + " ".join(marks)
+            + f" &nbsp;·&nbsp;{t('text.space')} ↵&nbsp;{t('text.new_line')}</div>"
+        )
     return (
         f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;"
-        "line-height:1.9;"
-        f"white-space:normal;word-break:break-word'>{legend}{''.join(spans)}</div>"
+        "line-height:1.75;"
+        f"white-space:normal;word-break:break-word'>{key}{''.join(spans)}</div>"
     )
 
 
@@ -247,11 +361,18 @@ def _attention_arrays(attention, tokens: Sequence[str], layer: int, head: int | 
     return x, chosen, mean, tickvals, ticktext, customdata
 
 
-def attention_title(layer: int, head: int | None, compact: bool = False) -> str:
-    """The title of an attention-over-the-context chart (`compact`: one line, for the widget)."""
+def attention_title(
+    layer: int, head: int | None, compact: bool = False, reading: str | None = None,
+    lang: str = "en",
+) -> str:
+    """The title of an attention-over-the-context chart (`compact`: one line, for the widget,
+    naming the token read at this tick when `reading` is given)."""
     which = "mean over heads" if head is None else f"head {head}"
     if compact:
-        return f"Where it looks · layer {layer}, {which}"
+        t = messages(lang)
+        if reading is None:
+            return t("chart.attention")
+        return t("chart.attention_reading", token=visible(reading))
     return (
         f"Where the newest position looks<br><sup>attention weights, layer {layer}, {which}</sup>"
     )
@@ -392,12 +513,14 @@ def attention_over_ticks_figure(
     layer: int | None = None,
     head: int | None = None,
     title: str | None = None,
+    hide_first: bool = False,
 ) -> go.Figure:
     """Heatmap: one row per tick, the newest position's attention over the context at that tick.
 
     layer=None averages over all layers (and heads); head=None averages over heads. Cells to
     the right of a row's context are empty: that position did not exist yet. `tokens` are the
-    decoded tokens of the whole text (Clock.tokens).
+    decoded tokens of the whole text (Clock.tokens). hide_first: leave out the first token's
+    column (the attention sink), so the colour scale shows the rest.
     """
     if not history:
         raise ValueError("No ticks yet: run the clock first, e.g. clock.run(10).")
@@ -409,22 +532,26 @@ def attention_over_ticks_figure(
         row = att.mean(dim=0) if head is None else att[head]
         z.append(row.tolist() + [None] * (width - r.context_len))
     labels = [visible(t) for t in list(tokens)[:width]]
+    first = 1 if hide_first and width > 1 else 0
     ylabels = [f"tick {r.index} · reads '{labels[r.context_len - 1]}'" for r in history]
     which = (
         "mean over layers and heads"
         if layer is None
         else f"layer {layer}, " + ("mean over heads" if head is None else f"head {head}")
     )
+    if first:
+        which += "; first token hidden"
+    z = [row[first:] for row in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=list(range(width)),
+            x=list(range(first, width)),
             y=list(range(len(history))),
             colorscale="Viridis",
             zmin=0,
             colorbar=dict(title=dict(text="weight")),
             hoverongaps=False,
-            customdata=[[html.escape(lb) for lb in labels]] * len(history),
+            customdata=[[html.escape(lb) for lb in labels[first:]]] * len(history),
             hovertemplate="tick %{y}, position %{x} (%{customdata}): %{z:.3f}<extra></extra>",
         )
     )
@@ -438,8 +565,8 @@ def attention_over_ticks_figure(
     )
     fig.update_xaxes(
         tickmode="array",
-        tickvals=list(range(width)),
-        ticktext=[html.escape(lb) for lb in labels],
+        tickvals=list(range(first, width)),
+        ticktext=[html.escape(lb) for lb in labels[first:]],
         tickangle=-50,
         tickfont=dict(size=font_size("small")),
     )

@@ -62,11 +62,22 @@
     this.groups = {};
     for (var g = 0; g < data.groups.length; g++) this.groups[data.groups[g][0]] = data.groups[g];
     this.layer = data.layer;
-    this.head = -1;  // -1: mean over heads
+    this.head = data.head === undefined ? -1 : data.head;  // -1: mean over heads
+    // Presenter mode: larger text everywhere; the charts are drawn on a narrower canvas, so
+    // the same font sizes come out about 1.3 times larger on screen.
+    this.presenter = !!data.presenter;
     this.timer = null;
     this.build();
     this.show(data.start === "last" ? data.ticks.length - 1 : 0);
   }
+
+  // The interface's words come with the data (helpers/messages/, the "player." texts).
+  Player.prototype.t = function (key, values) {
+    var text = (this.d.labels || {})[key];
+    if (text === undefined) return key;
+    for (var name in values || {}) text = text.split("{" + name + "}").join(String(values[name]));
+    return text;
+  };
 
   Player.prototype.visible = function (text) {
     if (text === "") return "\u2205";
@@ -80,17 +91,19 @@
     el("div", "trace-title", root, d.title);
     el("div", "trace-meta", root, d.meta);
     var controls = el("div", "trace-controls", root);
-    this.backButton = el("button", "trace-back", controls, "\u25C0 Back");
-    this.backButton.title = "Show the previous tick (\u2190)";
-    this.playButton = el("button", "trace-play", controls, "\u25B6 Play");
-    this.playButton.title = "Play the ticks one after another (space)";
-    this.stepButton = el("button", "trace-step", controls, "Step \u25B6");
-    this.stepButton.title = "Show the next tick (\u2192)";
+    this.backButton = el("button", "trace-back", controls, this.t("player.back"));
+    this.backButton.title = this.t("player.back_tip");
+    this.playButton = el("button", "trace-play", controls, this.t("player.play"));
+    this.playButton.title = this.t("player.play_tip");
+    this.stepButton = el("button", "trace-step", controls, this.t("player.step"));
+    this.stepButton.title = this.t("player.step_tip");
+    this.presenterButton = el("button", "trace-presenter", controls, this.t("player.presenter"));
+    this.presenterButton.title = this.t("player.presenter_tip");
     this.scrubber = el("input", "trace-scrubber", controls);
     this.scrubber.type = "range";
     this.scrubber.min = 0;
     this.scrubber.max = d.ticks.length - 1;
-    this.scrubber.title = "Past ticks";
+    this.scrubber.title = this.t("player.scrubber_tip");
     this.position = el("span", "trace-position", controls);
     this.status = el("div", "trace-status", root);
     this.settings = el("div", "trace-settings", root);
@@ -100,24 +113,27 @@
     var attPanel = el("div", "trace-panel trace-attention", panels);
     this.attSvgBox = el("div", "", attPanel);
     var attControls = el("div", "trace-attention-controls", attPanel);
-    var layerLabel = el("label", "", attControls, "layer ");
+    var layerLabel = el("label", "", attControls, this.t("player.layer"));
     this.layerInput = el("input", "trace-layer", layerLabel);
     this.layerInput.type = "range";
     this.layerInput.min = 0;
     this.layerInput.max = d.n_layers - 1;
     this.layerInput.value = this.layer;
     this.layerValue = el("span", "trace-layer-value", layerLabel, String(this.layer));
-    var headLabel = el("label", "", attControls, "head ");
+    var headLabel = el("label", "", attControls, this.t("player.head"));
     this.headSelect = el("select", "trace-head", headLabel);
-    el("option", "", this.headSelect, "mean over heads").value = -1;
-    for (var h = 0; h < d.n_heads; h++) el("option", "", this.headSelect, "head " + h).value = h;
-    el("div", "trace-keys", root,
-       "Keys: \u2190 \u2192 step back and forward \u00B7 space play/pause \u00B7 Home/End first/last tick" +
-       " \u00B7 hover a bar or a token for its numbers");
+    el("option", "", this.headSelect, this.t("player.mean")).value = -1;
+    for (var h = 0; h < d.n_heads; h++) {
+      el("option", "", this.headSelect, this.t("player.head_n", {head: h})).value = h;
+    }
+    this.headSelect.value = String(this.head);
+    el("div", "trace-keys", root, this.t("player.keys"));
 
     this.backButton.addEventListener("click", function () { self.pause(); self.show(self.shown - 1); });
     this.stepButton.addEventListener("click", function () { self.pause(); self.show(self.shown + 1); });
     this.playButton.addEventListener("click", function () { self.toggle(); });
+    this.presenterButton.addEventListener("click", function () { self.setPresenter(!self.presenter); });
+    this.setPresenter(this.presenter, true);
     this.scrubber.addEventListener("input", function () { self.pause(); self.show(+self.scrubber.value); });
     this.layerInput.addEventListener("input", function () {
       self.layer = +self.layerInput.value;
@@ -135,6 +151,16 @@
     });
   };
 
+  Player.prototype.setPresenter = function (on, quiet) {
+    this.presenter = on;
+    this.root.classList.toggle("presenter", on);
+    this.presenterButton.classList.toggle("on", on);
+    this.presenterButton.setAttribute("aria-pressed", on ? "true" : "false");
+    if (!quiet) this.show(this.shown);
+  };
+
+  Player.prototype.chartWidth = function () { return this.presenter ? 460 : 600; };
+
   Player.prototype.key = function (key) {
     if (key === "ArrowRight") { this.pause(); this.show(this.shown + 1); }
     else if (key === "ArrowLeft") { this.pause(); this.show(this.shown - 1); }
@@ -150,7 +176,7 @@
   Player.prototype.play = function () {
     var self = this, last = this.d.ticks.length - 1;
     if (this.shown >= last) this.show(0);  // at the end, Play starts over
-    this.playButton.textContent = "\u275A\u275A Pause";
+    this.playButton.textContent = this.t("player.pause");
     this.timer = setInterval(function () {
       self.show(self.shown + 1);
       if (self.shown >= last) self.pause();  // stop on the last tick
@@ -160,7 +186,7 @@
   Player.prototype.pause = function () {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.playButton.textContent = "\u25B6 Play";
+    this.playButton.textContent = this.t("player.play");
   };
 
   Player.prototype.show = function (index) {
@@ -169,7 +195,7 @@
     this.shown = index;
     var tick = ticks[index];
     this.scrubber.value = index;
-    this.position.textContent = "tick " + index + " / " + (ticks.length - 1);
+    this.position.textContent = this.t("player.position", {i: index, n: ticks.length - 1});
     this.backButton.disabled = index === 0;
     this.stepButton.disabled = index === ticks.length - 1;
     this.status.textContent = tick.status;
@@ -197,13 +223,12 @@
     var d = this.d, box = this.text;
     box.textContent = "";
     var legend = el("div", "trace-legend", box);
-    el("span", "tok-prompt", legend, "prompt");
+    el("span", "tok-prompt", legend, this.t("player.prompt"));
     legend.appendChild(document.createTextNode(" "));
-    el("span", "tok-generated", legend, "generated");
+    el("span", "tok-generated", legend, this.t("player.generated"));
     legend.appendChild(document.createTextNode(" "));
-    el("span", "tok-new", legend, "newest");
-    legend.appendChild(document.createTextNode(
-      "  \u00B7 = space, \u21B5 = new line \u00B7 underlined = one character from several byte tokens"));
+    el("span", "tok-new", legend, this.t("player.newest"));
+    legend.appendChild(document.createTextNode(this.t("player.legend_rest")));
     var tokens = el("div", "trace-tokens", box);
     var pos = 0;
     while (pos < end) {
@@ -215,13 +240,14 @@
       var span = el("span", "tok " + (newest ? "tok-new" : isPrompt ? "tok-prompt" : "tok-generated") +
                     (count > 1 ? " tok-group" : ""), tokens);
       var ids = d.ids.slice(pos, last + 1);
-      var title = (count === 1 ? "position " + pos : "positions " + pos + "\u2013" + last) +
-                  (isPrompt ? " (prompt)" : "") + " \u00B7 id " + ids.join(", ");
-      if (count > 1) title += " \u00B7 " + count + " byte tokens, one character";
+      var title = (count === 1 ? this.t("player.token_position", {pos: pos})
+                   : this.t("player.token_positions", {first: pos, last: last})) +
+                  (isPrompt ? this.t("player.prompt_mark") : "") + this.t("player.id", {ids: ids.join(", ")});
+      if (count > 1) title += this.t("player.one_character", {n: count});
       if (!isPrompt) {
         var probs = [];
         for (var p = pos; p <= last; p++) probs.push(percent(d.ticks[p - d.n_prompt].p));
-        title += " \u00B7 p = " + probs.join(", ");
+        title += this.t("player.p", {p: probs.join(", ")});
       }
       span.title = title;
       this.appendVisible(span, text);
@@ -234,17 +260,17 @@
   // ------------------------------------------------------------------ distribution
   Player.prototype.drawDistribution = function (tick) {
     var rows = tick.rows, chosen = tick.chosen_row;
-    var width = 600, rowH = 28, top = 78, maxLabel = 4;
+    var width = this.chartWidth(), rowH = 28, top = 78, maxLabel = 4;
     for (var r = 0; r < rows.length; r++) maxLabel = Math.max(maxLabel, rows[r][0].length + 2);
-    var left = Math.min(220, Math.max(70, 9 * maxLabel + 16)), right = 20;
+    var left = Math.min(width * 0.36, Math.max(70, 9 * maxLabel + 16)), right = 20;
     var plotW = width - left - right, height = top + rows.length * rowH + 50;
     var x = function (p) { return left + plotW * p / 1.3; };  // 0..130%: room for labels past 100%
     this.distPanel.textContent = "";
     var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
                            "class": "trace-distribution-svg", role: "img",
-                           "aria-label": "Next-token distribution at this tick"}, this.distPanel);
-    svg("text", {x: 6, y: 22, "font-size": 20}, root, "Next-token distribution at this tick");
-    var legend = [["bar-raw", "raw (the model)"], ["bar-filtered", "sampled from"]];
+                           "aria-label": this.t("player.distribution")}, this.distPanel);
+    svg("text", {x: 6, y: 22, "font-size": 20}, root, this.t("player.distribution"));
+    var legend = [["bar-raw", this.t("player.raw")], ["bar-filtered", this.t("player.sampled")]];
     for (var l = 0; l < legend.length; l++) {
       svg("rect", {x: 8 + l * 170, y: 38, width: 14, height: 14, "class": legend[l][0]}, root);
       svg("text", {x: 28 + l * 170, y: 50, "font-size": 15}, root, legend[l][1]);
@@ -253,11 +279,11 @@
     for (var t = 0; t <= 5; t++) {
       var gx = x(t / 5);
       svg("line", {x1: gx, x2: gx, y1: top - 4, y2: bottom, "class": t === 0 ? "axis" : "grid"}, root);
-      svg("text", {x: gx, y: bottom + 18, "font-size": 12, "text-anchor": "middle", "class": "muted"},
+      svg("text", {x: gx, y: bottom + 18, "font-size": 14, "text-anchor": "middle", "class": "muted"},
           root, (20 * t) + "%");
     }
     svg("text", {x: left + plotW / 2, y: bottom + 40, "font-size": 15, "text-anchor": "middle"}, root,
-        "probability");
+        this.t("player.probability"));
     var barH = 10;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i], y0 = top + i * rowH + 3, isChosen = i === chosen;
@@ -265,7 +291,7 @@
                                "class": isChosen ? "chosen-label" : ""}, root,
                       (isChosen ? "\u25B6 " : "") + row[0]);
       tooltip(label, row[0] + " (id " + row[3] + ")");
-      var bars = [[row[1], "bar-raw", "raw (the model)"], [row[2], "bar-filtered", "sampled from"]];
+      var bars = [[row[1], "bar-raw", this.t("player.raw")], [row[2], "bar-filtered", this.t("player.sampled")]];
       var longest = 0;
       for (var b = 0; b < 2; b++) {
         var p = bars[b][0], by = y0 + b * (barH + 1);
@@ -274,11 +300,11 @@
         var rect = svg("rect", {x: left, y: by, width: Math.max(0, x(p) - left), height: barH,
                                 "class": bars[b][1] + (isChosen ? " bar-chosen" : "")}, root);
         tooltip(rect, row[0] + " (id " + row[3] + ")\n" + bars[b][2] + ": " + percent(p));
-        svg("text", {x: x(p) + 4, y: by + barH - 1, "font-size": 12, "class": "muted"}, root, percent(p));
+        svg("text", {x: x(p) + 4, y: by + barH, "font-size": 14, "class": "muted"}, root, percent(p));
       }
       if (isChosen) {
         svg("text", {x: x(longest) + 48, y: y0 + barH + 5, "font-size": 15, "class": "chosen-label"},
-            root, "chosen");
+            root, this.t("player.chosen"));
       }
     }
   };
@@ -297,41 +323,52 @@
 
   Player.prototype.drawAttention = function () {
     var d = this.d, tick = d.ticks[this.shown], n = tick.context_len;
+    if (tick.attention_offset === null) {  // dropped by the clock's history bound
+      this.attSvgBox.textContent = "";
+      el("p", "trace-note", this.attSvgBox, tick.attention_note);
+      return;
+    }
     var w = this.weights(tick), head = this.head, values = head < 0 ? w.mean : w.heads[head];
-    var width = 600, height = 380, left = 62, right = 16, top = 76, bottom = 96;
+    var width = this.chartWidth(), height = 380, left = 62, right = 16, top = 76, bottom = 96;
     var plotW = width - left - right, plotH = height - top - bottom, slot = plotW / n;
     var x = function (i) { return left + slot * (i + 0.5); };
     var y = function (v) { return top + plotH * (1 - v / 1.02); };
     this.attSvgBox.textContent = "";
     var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
                            "class": "trace-attention-svg", role: "img",
-                           "aria-label": "Where the newest position looks"}, this.attSvgBox);
-    svg("text", {x: 6, y: 22, "font-size": 20}, root, "Where the newest position looks");
+                           "aria-label": this.t("player.attention_reading", {token: this.visible(d.text[n - 1])})},
+                     this.attSvgBox);
+    var reading = this.visible(d.text[n - 1]);  // the token read at this tick: the newest position
+    if (reading.length > 14) reading = reading.slice(0, 13) + "\u2026";
+    svg("text", {x: 6, y: 22, "font-size": 20, "class": "trace-attention-title"}, root,
+        this.t("player.attention_reading", {token: reading}));
     svg("text", {x: 6, y: 42, "font-size": 14, "class": "muted"}, root,
-        "attention weights, layer " + this.layer + ", " + (head < 0 ? "mean over heads" : "head " + head));
+        this.t("player.attention_sub", {layer: this.layer,
+               which: head < 0 ? this.t("player.mean") : this.t("player.head_n", {head: head})}));
     if (head >= 0) {  // the widget's legend: this head's bars, the mean as a line
-      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "bar-attention"}, root);
-      svg("text", {x: width - 270, y: 64, "font-size": 14}, root, "this head");
+      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "legend-attention"}, root);
+      svg("text", {x: width - 270, y: 64, "font-size": 14}, root, this.t("player.this_head"));
       svg("line", {x1: width - 180, x2: width - 160, y1: 59, y2: 59, "class": "line-mean"}, root);
-      svg("text", {x: width - 154, y: 64, "font-size": 14}, root, "mean over heads");
+      svg("text", {x: width - 154, y: 64, "font-size": 14}, root, this.t("player.mean"));
     }
     for (var t = 0; t <= 5; t++) {
       var gy = y(t / 5);
       svg("line", {x1: left, x2: width - right, y1: gy, y2: gy, "class": t === 0 ? "axis" : "grid"}, root);
-      svg("text", {x: left - 6, y: gy + 4, "font-size": 12, "text-anchor": "end", "class": "muted"},
+      svg("text", {x: left - 6, y: gy + 4, "font-size": 14, "text-anchor": "end", "class": "muted"},
           root, (t / 5).toFixed(1));
     }
     svg("text", {x: 16, y: top + plotH / 2, "font-size": 15, "text-anchor": "middle",
-                 transform: "rotate(-90 16 " + (top + plotH / 2) + ")"}, root, "attention weight");
+                 transform: "rotate(-90 16 " + (top + plotH / 2) + ")"}, root, this.t("player.attention_weight"));
     var labels = [];
     for (var p = 0; p < n; p++) labels.push(this.visible(d.text[p]));
     var barW = Math.max(1, slot * 0.8);
     for (var i = 0; i < n; i++) {
       var rect = svg("rect", {x: x(i) - barW / 2, y: y(values[i]), width: barW,
                               height: Math.max(0, y(0) - y(values[i])), "class": "bar-attention"}, root);
-      tooltip(rect, "position " + i + ": " + labels[i] + "\n" +
-              (head < 0 ? "mean over heads" : "this head") + ": " + values[i].toFixed(3) +
-              (head < 0 ? "" : "\nmean over heads: " + w.mean[i].toFixed(3)));
+      tooltip(rect, this.t("player.token_position", {pos: i}) + ": " + labels[i] + "\n" +
+              (head < 0 ? this.t("player.mean") : this.t("player.this_head")) + ": " +
+              values[i].toFixed(3) +
+              (head < 0 ? "" : "\n" + this.t("player.mean") + ": " + w.mean[i].toFixed(3)));
     }
     if (head >= 0) {
       var points = [];
@@ -343,13 +380,13 @@
     for (var j = 0; j < n; j++) {
       if (j % step !== 0 && j !== n - 1) continue;
       var lx = x(j), ly = y(0) + 12;
-      var label = svg("text", {x: lx, y: ly, "font-size": 12, "text-anchor": "end",
+      var label = svg("text", {x: lx, y: ly, "font-size": 14, "text-anchor": "end",
                                "font-weight": j === n - 1 ? 700 : 400,  // the query: the newest position
                                transform: "rotate(-50 " + lx + " " + ly + ")"}, root, labels[j]);
-      tooltip(label, "position " + j);
+      tooltip(label, this.t("player.token_position", {pos: j}));
     }
     svg("text", {x: left + plotW / 2, y: height - 4, "font-size": 15, "text-anchor": "middle"}, root,
-        "context position (token)");
+        this.t("player.context_position"));
   };
 
   // ------------------------------------------------------------------ mounting

@@ -6,7 +6,8 @@
 A heatmap of the chosen head's attention (rows = queries, columns = keys; future cells blank),
 the chosen query row outlined, and bars of that query token's attention. "mean over heads"
 averages the layer's heads. One forward pass per text; changing layer, head or query updates
-the two figures and shows them again (static figures in an Output: see figure_output.py).
+the two figures and shows them again (static figures in an Output: see figure_output.py),
+side by side, so that the controls and both figures fit 600 px (one 1280x720 screen).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ipywidgets as w
 import torch
 
 from ..attention import as_ids, attention_weights, kv_head_of, token_labels
+from ..i18n import messages
 from ..plots.attention import (
     attention_heatmap, query_attention_figure, update_attention_heatmap,
     update_query_attention_figure,
@@ -31,6 +33,12 @@ MEAN = -1  # the head selector's value for "mean over heads"
 # layers × heads × T × T float32 weights: 200 tokens is ~41 MiB for SmolLM2, and a heatmap
 # stays readable
 MAX_TOKENS = 200
+FIGURE_PX = 430  # both figures' height: with the controls above them, 600 px in all
+# The two figures of the Output side by side (each a child of its output area).
+_SIDE_BY_SIDE_CSS = """<style>
+.llmclock-attention-figures .jp-OutputArea { display: flex; flex-flow: row wrap; }
+.llmclock-attention-figures .jp-OutputArea-child { flex: 1 1 440px; min-width: 0; }
+</style>"""
 
 
 class AttentionExplorer:
@@ -38,8 +46,10 @@ class AttentionExplorer:
 
     MEAN = MEAN
 
-    def __init__(self, lm, text: str = DEFAULT_TEXT, layer: int = 0, head: int = 0):
+    def __init__(self, lm, text: str = DEFAULT_TEXT, layer: int = 0, head: int = 0,
+                 lang: str = "en"):
         self.lm = lm
+        self.t = t = messages(lang)  # every word on screen: helpers/messages/
         self.max_tokens = MAX_TOKENS
         # State: the last text that ran; a bad text leaves all of it untouched.
         self.ids: list[int] = []
@@ -48,21 +58,24 @@ class AttentionExplorer:
         self._quiet = False  # set while the code itself changes selectors
 
         # One line, run on Enter (or when the box loses focus), not at every keystroke.
-        self.text = w.Text(value=text, placeholder="Type a text, then press Enter",
+        self.text = w.Text(value=text, placeholder=t("ax.placeholder"),
                            continuous_update=False, layout=w.Layout(width="98%"))
         self.text.add_class("llmclock-attention-text")
         self.layer = w.IntSlider(value=min(max(layer, 0), lm.n_layers - 1), min=0,
-                                 max=lm.n_layers - 1, description="layer", continuous_update=True,
-                                 layout=w.Layout(width="340px"))
+                                 max=lm.n_layers - 1, description=t("label.layer"),
+                                 continuous_update=True,
+                                 layout=w.Layout(width="320px"))
         grouped = lm.n_kv_heads < lm.n_heads
-        head_options = [("mean over heads", MEAN)] + [
-            (f"head {h}" + (f" (shares kv head {kv_head_of(lm, h)})" if grouped else ""), h)
+        head_options = [(t("ax.mean"), MEAN)] + [
+            (t("ax.head_shared", head=h, kv=kv_head_of(lm, h)) if grouped
+             else t("ax.head", head=h), h)
             for h in range(lm.n_heads)
         ]
         self.head = w.Dropdown(options=head_options, value=head if -1 <= head < lm.n_heads else 0,
-                               description="head", layout=w.Layout(width="300px"))
-        self.query = w.Dropdown(options=[("0: ∅", 0)], value=0, description="query token",
-                                layout=w.Layout(width="300px"))
+                               description=t("label.head"), layout=w.Layout(width="330px"))
+        self.query = w.Dropdown(options=[("0: ∅", 0)], value=0, description=t("ax.query"),
+                                style={"description_width": "initial"},
+                                layout=w.Layout(width="280px"))
         self.message = w.HTML()
         self.message.add_class("llmclock-message")
 
@@ -79,15 +92,15 @@ class AttentionExplorer:
             selector.observe(self._on_selection, names="value")
 
         name = html.escape(lm.name)
-        group = (f"; {lm.n_heads} query heads share {lm.n_kv_heads} key/value heads"
+        group = (t("ax.group", heads=lm.n_heads, kv=lm.n_kv_heads)
                  if lm.n_kv_heads < lm.n_heads else "")
         self.ui = w.VBox([
-            w.HTML(f"<b>Attention explorer</b> — <code>{name}</code>: {lm.n_layers} layers × "
-                   f"{lm.n_heads} heads{html.escape(group)}. The query token is the row "
-                   f"outlined in the heatmap."),
+            w.HTML(t("ax.header", name=name, layers=lm.n_layers, heads=lm.n_heads,
+                     group=html.escape(group))),
             self.text,
             w.HBox([self.layer, self.head, self.query], layout=w.Layout(flex_flow="row wrap")),
             self.message, self.figures,
+            w.HTML(_SIDE_BY_SIDE_CSS, layout=w.Layout(height="0px", overflow="hidden")),
         ], layout=w.Layout(width="100%"))
         self.ui.add_class("llmclock")
         self.ui.add_class("llmclock-attention-explorer")
@@ -119,16 +132,15 @@ class AttentionExplorer:
         try:
             ids = as_ids(self.lm, text if isinstance(text, str) else "")
             if len(ids) > self.max_tokens:
-                raise ValueError(f"The text is {len(ids)} tokens long; the explorer shows at most "
-                                 f"{self.max_tokens}: shorten it.")
+                raise ValueError(self.t("ax.too_long", n=len(ids), max=self.max_tokens))
             weights = attention_weights(self.lm, ids)
         except ValueError as err:
-            self._say(f"{err} (Still showing the previous text.)" if self.ids else str(err),
+            self._say(self.t("ax.still", error=err) if self.ids else str(err),
                       error=True)
             return False
         except Exception as err:  # the widget must stay alive whatever happens
-            self._say(f"Could not run the model on this text ({type(err).__name__}: "
-                      f"{str(err)[:200]}).", error=True)
+            self._say(self.t("ax.failed", error=f"{type(err).__name__}: {str(err)[:200]}"),
+                      error=True)
             return False
         self.ids, self.weights, self.tokens = ids, weights, token_labels(self.lm, ids)
         self._quiet = True
@@ -149,12 +161,12 @@ class AttentionExplorer:
     def refresh(self) -> None:
         """Redraw both figures for the current layer, head and query, and show them again."""
         layer, head, query = self.layer.value, self.head.value, self.query.value
-        which = "mean over heads" if head == MEAN else f"head {head}"
+        which = self.t("ax.mean") if head == MEAN else self.t("ax.head", head=head)
         if not self.ids and not self.message.value:
-            self._say("Type a text above to see its attention.")
+            self._say(self.t("ax.type"))
         try:
             update_attention_heatmap(self.heatmap, self.selected_weights(), self.tokens,
-                                     title=f"Attention pattern: layer {layer}, {which}")
+                                     title=self.t("ax.pattern_title", layer=layer, which=which))
             update_query_attention_figure(self.bars, self.weights, self.tokens, query=query,
                                           layer=layer, head=None if head == MEAN else head)
             T = len(self.tokens)
@@ -163,6 +175,10 @@ class AttentionExplorer:
             self.heatmap.layout.shapes = [row] if self.ids else []
             self.heatmap.layout.xaxis.range = [-0.5, T - 0.5]
             self.heatmap.layout.yaxis.range = [T - 0.5, -0.5]
+            for fig in (self.heatmap, self.bars):  # after the updates, which set their own
+                fig.layout.height = FIGURE_PX
+            self.heatmap.layout.margin = dict(l=90, r=20, t=50, b=90)
+            self.bars.layout.margin = dict(l=60, r=20, t=80, b=90)
         except ValueError as err:
             self._say(str(err), error=True)
         show_figures(self.figures, self.heatmap, self.bars)

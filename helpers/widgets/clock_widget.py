@@ -6,7 +6,9 @@ Controls: Step (one tick), Run N at a chosen speed / Pause (stops at the next ti
 the screen stays on the tick the kernel stopped at), Rewind, Reset, prompt + chat + sampling
 settings (they apply from the next tick; prompt, chat and seed at the next Reset), Force
 (rewind to the shown tick and take another candidate instead), and a scrubber over past ticks
-that re-shows their panels from history.
+that re-shows their panels from history. The Presenter button switches projector sizes on
+and off: it flips helpers.plots.set_presenter_mode, the one switch that every figure and
+widget drawn afterwards follows (call it before making the widget to start in presenter mode).
 
 Three parts, each in its own module:
     clock_state.py  ClockRunner: one action at a time, Run/Pause, display pacing (no drawing)
@@ -22,7 +24,8 @@ import inspect
 from typing import Callable
 
 from ..clock import Clock
-from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names
+from ..i18n import check_lang
+from ..sampling import CLOCK_TEMPERATURE, SETTING_NAMES, SamplingConfig, check_setting_names
 from ..tokens import visible
 from .clock_state import Busy, ClockRunner, FrameGate
 from .clock_view import ClockView
@@ -53,30 +56,41 @@ def _check_range(name: str, value, low, high) -> None:
 class ClockWidget:
     """An ipywidgets UI around `helpers.clock.Clock`; display it, or use `.ui`.
 
-    sampling: temperature, top_k, top_p, min_p, repetition_penalty (see SamplingConfig).
+    sampling: temperature (default 0.7, CLOCK_TEMPERATURE, as the recorded clock), top_k, top_p,
+    min_p, repetition_penalty (see SamplingConfig).
     chat / system_prompt: wrap the prompt in the model's chat template (Instruct models).
     clock: drive an existing Clock instead of making one (prompt, seed, chat and sampling are
     then ignored). frame_timeout: seconds a run waits for the screen before it stops waiting.
+    width: px for the two charts side by side (at least 1068, the default), e.g. a full-screen
+    app's width. Presenter sizes: helpers.plots.set_presenter_mode() or the Presenter button.
+    lang: the interface's language, "en" or "zh" (every word from helpers/messages/).
     """
 
     def __init__(
         self,
         lm,
         prompt: str = DEFAULT_PROMPT,
-        presenter: bool = False,
         seed: int = 0,
         chat: bool = False,
         system_prompt: str | None = None,
         clock=None,
         frame_timeout: float = 1.0,
+        width: int | None = None,
+        lang: str = "en",
         **sampling,
     ):
+        check_lang(lang)
+        if "presenter" in sampling:
+            raise TypeError(
+                "ClockWidget has no presenter= any more: call "
+                "helpers.plots.set_presenter_mode() first (one switch for every figure and "
+                "widget), or click the widget's Presenter button."
+            )
         check_setting_names(sampling)
-        config = SamplingConfig(**sampling)
+        config = SamplingConfig(**{"temperature": CLOCK_TEMPERATURE, **sampling})
         _check_range("temperature", config.temperature, 0.0, 100.0)
         _check_range("repetition_penalty", config.repetition_penalty, 0.01, 100.0)
         self.lm = lm
-        self.presenter = presenter
         self.clock = (
             clock
             if clock is not None
@@ -84,7 +98,8 @@ class ClockWidget:
         )
         self.frames = FrameGate(timeout_s=frame_timeout)
         self.runner = ClockRunner(self.frames)
-        self.view = ClockView(lm, self.clock, presenter, on_drawn=self.frames.ack)
+        self.view = ClockView(lm, self.clock, on_drawn=self.frames.ack, width=width, lang=lang)
+        self.t = self.view.t
         self.last_error: str | None = None
         self._wire()
         self._present(None if not self.clock.history else len(self.clock.history) - 1)
@@ -116,14 +131,14 @@ class ClockWidget:
             getattr(v, name).observe(self._on_setting, names="value")
         v.layer.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
         v.head.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
+        v.hide_first.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
+        v.presenter_button.observe(self._on_presenter, names="value")
         v.scrubber.observe(self._on_scrub, names="value")
         v.speed.observe(
             lambda change: setattr(self.runner, "ticks_per_second", change["new"]), names="value"
         )
-        v.chat.observe(lambda _: self._say("Chat applies at the next Reset."), names="value")
-        v.system_prompt.observe(
-            lambda _: self._say("The system prompt applies at the next Reset."), names="value"
-        )
+        v.chat.observe(lambda _: self._say(self.t("msg.chat_at_reset")), names="value")
+        v.system_prompt.observe(lambda _: self._say(self.t("msg.system_at_reset")), names="value")
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.ui._repr_mimebundle_(**kwargs)
@@ -142,10 +157,13 @@ class ClockWidget:
 
     # ------------------------------------------------------------------ actions
     def step(self) -> bool:
-        """One tick (on the tick worker). Returns False (with a message) when it could not run."""
+        """One tick (on the tick worker). Returns False (with a message) when it could not run.
+        Step always continues the text from its newest tick, also when the scrubber shows an
+        older one (the message then says so)."""
         if self.clock.done:
             self._say(self._stopped_text(), error=True)
             return False
+        shown, newest = self.shown, self._newest()
         try:
             ok = self.runner.do(self._tick)
         except Busy as err:
@@ -153,20 +171,25 @@ class ClockWidget:
             return False
         self._present(self._newest())
         if ok:
-            self._say(self._stopped_text() if self.clock.done else "")
+            note = ""
+            if shown is not None and newest is not None and shown != newest:
+                back = newest - shown
+                note = self.t("msg.stepped_on", newest=newest, shown=shown, back=back,
+                              s="s" * (back != 1))
+            self._say(self._stopped_text() if self.clock.done else note)
         return ok
 
     def run(self, n: int | None = None, background: bool = True) -> bool:
         """Run n ticks (default: the N box), paced by the screen and the speed setting."""
         n = self.view.n_input.value if n is None else n
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_RUN:
-            self._say(f"N must be a whole number from 1 to {MAX_RUN}, got {n!r}.", error=True)
+            self._say(self.t("msg.n_range", max=MAX_RUN, n=repr(n)), error=True)
             return False
         if self.clock.done:
             self._say(self._stopped_text(), error=True)
             return False
         self.view.set_running(True)
-        self._say("")
+        self._say(self.clock.history_note(n) or "")  # a run beyond the history's memory bound
         try:
             self.runner.run(
                 n,
@@ -183,9 +206,9 @@ class ClockWidget:
     def pause(self) -> None:
         """Stop a run after the tick in progress."""
         if not self.runner.pause():
-            self._say("Nothing is running: Pause stops a Run N.")
+            self._say(self.t("msg.nothing_running"))
             return
-        self._say("Pausing after this tick…")
+        self._say(self.t("msg.pausing"))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until a background run has finished (for scripts and tests). True if it has."""
@@ -193,11 +216,11 @@ class ClockWidget:
 
     def rewind(self, n: int = 1) -> bool:
         if not self.clock.history:
-            self._say(
-                "Nothing to rewind: no tick has run yet. Step runs the first tick.", error=True
-            )
+            self._say(self.t("msg.nothing_to_rewind"), error=True)
             return False
-        return self._action(lambda: self.clock.rewind(n), f"Rewound {n} tick{'s' * (n != 1)}.")
+        return self._action(
+            lambda: self.clock.rewind(n), self.t("msg.rewound", n=n, s="s" * (n != 1))
+        )
 
     def reset(self) -> bool:
         v = self.view
@@ -219,18 +242,14 @@ class ClockWidget:
             clock.end_ids = self.clock.end_ids
             self.clock = clock
 
-        return self._action(restart, "Reset: the clock starts again from the prompt.")
+        return self._action(restart, self.t("msg.reset"))
 
     def force(self, token_id: int | None = None) -> bool:
         """Rewind to the shown tick and re-run it with `token_id` (default: the dropdown)."""
         token_id = self.view.force_choice.value if token_id is None else token_id
         shown = self.shown
         if shown is None or token_id is None:
-            self._say(
-                "Nothing to force yet: Step first, then pick a candidate from that tick's "
-                "distribution.",
-                error=True,
-            )
+            self._say(self.t("msg.nothing_to_force"), error=True)
             return False
         try:
             token = self.clock.token_id_of(token_id)  # validate before anything is undone
@@ -245,7 +264,7 @@ class ClockWidget:
 
         text = visible(self.lm.decode([token]))
         return self._action(
-            replace, f"Tick {shown} re-run with '{text}' forced; later ticks were discarded."
+            replace, self.t("msg.forced", tick=shown, token=text)
         )
 
     def close(self) -> None:
@@ -272,11 +291,7 @@ class ClockWidget:
             self._say(str(err), error=True)
             return False
         except Exception as err:
-            self._say(
-                f"The tick failed: {type(err).__name__}: {err}. The clock is unchanged; "
-                f"try again or Reset.",
-                error=True,
-            )
+            self._say(self.t("msg.tick_failed", error=f"{type(err).__name__}: {err}"), error=True)
             return False
         return True
 
@@ -289,11 +304,11 @@ class ClockWidget:
         if self.last_error and not paused:
             return  # keep the failed tick's message
         if paused:
-            self._say(f"Paused after {done} tick{'s' * (done != 1)}.")
+            self._say(self.t("msg.paused", n=done, s="s" * (done != 1)))
         elif self.clock.done:
             self._say(self._stopped_text())
         else:
-            self._say(f"Ran {done} tick{'s' * (done != 1)}.")
+            self._say(self.t("msg.ran", n=done, s="s" * (done != 1)))
 
     def _action(self, action: Callable[[], object], done_message: str) -> bool:
         try:
@@ -309,8 +324,8 @@ class ClockWidget:
             self._say(f"{type(err).__name__}: {err}", error=True)
             self._present(self._newest())
             return False
+        self._say(done_message)  # before the new tick: the screen never pairs it with the old
         self._present(self._newest())
-        self._say(done_message)
         return True
 
     def _present(
@@ -323,8 +338,8 @@ class ClockWidget:
         return len(self.clock.history) - 1 if self.clock.history else None
 
     def _stopped_text(self) -> str:
-        return (f"Generation has stopped ({self.clock.stop_reason}). Rewind to go back, or Reset "
-                "to start again.")
+        reason = self.clock.stop_reason
+        return self.t("msg.stopped", reason=self.t.get(f"stop.{reason}", str(reason)))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.last_error = text if error else None
@@ -338,20 +353,21 @@ class ClockWidget:
             return
         if change["owner"] is self.view.seed:
             self.clock.seed = int(change["new"])
-            self._say(
-                f"Seed {change['new']}: it applies from the next Reset "
-                "(Rewind keeps the old draws)."
-            )
+            self._say(self.t("msg.seed", seed=change["new"]))
             return
         values = {name: getattr(self.view, name).value for name in SETTING_NAMES}
         try:
             self.clock.config = SamplingConfig(**values)
         except ValueError as err:
-            self._say(f"{err} Keeping the previous settings.", error=True)
+            self._say(self.t("msg.keep_settings", error=err), error=True)
             with self._quietly("settings"):  # put the control back to the setting still in force
                 change["owner"].value = change["old"]
             return
-        self._say("New sampling settings: they apply from the next tick.")
+        self._say(self.t("msg.new_settings"))
+
+    def _on_presenter(self, change) -> None:
+        if "presenter" not in self.view.quiet:
+            self.view.set_presenter(bool(change["new"]), self.clock)
 
     def _on_scrub(self, change) -> None:
         if "scrubber" not in self.view.quiet and self.clock.history and not self.runner.running:

@@ -19,6 +19,7 @@ import ipywidgets as w
 import torch
 
 from ..clock import ClockError, next_token_logits
+from ..i18n import messages
 from ..plots.distribution import distribution_figure, update_distribution_figure
 from ..plots.style import CHOSEN_COLOR, font_size
 from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names, draw, entropy_bits, filtered_probs, top_candidates
@@ -37,7 +38,9 @@ class SamplingExplorer:
     k: how many of the most likely tokens the chart shows.
     """
 
-    def __init__(self, lm, prompt: str = DEFAULT_PROMPT, k: int = 10, seed: int = 0, **sampling):
+    def __init__(self, lm, prompt: str = DEFAULT_PROMPT, k: int = 10, seed: int = 0,
+                 lang: str = "en", **sampling):
+        self.t = messages(lang)  # every word on screen: helpers/messages/
         check_setting_names(sampling)
         self.lm = lm
         self.k = k
@@ -93,7 +96,7 @@ class SamplingExplorer:
         try:
             config = SamplingConfig(**values)
         except ValueError as err:
-            self._say(f"{err} Keeping the previous settings.", error=True)
+            self._say(self.t("msg.keep_settings", error=err), error=True)
             return False
         self.config = config
         self.chosen_id = None  # a drawn token belonged to the old distribution
@@ -107,30 +110,34 @@ class SamplingExplorer:
     def draw(self) -> int:
         """Sample one token from the current distribution (seeded: a fresh explorer repeats the sequence)."""
         self.chosen_id = draw(self.probs, self.generator)
-        self._say(f"Drew {visible(self.lm.decode([self.chosen_id]))!r} (id {self.chosen_id}).")
+        self._say(self.t("sx.drew", token=repr(visible(self.lm.decode([self.chosen_id]))),
+                         id=self.chosen_id))
         self._redraw()
         return self.chosen_id
 
     # ------------------------------------------------------------------ UI
     def _build(self) -> None:
-        slider = dict(continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="300px"))
+        # Each slider wide enough to drag: its label takes up to 210 px of it. Temperature, the
+        # one students drag live, gets a row of its own.
+        slider = dict(continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="380px"))
         c = self.config
         self.temperature = w.FloatSlider(value=c.temperature, min=0.0, max=2.0, step=0.01, readout_format=".2f",
-                                         description="temperature (0 = greedy)", **slider)
-        self.top_k = w.IntSlider(value=c.top_k or 0, min=0, max=100, description="top-k (0 = off)", **slider)
-        self.top_p = w.FloatSlider(value=c.top_p, min=0.0, max=1.0, step=0.01, description="top-p (1 = off)", **slider)
-        self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01, description="min-p (0 = off)", **slider)
+                                         description=self.t("sx.temperature"), continuous_update=True,
+                                         style={"description_width": "initial"}, layout=w.Layout(width="96%"))
+        self.top_k = w.IntSlider(value=c.top_k or 0, min=0, max=100, description=self.t("sx.top_k"), **slider)
+        self.top_p = w.FloatSlider(value=c.top_p, min=0.0, max=1.0, step=0.01, description=self.t("sx.top_p"), **slider)
+        self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01, description=self.t("sx.min_p"), **slider)
         self.repetition_penalty = w.FloatSlider(value=c.repetition_penalty, min=0.0, max=3.0, step=0.05,
-                                                description="repetition penalty (1 = off)", **slider)
+                                                description=self.t("sx.repetition_penalty"), **slider)
         for name in SETTING_NAMES:
             control = getattr(self, name)
             control.add_class(f"llmclock-sampling-{name.replace('_', '-')}")
             control.observe(self._on_slider, names="value")
-        self.prompt_box = w.Text(value=self.prompt, description="Prompt", layout=w.Layout(width="70%"))
-        self.read_button = w.Button(description="Read prompt", tooltip="One forward pass over the new prompt",
+        self.prompt_box = w.Text(value=self.prompt, description=self.t("label.prompt"), layout=w.Layout(width="70%"))
+        self.read_button = w.Button(description=self.t("sx.read"), tooltip=self.t("sx.read_tip"),
                                     icon="refresh", layout=w.Layout(width="auto"))
-        self.draw_button = w.Button(description="Draw a token", button_style="primary", icon="random",
-                                    tooltip="Sample one token from the blue distribution", layout=w.Layout(width="auto"))
+        self.draw_button = w.Button(description=self.t("sx.draw"), button_style="primary", icon="random",
+                                    tooltip=self.t("sx.draw_tip"), layout=w.Layout(width="auto"))
         self.read_button.on_click(lambda _: self.set_prompt(self.prompt_box.value))
         self.draw_button.on_click(lambda _: self.draw())
         self.stats = w.HTML()
@@ -140,8 +147,9 @@ class SamplingExplorer:
         self.plot = figure_output()
         self.ui = w.VBox([
             w.HBox([self.prompt_box, self.read_button]),
-            w.HBox([self.temperature, self.top_k, self.top_p], layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.min_p, self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.temperature], layout=w.Layout(width="100%")),
+            w.HBox([self.top_k, self.top_p, self.min_p], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
             self.stats, self.message, self.plot,
         ])
         self.ui.add_class("llmclock-sampling-explorer")
@@ -156,7 +164,7 @@ class SamplingExplorer:
 
     def _title(self) -> str:
         shown = self.prompt if len(self.prompt) <= 40 else "…" + self.prompt[-39:]
-        return f"Next token after {visible(shown)!r}"
+        return self.t("sx.title", text=repr(visible(shown)))
 
     def _redraw(self) -> None:
         raw, probs = self.raw_probs, self.probs
@@ -171,9 +179,11 @@ class SamplingExplorer:
         kept = int((probs > 0).sum())
         best = top_raw[0]
         self.stats.value = (
-            f"<div style='font-size:{font_size('body')}px'>Kept <b>{kept:,}</b> of {probs.numel():,} tokens · "
-            f"entropy {entropy_bits(raw):.2f} bits raw → <b>{entropy_bits(probs):.2f}</b> bits after the settings · "
-            f"most likely: <code>{html.escape(visible(best.text))}</code> ({best.prob:.1%})</div>")
+            f"<div style='font-size:{font_size('body')}px'>"
+            + self.t("sx.stats", kept=f"{kept:,}", n=f"{probs.numel():,}", raw=f"{entropy_bits(raw):.2f}",
+                     after=f"{entropy_bits(probs):.2f}", best=html.escape(visible(best.text)),
+                     p=f"{best.prob:.1%}")
+            + "</div>")
 
     def _say(self, text: str, error: bool = False) -> None:
         self.last_error = text if error else None

@@ -14,6 +14,7 @@ import html
 
 import ipywidgets as w
 
+from ..i18n import messages
 from ..plots.style import PALETTE, font_size
 from ..plots.tokens import token_spans_html
 from ..tokens import TextCounts, readable_pieces, token_spans
@@ -34,24 +35,26 @@ MAX_SHOWN_TOKENS = 1500  # beyond this the HTML gets slow to draw; the counts st
 class TokenExplorer:
     """An ipywidgets UI over `helpers.tokens.token_spans`; display it, or use `.ui`."""
 
-    def __init__(self, lm, text: str = EXAMPLE_TEXTS["English"], grouped: bool = False):
+    def __init__(self, lm, text: str = EXAMPLE_TEXTS["English"], grouped: bool = False,
+                 lang: str = "en"):
         self.lm = lm
+        self.t = t = messages(lang)  # every word on screen: helpers/messages/
         self.tokenizer = getattr(lm, "tokenizer", lm)
         self.spans: list = []
         self.counts = TextCounts(0, 0, 0)
 
-        self.text = w.Textarea(value="", placeholder="Type or paste any text here",
+        self.text = w.Textarea(value="", placeholder=t("tx.placeholder"),
                                continuous_update=True, layout=w.Layout(width="98%", height="90px"))
         self.text.style.font_size = f"{font_size('body') + 3}px"  # as large as the token boxes
         self.text.add_class("llmclock-token-text")
-        self.examples = w.Dropdown(options=["(examples)"] + list(EXAMPLE_TEXTS), value="(examples)",
-                                   description="try", layout=w.Layout(width="260px"))
+        examples = [(t("tx.examples"), "")] + [(t(f"tx.example.{k}"), k) for k in EXAMPLE_TEXTS]
+        self.examples = w.Dropdown(options=examples, value="",
+                                   description=t("tx.try"), layout=w.Layout(width="260px"))
         self.grouped = w.ToggleButton(
-            value=grouped, description="Group byte fragments into characters",
-            tooltip="Glue tokens that are only part of one character's UTF-8 bytes",
+            value=grouped, description=t("tx.group"), tooltip=t("tx.group_tip"),
             icon="link", layout=w.Layout(width="320px"))
         self.grouped.add_class("llmclock-group-toggle")
-        self.show_ids = w.Checkbox(value=True, description="show ids", indent=False,
+        self.show_ids = w.Checkbox(value=True, description=t("tx.show_ids"), indent=False,
                                    layout=w.Layout(width="110px"))
         self.summary = w.HTML()
         self.summary.add_class("llmclock-token-counts")
@@ -68,8 +71,7 @@ class TokenExplorer:
 
         name = html.escape(getattr(lm, "name", type(self.tokenizer).__name__))
         self.ui = w.VBox([
-            w.HTML(f"<b>Token explorer</b> — tokenizer of <code>{name}</code>, "
-                   f"{len(self.tokenizer):,} tokens in its vocabulary"),
+            w.HTML(t("tx.header", name=name, n=f"{len(self.tokenizer):,}")),
             self.text,
             w.HBox([self.examples, self.grouped, self.show_ids],
                    layout=w.Layout(flex_flow="row wrap")),
@@ -87,7 +89,7 @@ class TokenExplorer:
     def _on_example(self, change) -> None:
         if change["new"] in EXAMPLE_TEXTS:
             self.text.value = EXAMPLE_TEXTS[change["new"]]
-            self.examples.value = "(examples)"
+            self.examples.value = ""
 
     def _say(self, text: str, error: bool = False) -> None:
         colour = PALETTE["vermillion"] if error else "#555"
@@ -102,18 +104,17 @@ class TokenExplorer:
             self._show_summary()
             self.tokens_view.value = ""
             self.ids_view.value = ""
-            self._say("Type some text above (or pick an example) to see its tokens.")
+            self._say(self.t("tx.type_some"))
             return
         try:
             n_bytes = len(text.encode("utf-8"))
             spans = token_spans(self.tokenizer, text)
         except UnicodeError:
-            self._say("This text contains a broken character (a lone surrogate) that has no "
-                      "UTF-8 bytes. Delete it or paste the text again.", error=True)
+            self._say(self.t("tx.surrogate"), error=True)
             return
         except Exception as err:  # a tokenizer error must not freeze the widget
-            self._say(f"Could not tokenize this text ({type(err).__name__}: {str(err)[:200]}). "
-                      "Try other text.", error=True)
+            self._say(self.t("tx.failed", error=f"{type(err).__name__}: {str(err)[:200]}"),
+                      error=True)
             return
         self.spans = spans
         self.counts = TextCounts(len(text), n_bytes, len(spans))
@@ -123,27 +124,26 @@ class TokenExplorer:
         self.tokens_view.value = token_spans_html(items, show_ids=self.show_ids.value)
         ids = [s.id for s in shown]
         style = f"color:#555;font-family:monospace;font-size:{font_size('small')}px"
-        self.ids_view.value = f"<div style='{style}'>ids: {html.escape(str(ids))}</div>"
+        shown_ids = self.t("tx.ids", ids=html.escape(str(ids)))
+        self.ids_view.value = f"<div style='{style}'>{shown_ids}</div>"
         fragments = sum(s.is_fragment for s in spans)
         notes = []
         dropped = n_bytes - sum(len(s.bytes) for s in spans)
         if dropped > 0:  # SmolLM2 has no token for 21 of the 256 bytes (notebook 01)
-            notes.append(f"{dropped} byte{'s' if dropped > 1 else ''} of this text "
-                         f"{'have' if dropped > 1 else 'has'} no token in the vocabulary and "
-                         f"{'were' if dropped > 1 else 'was'} dropped by the tokenizer.")
+            notes.append(self.t("tx.dropped_many", n=dropped) if dropped > 1
+                         else self.t("tx.dropped_one"))
         if len(spans) > MAX_SHOWN_TOKENS:
-            notes.append(f"Showing the first {MAX_SHOWN_TOKENS:,} of {len(spans):,} tokens.")
+            notes.append(self.t("tx.first_n", n=f"{MAX_SHOWN_TOKENS:,}", total=f"{len(spans):,}"))
         if fragments and not self.grouped.value:
-            notes.append(f"{fragments} token{'s are' if fragments > 1 else ' is'} only part of a "
-                         f"character (dashed outline): switch on grouping to glue them back.")
+            notes.append(self.t("tx.fragments_many", n=fragments) if fragments > 1
+                         else self.t("tx.fragments_one"))
         self._say(" ".join(notes))
 
     def _show_summary(self) -> None:
         c = self.counts
-        per = f" · {c.bytes_per_token:.1f} bytes per token" if c.tokens else ""
+        per = self.t("tx.per_token", n=f"{c.bytes_per_token:.1f}") if c.tokens else ""
         size = font_size("body") + 1
-        self.summary.value = (
-            f"<div style='font-size:{size}px'><b>{c.characters:,}</b> characters · "
-            f"<b>{c.bytes:,}</b> bytes (UTF-8) · "
-            f"<b style='color:{PALETTE['blue']}'>{c.tokens:,}</b> tokens{per}</div>"
-        )
+        tokens = f"<b style='color:{PALETTE['blue']}'>{c.tokens:,}</b>"
+        counts = self.t("tx.counts", chars=f"{c.characters:,}", bytes=f"{c.bytes:,}",
+                        tokens=tokens, per=per)
+        self.summary.value = f"<div style='font-size:{size}px'>{counts}</div>"

@@ -1,0 +1,92 @@
+"""Benchmark: the memory a long run's history holds (issue 24, item 3).
+
+A fresh process per budget loads the embedded model, reads a long prompt (the prefill), then
+runs N greedy decode ticks with no end-of-text stop, and reports:
+
+  attention    the bytes of attention rows the history holds at the end (sum over records)
+  rss growth   resident memory after the run minus after the prefill (VmRSS): what the run
+               added, KV cache included (46 KB per position for SmolLM2)
+  ticks kept   how many records still have their attention row
+
+Budgets: "unbounded" (attention_budget = 2**62: the behaviour before the bound) and the default
+HISTORY_ATTENTION_BYTES. Each tick's record holds n_layers x n_heads x context float16 numbers
+(540 bytes per position for SmolLM2), so unbounded rows grow with the square of the run.
+
+Run: .venv/bin/python bench/bench_history_memory.py [--prompt-tokens 3000] [--ticks 400]
+(a few minutes on 2 cores).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no /proc/self/status")
+
+
+def measure(budget: int | None, prompt_tokens: int, ticks: int) -> dict:
+    import gc
+    import warnings
+
+    import helpers
+    from helpers.clock import Clock
+
+    lm = helpers.load_model()
+    text = " ".join(f"w{i}" for i in range(prompt_tokens))
+    ids = lm.encode(text)[:prompt_tokens]
+    clock = Clock(lm, lm.decode(ids), helpers.clock.SamplingConfig(temperature=0))
+    clock.end_ids = frozenset()
+    if budget is not None:
+        clock.attention_budget = budget
+    clock.tick()
+    gc.collect()
+    before = rss_mb()
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        clock.run(ticks)
+    seconds = time.perf_counter() - start
+    gc.collect()
+    attention = sum(r.attention.numel() * r.attention.element_size() for r in clock.history)
+    return {
+        "budget_mb": round(clock.attention_budget / 2**20),
+        "prompt_tokens": len(clock.prompt_ids),
+        "ticks": len(clock.history),
+        "attention_mb": round(attention / 2**20, 1),
+        "rss_growth_mb": round(rss_mb() - before),
+        "ticks_with_attention": sum(r.has_attention for r in clock.history),
+        "warned": [str(w.message) for w in warned][:1],
+        "seconds": round(seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prompt-tokens", type=int, default=3000)
+    parser.add_argument("--ticks", type=int, default=400)
+    parser.add_argument("--child", default=None)
+    args = parser.parse_args()
+    if args.child is not None:
+        budget = None if args.child == "default" else int(args.child)
+        print(json.dumps(measure(budget, args.prompt_tokens, args.ticks)))
+        return
+    for label, budget in (("unbounded (before)", str(2**62)), ("default bound", "default")):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", budget, "--prompt-tokens",
+             str(args.prompt_tokens), "--ticks", str(args.ticks)],
+            capture_output=True, text=True, cwd=REPO, check=True)
+        print(f"{label:20s} {out.stdout.strip()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
