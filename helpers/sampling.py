@@ -93,9 +93,12 @@ def _check_logits(logits: torch.Tensor) -> None:
 
 
 def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int], penalty: float) -> torch.Tensor:
-    """Make every token already in `previous_ids` less likely (CTRL, Keskar et al. 2019).
+    """Make every token already in `previous_ids` less likely: transformers' repetition_penalty.
 
-    A positive logit is divided by the penalty, a negative one multiplied, so the token's
+    The idea is CTRL's (Keskar et al. 2019), which divided the logits of the tokens generated
+    so far by the penalty (1.2), whatever their sign. This is transformers' version: it
+    penalises every token of `previous_ids`, prompt included, and its sign rule is its own: a
+    positive logit is divided by the penalty, a negative one multiplied, so the token's
     logit always goes down when penalty > 1, whatever its sign. Its *probability* can still
     rise: the softmax is relative, so when other tokens of the context are pushed down more,
     this one's share grows. And unlike temperature, the penalty is not shift-invariant:

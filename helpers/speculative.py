@@ -6,8 +6,10 @@ and one forward pass of the model reads the last token plus all k drafts at once
 at each position say what greedy decoding would have chosen there; the drafts are accepted
 from the left for as long as they agree, and the model's own choice at the first disagreement
 (or after the last draft) comes free with the same pass. The rejected drafts' keys and values
-are cropped from the KV cache. The output is token for token that of plain greedy decoding;
-only the number of forward passes changes.
+are cropped from the KV cache. In exact arithmetic the output is token for token that of plain
+greedy decoding; only the number of forward passes changes. In float32 a pass over k + 1 rows
+adds the same numbers in another order than a one-token pass, so its logits differ in the last
+bits, and where the top two tokens are within that rounding of a tie a choice can differ.
 
 The default draft is *prompt lookup*: find the latest earlier place in the context where its
 last few tokens occurred, and copy what followed them there. It costs no model at all and

@@ -111,8 +111,8 @@ def check_top_after(top_after, lm, stream: torch.Tensor):
     cases = [(n,) for n in (3, 12, 20, 26, lm.n_layers)]
     mistakes = [
         (lambda n: lens(stream[n, -1], normed=False),
-         "The final norm is missing: the unembedding reads normed vectors (apply final_norm "
-         "first)."),
+         "The final norm is missing: apply final_norm first (its learned gain changes which "
+         "token wins; dividing by the RMS alone would not)."),
         (lambda n: lens(stream[min(n + 1, lm.n_layers), -1]),
          "Off by one: stream[n] is the vector after n blocks (stream[0] = the embeddings)."),
         (lambda n: lens(stream[n - 1, -1]), "Off by one: stream[n] is the vector after n blocks."),

@@ -116,7 +116,7 @@ def kv_memory_figure(tokens: Sequence[int], measured_bytes: Sequence[int],
 
 
 def clock_rate_figure(rates: Mapping[str, float],
-                      title: str = "The clock rate: tokens per second") -> go.Figure:
+                      title: str = "Tokens per second") -> go.Figure:
     """Horizontal bars, one per labelled tokens-per-second figure."""
     labels, values = list(rates), [float(v) for v in rates.values()]
     palette = ("blue", "orange", "grey", "green", "purple", "sky")
