@@ -56,21 +56,19 @@ encodes the user's content as plain text, so typed text cannot open or close a c
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import math
 import re
 import threading
 import time
 import warnings
-import weakref
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
 
 import torch
 from transformers import DynamicCache
 
-from .anatomy import anatomy, new_cache
+from .anatomy import capture, new_cache
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
 from .validate import check_text, check_token_id, check_whole, token_ids_of
@@ -165,36 +163,6 @@ def prefill_passes(n_tokens: int) -> int:
     return max(1, math.ceil(n_tokens / PREFILL_CHUNK))
 
 
-# The attention rows being collected by the current thread's pass (None: not collecting). A
-# context variable, so that a pass in another thread on the same model is left alone.
-_ROWS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("llm_clock_rows",
-                                                                    default=None)
-_HOOKED: weakref.WeakSet = weakref.WeakSet()  # models whose attention layers carry the hook
-_HOOK_LOCK = threading.Lock()
-
-
-def _row_keeper(layer: int):
-    def keep_last_row(module, args, output) -> None:  # returns None: the output is unchanged
-        rows = _ROWS.get()
-        weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
-        if rows is not None and weights is not None:
-            # A compact copy of the last query's row [heads, context]; the layer's full
-            # [heads, chunk, context] weights are freed as soon as the layer is done.
-            rows[layer] = weights[0, :, -1, :].float().cpu().clone()
-    return keep_last_row
-
-
-def _install_row_hooks(lm: LoadedModel) -> int:
-    """Hook every attention layer once per model (the hooks do nothing unless _ROWS is set).
-    Returns the number of layers."""
-    with _HOOK_LOCK:
-        if lm.model not in _HOOKED:
-            for layer, block in enumerate(anatomy(lm).blocks):
-                block.attention.register_forward_hook(_row_keeper(layer))
-            _HOOKED.add(lm.model)
-    return lm.n_layers
-
-
 def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache,
                 attentions: bool = True) -> Reading:
     """Feed `ids` through the model after what `cache` holds (extending it) and return the
@@ -208,18 +176,26 @@ def read_tokens(lm: LoadedModel, ids: Sequence[int], cache: DynamicCache,
     """
     ids = list(ids)
     chunks = [ids[start:start + PREFILL_CHUNK] for start in range(0, len(ids), PREFILL_CHUNK)]
-    n_layers = _install_row_hooks(lm) if attentions else 0
+    n_layers = lm.n_layers if attentions else 0
     rows: dict[int, torch.Tensor] = {}
+
+    def keep_last_row(layer: int):
+        def keep(weights: torch.Tensor) -> torch.Tensor:   # [batch, heads, queries, keys]
+            # A compact copy of the last query's row [heads, context]; the layer's full
+            # [heads, chunk, context] weights are freed as soon as the layer is done.
+            rows[layer] = weights[0, :, -1, :].float().cpu().clone()
+            return weights
+        return keep
+
+    # the last pass only, and only in this thread (helpers.anatomy.capture)
+    last_rows = {("pattern", layer): keep_last_row(layer) for layer in range(n_layers)}
     with torch.inference_mode():
         for chunk in chunks[:-1]:
             lm.model(input_ids=torch.tensor([chunk], device=lm.device), cache=cache,
                      use_cache=True, logits_to_keep=1)
-        collecting = _ROWS.set(rows if attentions else None)
-        try:
+        with capture(lm, edits=last_rows):
             out = lm.model(input_ids=torch.tensor([chunks[-1]], device=lm.device), cache=cache,
                            use_cache=True, logits_to_keep=1)
-        finally:
-            _ROWS.reset(collecting)
     logits = out.logits[0, -1].float().cpu()  # the sampler and its generator live on the CPU
     attention = None
     if attentions:
