@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-__all__ = ["check", "check_equal", "check_close", "check_function", "solution", "CheckResult"]
+__all__ = ["check", "check_equal", "check_close", "check_function", "same_token", "solution",
+           "solution_of", "CheckResult"]
 
 
 class CheckResult:
@@ -28,7 +29,9 @@ class CheckResult:
     def _repr_html_(self) -> str:
         colour, mark = ("#009E73", "✔") if self.ok else ("#D55E00", "✘")
         body = html.escape(self.message).replace("\n", "<br>")
-        return f'<div style="color:{colour};font-size:1.05em;font-weight:500">{mark} {body}</div>'
+        verdict = "pass" if self.ok else "fail"   # read by the notebook tests
+        return (f'<div class="llmclock-check" data-check="{verdict}" '
+                f'style="color:{colour};font-size:1.05em;font-weight:500">{mark} {body}</div>')
 
     def _ipython_display_(self) -> None:
         if not self.shown:
@@ -68,11 +71,41 @@ def _shape(x: Any):
 
 
 def _as_list(x: Any) -> Any:
-    return x.tolist() if hasattr(x, "tolist") else x
+    """A comparable plain value: tensors and arrays as lists, tuples as lists (all the way down),
+    so that a right answer in another container, (5, 6, 9) for [5, 6, 9], is still right."""
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):
+        return [_as_list(item) for item in x]
+    return x
 
 
 def _is_empty(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
+
+
+def same_token(answer: Any, token_id: int, label: str, others=()) -> bool:
+    """Does `answer` name this token? Any of its forms counts: the id (an int or a 0-d tensor),
+    its exact text (' Paris'), its visible label ('·Paris', as tokens.visible writes it), or the
+    word without its leading space ('Paris') when no other label in `others` reads the same."""
+    from .tokens import visible
+
+    if hasattr(answer, "tolist"):
+        answer = answer.tolist()
+    if isinstance(answer, bool):
+        return False
+    if isinstance(answer, int):
+        return answer == token_id
+    if not isinstance(answer, str) or not answer:
+        return False
+    if answer == label or visible(answer) == label:
+        return True
+
+    def word(text: str) -> str:
+        return visible(text).strip("·")
+
+    return bool(word(answer)) and word(answer) == word(label) and \
+        sum(word(other) == word(label) for other in others) <= 1
 
 
 def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=None,
@@ -163,7 +196,7 @@ def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: flo
     except Exception:
         return check(False, name, f"Expected numbers, got {type(answer).__name__}.", hint)
     if a.shape != e.shape:
-        if a.numel() == e.numel() == 1:
+        if a.squeeze().shape == e.squeeze().shape:   # e.g. a [1, 576] row for a [576] vector
             a = a.reshape(e.shape)
         else:
             return check(False, name, f"Shape {tuple(a.shape)} but expected {tuple(e.shape)}.",
@@ -248,15 +281,18 @@ def _likely_mistake(answer, expected, period: float | None = None) -> str:
 
 
 def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistakes=(),
-                   describe=None, reveal: bool = False) -> CheckResult:
+                   describe=None, reveal: bool = False, raised=()) -> CheckResult:
     """Run the learner's function on several cases and compare it with `reference`.
 
     A formula checked on one configuration can be right by coincidence (SmolLM2's 9 query
     heads / 3 kv heads = 3 = n_kv_heads); several cases tell the formulas apart.
     cases: argument tuples. mistakes: (wrong function, message) pairs; a function that
     agrees with a wrong one on every case gets its message. describe(case) words a case.
-    reveal=True shows the expected result of the first failing case (a test case of a
-    function, not the answer to the exercise).
+    raised: (exception type, message) pairs; a function that raises one of these (e.g. re.error
+    from an unescaped regular expression) gets its message instead of the bare exception.
+    A result in another container (a tuple for a list) or a 0-d tensor for a number is judged
+    by its content. reveal=True shows the expected result of the first failing case (a test
+    case of a function, not the answer to the exercise).
     """
     import torch
 
@@ -273,6 +309,8 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
                     or isinstance(y, float):
                 x64 = torch.as_tensor(x, dtype=torch.float64)
                 y64 = torch.as_tensor(y, dtype=torch.float64)
+                if x64.shape != y64.shape and x64.squeeze().shape == y64.squeeze().shape:
+                    x64 = x64.reshape(y64.shape)   # only singleton dimensions differ
                 return x64.shape == y64.shape and bool(
                     torch.allclose(x64, y64, rtol=1e-4, atol=1e-6, equal_nan=True))
             return _as_list(x) == _as_list(y)
@@ -284,8 +322,15 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
         try:
             results.append(fn(*case))
         except Exception as err:  # the learner's code failed: say where, not a traceback
+            for kind, message in raised:
+                if isinstance(err, kind):
+                    return check(False, name, f"{message} (It raised {type(err).__name__}: "
+                                 f"{err} for {describe(case)}.)", hint)
             return check(False, name, f"It raised {type(err).__name__}: {err} for "
                          f"{describe(case)}.", hint)
+    if all(got is Ellipsis for got in results):
+        return check(False, name, "It is still empty: replace the ... in the function with your "
+                     "code.", hint)
     wrong = [(case, got) for case, got in zip(cases, results) if not same(got, reference(*case))]
     if not wrong:
         return check(True, name)
@@ -314,3 +359,15 @@ def solution(code: str, title: str = "Show a worked solution"):
     block = "background:#f6f8fa;padding:8px;border-radius:6px"
     return HTML(f"<details><summary style='{summary}'>{html.escape(title)}</summary>"
                 f"<pre style='{block}'>{html.escape(code.strip())}</pre></details>")
+
+
+def solution_of(solutions: dict[str, str], name: str):
+    """The worked solution `name` of an exercise module's SOLUTIONS, folded until clicked.
+
+    The source lives only in the module (helpers/exercises/chNN.py), never in a notebook cell,
+    and the notebook tests execute exactly this source in place of the exercise's answer.
+    """
+    if name not in solutions:
+        raise KeyError(f"No worked solution named {name!r}; there are: "
+                       f"{', '.join(map(repr, solutions))}.")
+    return solution(solutions[name])

@@ -103,3 +103,62 @@ def test_check_equal_decodes_token_ids():
     vocab[3] = " Paris"
     space = checks.check_equal(1, 3, "next token", decode=lambda ids: "".join(vocab[i] for i in ids))
     assert "yours reads 'Paris'" in space.message and "right token starts with a space" in space.message
+
+
+def test_a_right_answer_in_another_container_passes():
+    assert checks.check_equal((5, 6, 9), [5, 6, 9], "ids")
+    assert checks.check_equal([[1, 2], (3, 4)], ([1, 2], [3, 4]), "pairs")
+    assert checks.check_equal(torch.tensor([5, 6, 9]), (5, 6, 9), "ids")
+    cases = [([5, 6], 9), ([1], 2)]
+    as_tuple = checks.check_function(lambda ids, x: tuple(ids) + (x,), lambda ids, x: ids + [x],
+                                     cases, "append")
+    assert as_tuple, as_tuple.message
+    wrong = checks.check_function(lambda ids, x: (x,), lambda ids, x: ids + [x], cases, "append",
+                                  reveal=True)
+    assert "yours gives [9], expected [5, 6, 9]" in wrong.message and "tuple" not in wrong.message
+    assert checks.check_close(torch.ones(1, 4), torch.ones(4), "a row for a vector")
+    assert checks.check_function(lambda z: z[:, None], lambda z: z, [(torch.ones(3),)], "column")
+    assert not checks.check_close(torch.ones(2, 2), torch.ones(4), "not just a singleton")
+
+
+def test_a_function_still_returning_its_ellipsis_is_still_empty():
+    result = checks.check_function(lambda x: ..., lambda x: x, [(1,), (2,)], "f")
+    assert not result and "still empty" in result.message and "your code" in result.message
+
+
+def test_a_named_exception_gets_its_message():
+    import re
+
+    def cut(text, stops):
+        return re.split("|".join(stops), text)[0]
+    result = checks.check_function(cut, lambda t, s: t, [("a?", ["?"])], "cut",
+                                   raised=[(re.error, "Escape the regex characters.")])
+    assert not result and result.message.split(": not yet. ")[1].startswith("Escape the regex")
+    assert "re.error" in result.message or "error:" in result.message
+    other = checks.check_function(lambda t, s: 1 / 0, lambda t, s: t, [("a", ["b"])], "cut",
+                                  raised=[(re.error, "Escape the regex characters.")])
+    assert "ZeroDivisionError" in other.message and "Escape" not in other.message
+
+
+def test_same_token_takes_every_form_of_a_token():
+    assert all(checks.same_token(form, 7042, "·Paris")
+               for form in (7042, torch.tensor(7042), " Paris", "·Paris", "Paris"))
+    assert not checks.same_token("Paris", 7042, "·Paris", others=["·Paris", "Paris"])
+    assert not any(checks.same_token(form, 7042, "·Paris")
+                   for form in (7043, " Rome", "", None, True, [7042]))
+
+
+def test_check_results_carry_their_verdict_for_the_notebook_tests():
+    assert 'data-check="pass"' in checks.check(True, "x")._repr_html_()
+    assert 'data-check="fail"' in checks.check(False, "x", "no")._repr_html_()
+
+
+def test_solution_of_reveals_a_module_solution_folded():
+    html = checks.solution_of({"f": "def f():\n    return 1 < 2\n"}, "f").data
+    assert "<details>" in html and "return 1 &lt; 2" in html
+    try:
+        checks.solution_of({"f": ""}, "g")
+    except KeyError as error:
+        assert "'f'" in str(error)
+    else:
+        raise AssertionError("an unknown solution name must raise")

@@ -1,5 +1,5 @@
 """Notebook 00's exercise checks: the worked solutions pass, the slips a learner really types
-fail with a message that names them (issue 9)."""
+fail with a message that names them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import torch
 from helpers.clock import Clock
 from helpers.exercises import ch00
 from helpers.sampling import SamplingConfig
+from helpers.tokens import visible
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,17 @@ def test_three_ticks(clock):
     two = ch00.check_three_ticks(zh.generated_ids[:2], zh, lm)
     assert not two and "2 items; the answer has 3" in two.message and "As text" in two.message
     assert str(zh.generated_ids[:3]) not in two.message, "the answer is never printed"
+
+
+def test_three_ticks_in_any_form(clock):
+    zh, lm = clock, clock.lm
+    ids = list(zh.generated_ids[:3])
+    texts = [lm.decode([i]) for i in ids]
+    forms = [tuple(ids), torch.tensor(ids), lm.decode(ids)]
+    if not any("\ufffd" in t for t in texts):   # whole tokens: their text names them too
+        forms += [texts, [visible(t) for t in texts]]
+    for form in forms:
+        result = ch00.check_three_ticks(form, zh, lm)
+        assert result, (form, result.message)
+    shuffled = ch00.check_three_ticks(ids[::-1], zh, lm)
+    assert not shuffled or ids[::-1] == ids

@@ -31,6 +31,7 @@ def test_cosine():
     assert ch02.check_cosine(torch.dot(a, b) / (a.norm() * b.norm()), a, b)
     for wrong, slip in [(torch.dot(a, b), "plain dot product"),
                         (torch.dot(a, b) / a.norm(), "one length"),
+                        (torch.dot(a, b) / a.norm() * b.norm(), "precedence"),
                         (torch.dot(a, b) / (a.norm() ** 2 * b.norm() ** 2), "squared lengths"),
                         (1 - torch.dot(a, b) / (a.norm() * b.norm()), "cosine distance")]:
         result = ch02.check_cosine(wrong, a, b)
@@ -48,6 +49,7 @@ def test_rope_angle():
         (10 * THETA ** (-2 / 32), "not by the number of pairs"),
         (9 * THETA ** (-2 / HEAD_DIM), "Position 9"),
         (math.degrees(right), "degrees"),
+        (10 * THETA ** -2 * 1 / HEAD_DIM, "precedence"),
         (1.234, "Largest difference"),
     ]:
         result = ch02.check_rope_angle(wrong, THETA, HEAD_DIM)

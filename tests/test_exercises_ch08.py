@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from helpers.exercises import ch08
@@ -53,6 +55,11 @@ def right_cut(text, stops):
 
 def test_cut_at_stop_solution_passes():
     assert ch08.check_cut_at_stop(right_cut)
+    namespace: dict = {}
+    exec(ch08.SOLUTIONS["cut_at_stop"], namespace)
+    assert ch08.check_cut_at_stop(namespace["cut_at_stop"])
+    assert ch08.check_cut_at_stop(
+        lambda t, s: re.split("|".join(map(re.escape, s)), t, maxsplit=1)[0])
     assert ch08.check_cut_at_stop(
         lambda t, s: min((t.split(x)[0] for x in s), key=len))
 
@@ -71,6 +78,10 @@ def _first_listed(text, stops):
     (lambda t, s: t[:max([t.rfind(x) for x in s if x in t], default=len(t))], "last occurrence"),
     (lambda t, s: right_cut(t, s) if any(x in t for x in s) else "", "whole text"),
     (lambda t, s: t.split(s[0])[0], "listed first"),   # only the first stop string looked at
+    (lambda t, s: re.split("|".join(s), t)[0], "unescaped"),   # '?' raises re.error
+    (lambda t, s: re.split("|".join(x.replace("?", "[?]") for x in s), t)[0], "unescaped"),
+    (lambda t, s: t[:m.start()] if (m := re.search("|".join(s).replace("?", r"\?"), t)) else t,
+     "unescaped"),   # '.' matches any character
 ])
 def test_cut_at_stop_slips(wrong, slip):
     result = ch08.check_cut_at_stop(wrong)

@@ -91,3 +91,18 @@ def test_biggest_jump(tiny_lm):
     assert not result and "Off by one" in result.message
     result = ch09.check_biggest_jump("·nowhere", error, fluent)
     assert not result and "·nowhere" in result.message and repr(right) not in result.message
+
+
+def test_biggest_jump_in_any_form_of_the_token(tiny_lm):
+    fluent = token_logprobs(tiny_lm, "The capital of France is Paris.")
+    error = token_logprobs(tiny_lm, "The capital of France is Rome.")
+    at = int((error.surprisal_bits - fluent.surprisal_bits).argmax())
+    token_id = error.ids[at + 1]
+    text = tiny_lm.decode([token_id])
+    for form in (error.scored_tokens[at], text, token_id, torch.tensor(token_id), text.strip()):
+        result = ch09.check_biggest_jump(form, error, fluent)
+        assert result, (form, result.message)
+    position = ch09.check_biggest_jump(at, error, fluent)
+    assert not position and "position" in position.message
+    other = next(i for i in error.ids[1:] if i != token_id)
+    assert not ch09.check_biggest_jump(other, error, fluent)

@@ -88,3 +88,27 @@ def test_top_head_solutions_pass(scores):
 def test_top_head_slips(wrong, slip, scores):
     result = ch10.check_top_head(wrong, scores)
     assert not result and slip in result.message, result.message
+
+
+def in_place(logits, previous_ids, frequency, presence):   # right numbers, spoils the caller's
+    for token in previous_ids:
+        logits[token] -= frequency
+    for token in set(previous_ids):
+        logits[token] -= presence
+    return logits
+
+
+def test_penalties_in_place_is_named():
+    result = ch10.check_penalties(in_place)
+    assert not result and "changed the logits passed in" in result.message
+    assert ch10.check_penalties(lambda z, p, f, r: in_place(z.clone(), p, f, r))
+
+
+def test_penalties_indexing_with_repeated_ids_is_named():
+    def indexed(logits, previous_ids, frequency, presence):   # z[ids] -= f applies once per id
+        z = logits.clone()
+        z[previous_ids] -= frequency
+        z[list(set(previous_ids))] -= presence
+        return z
+    result = ch10.check_penalties(indexed)
+    assert not result and "only once" in result.message

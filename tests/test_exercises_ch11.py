@@ -20,6 +20,8 @@ def accepted_tokens(drafted, choices):   # the worked solution
 
 def test_accepted_tokens_solution_passes_and_matches_the_helper():
     assert ch11.check_accepted_tokens(accepted_tokens)
+    as_tuple = ch11.check_accepted_tokens(lambda d, c: tuple(accepted_tokens(d, c)))
+    assert as_tuple, as_tuple.message   # (5, 6, 9) is as right as [5, 6, 9]
     for drafted, choices in ch11.ACCEPT_CASES:
         added = accepted_tokens(drafted, choices)
         step = VerifyStep(1, 1 + len(drafted), tuple(drafted), len(added) - 1, added[-1])

@@ -4,10 +4,36 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check_equal, check_function
+from ..checks import check_equal, check_function, same_token, solution_of
+from ..tokens import visible
 from ..sampling import entropy_bits
 
-__all__ = ["check_kv_cache_length", "check_entropy", "check_three_ticks"]
+__all__ = ["check_kv_cache_length", "check_entropy", "check_three_ticks", "SOLUTIONS",
+           "show_solution"]
+
+SOLUTIONS = {
+    "kv_cache_length": '''
+def kv_cache_length(n_prompt, t):
+    # tick 0 writes the whole prompt; ticks 1..t each write the one token they were fed
+    return n_prompt + t
+''',
+    "entropy": '''
+def my_entropy(p):
+    return float(-(p * p.log2()).nansum())   # nansum: 0 * log2(0) = nan counts as 0
+''',
+    "three_ticks": '''
+ids = list(zh.prompt_ids)
+for _ in range(3):
+    with torch.no_grad():
+        ids.append(int(lm.model(torch.tensor([ids])).logits[0, -1].argmax()))
+my_ids = ids[len(zh.prompt_ids):]
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
 
 
 def _cache_length(n_prompt: int, t: int) -> int:
@@ -72,10 +98,32 @@ def check_entropy(my_entropy, probs: torch.Tensor):
                                              f"{' with zeros' if (c[0] == 0).any() else ''}")
 
 
+def _as_ids(answer, expected: list[int], lm):
+    """The answer as ids when it names the right tokens in another form: a tuple or tensor of
+    ids, each token as its text (' Paris') or visible label ('·Paris'), or the three tokens'
+    text in one string. Anything else is returned unchanged, for check_equal to judge."""
+    if isinstance(answer, str):
+        return expected if answer == lm.decode(expected) else answer
+    try:
+        items = list(answer.tolist() if hasattr(answer, "tolist") else answer)
+    except TypeError:
+        return answer
+    texts = [lm.decode([i]) for i in expected]
+    if len(items) == len(expected) and all(
+            same_token(a, i, visible(t)) and ("\ufffd" not in t or not isinstance(a, str))
+            for a, i, t in zip(items, expected, texts)):  # a byte fragment only as its id
+        return expected
+    return answer
+
+
 def check_three_ticks(my_ids, zh, lm):
-    """Exercise 3: the three ids a greedy loop without cache appends to zh's prompt."""
+    """Exercise 3: the three ids a greedy loop without cache appends to zh's prompt.
+
+    The tokens in any form pass: ids in a list, tuple or tensor, or the tokens as text."""
     expected = list(zh.generated_ids[:3])
     prompt = list(zh.prompt_ids)
+    if my_ids is not None and my_ids is not Ellipsis:
+        my_ids = _as_ids(my_ids, expected, lm)
     mistakes = [
         (prompt + expected, "That includes the prompt: keep only the three ids you appended."),
         (expected[:1] * 3, "The same token three times: feed each pick back before the next "

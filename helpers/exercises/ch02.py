@@ -6,10 +6,28 @@ import math
 
 import torch
 
-from ..checks import check_close
+from ..checks import check_close, solution_of
 from ..embeddings import cosine_similarity, embedding_matrix, rope_angles, single_token_id
 
-__all__ = ["check_paris_vector", "check_cosine", "check_rope_angle"]
+__all__ = ["check_paris_vector", "check_cosine", "check_rope_angle", "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "paris_vector": r'''
+paris_vector = E[paris]   # same as one_hot([paris], lm.vocab_size) @ E, without the zeros
+''',
+    "cosine": r'''
+cosine = torch.dot(king, queen) / (king.norm() * queen.norm())
+''',
+    "rope_angle": r'''
+angle = 10 * theta ** (-2 * 1 / lm.head_dim)
+# about 6.98 radians: just over one full turn (2π ≈ 6.28); pair 0 is at 10
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
 
 
 def check_paris_vector(vector, lm, E: torch.Tensor, paris: int):
@@ -31,6 +49,9 @@ def check_cosine(cosine, a: torch.Tensor, b: torch.Tensor):
     right = cosine_similarity(a, b)
     mistakes = [
         (dot, "That is the plain dot product: divide by both lengths."),
+        (dot / a.norm() * b.norm(), "Operator precedence: dot / a.norm() * b.norm() divides by "
+                                    "|a| and then multiplies by |b|. Put the product of the "
+                                    "lengths in parentheses."),
         (dot / a.norm(), "Divided by one length only: divide by |a| × |b|."),
         (dot / b.norm(), "Divided by one length only: divide by |a| × |b|."),
         (dot / (a.norm() ** 2 * b.norm() ** 2), "Divided by the squared lengths: use |a| × |b|."),
@@ -59,6 +80,10 @@ def check_rope_angle(angle, theta: float, head_dim: int, position: int = 10, pai
         (angle_of(position - 1, pair), "Position 9: the query is at position 10."),
         (angle_of(position + 1, pair), "Position 11: the query is at position 10."),
         (math.degrees(right), "That is in degrees; the formula gives radians."),
+        (position * theta ** (-2) * pair / head_dim, "Operator precedence: ** binds tighter than "
+                                                     "* and /, so theta ** -2 * i / head_dim "
+                                                     "is (theta ** -2) * i / head_dim. Put the "
+                                                     "whole exponent in parentheses."),
     ]
     return check_close(angle, right, f"RoPE angle of pair {pair} at position {position}",
                        mistakes=mistakes, period=2 * math.pi, atol=1e-4,

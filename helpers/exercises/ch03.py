@@ -5,9 +5,32 @@ from __future__ import annotations
 import torch
 
 from ..attention import kv_head_index
-from ..checks import check_close, check_function
+from ..checks import check_close, check_function, solution_of
 
-__all__ = ["check_softmax_row", "check_kv_head", "check_previous_token_score", "KV_HEAD_CASES"]
+__all__ = ["check_softmax_row", "check_kv_head", "check_previous_token_score", "KV_HEAD_CASES",
+           "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "softmax_row": r'''
+my_weights = torch.exp(row) / torch.exp(row).sum()
+# A softmax that cannot overflow subtracts the largest score first (the result is the same):
+# my_weights = torch.exp(row - row.max()) / torch.exp(row - row.max()).sum()
+''',
+    "kv_head": r'''
+def kv_head(head, n_heads, n_kv_heads):
+    group_size = n_heads // n_kv_heads   # query heads per kv head: 3 in SmolLM2
+    return head // group_size            # heads 6, 7, 8 share kv head 2
+''',
+    "previous_token_score": r'''
+my_prev_score = torch.diagonal(W[2, 1], offset=-1).mean()
+# or with a loop: sum(W[2, 1, i, i - 1] for i in range(1, T)) / (T - 1)
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
 
 
 def check_softmax_row(weights, masked_row: torch.Tensor, scores_row: torch.Tensor | None = None,

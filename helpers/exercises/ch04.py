@@ -5,10 +5,39 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check, check_function
+from ..checks import check, check_function, solution_of
 from ..embeddings import final_norm
 
-__all__ = ["check_rms_norm", "check_silu", "check_top_after", "check_share"]
+__all__ = ["check_rms_norm", "check_silu", "check_top_after", "check_share", "SOLUTIONS",
+           "show_solution"]
+
+SOLUTIONS = {
+    "rms_norm": r'''
+def my_rms_norm(x, weight, eps):
+    return weight * x / torch.sqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps)
+''',
+    "silu": r'''
+def my_silu(z):
+    return z * torch.sigmoid(z)   # near 0 for very negative z, near z for large z
+''',
+    "top_after": r'''
+def top_after(n):
+    with torch.no_grad():
+        return int(lm.model.lm_head(final_norm(stream[n, -1])).argmax())
+
+print(repr(lm.decode([top_after(20)])))   # not ' Paris' yet
+''',
+    "share": r'''
+def share(c, weight, scale, row):
+    return (weight * c * scale) @ row    # the frozen final norm, then the unembedding row
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 _EMPTY = "It is still empty: replace the ... in the function with your code."
 

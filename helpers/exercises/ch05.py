@@ -9,12 +9,34 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check, check_close, check_equal, check_function
+from ..checks import check, check_close, check_equal, check_function, solution_of
 from ..clock import next_token_logits
 from ..sampling import apply_repetition_penalty, apply_top_p
 
-__all__ = ["check_softmax_t", "check_top_p_count", "check_penalised_logit",
-           "TOP_P_PROMPT", "TOP_P"]
+__all__ = ["check_softmax_t", "check_top_p_count", "check_penalised_logit", "TOP_P_PROMPT", "TOP_P",
+           "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "softmax_t": r'''
+def softmax_t(z, T):
+    scaled = z / T
+    e = torch.exp(scaled - scaled.max())      # subtract the max: no overflow, no 0 / 0
+    return e / e.sum()
+''',
+    "top_p_count": r'''
+z = next_token_logits(lm, lm.encode("My favourite food is"))
+kept = int(torch.isfinite(apply_top_p(z, 0.75)).sum())
+''',
+    "penalised_logit": r'''
+penalised_logit = -2.0 * 1.5     # negative: multiply, so it goes down
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 TOP_P_PROMPT = "My favourite food is"   # exercise 2: how many tokens does top-p TOP_P keep?
 TOP_P = 0.75

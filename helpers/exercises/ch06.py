@@ -10,9 +10,34 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..checks import check, check_function
+from ..checks import check, check_function, solution_of
 
-__all__ = ["check_tokens_per_second", "check_rome_clock", "check_most_uncertain", "made_up_history"]
+__all__ = ["check_tokens_per_second", "check_rome_clock", "check_most_uncertain", "made_up_history",
+           "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "tokens_per_second": r'''
+def tokens_per_second(history):
+    decode = [r for r in history if r.phase == "decode"]
+    return 1000 / (sum(r.forward_ms + r.sampling_ms for r in decode) / len(decode))
+''',
+    "rome_clock": r'''
+rome_clock = Clock(lm, "The capital of France is", SamplingConfig(temperature=0.0))
+rome_clock.force(" Rome")     # the space belongs to the token
+rome_clock.run(5)
+print(rome_clock.text)
+''',
+    "most_uncertain": r'''
+def most_uncertain(history):
+    return max(history, key=lambda r: r.entropy_bits).index
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 PROMPT = "The capital of France is"
 

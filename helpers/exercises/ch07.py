@@ -10,10 +10,32 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..checks import check_close, check_function
+from ..checks import check_close, check_function, solution_of
 
 __all__ = ["check_kv_cache_bytes", "check_times_bigger", "check_decode_bounds", "OTHER_SHAPES",
-           "BANDWIDTH"]
+           "BANDWIDTH", "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "kv_cache_bytes": r'''
+def kv_cache_bytes(model, tokens, bytes_per_number):
+    return (model.n_layers * model.n_kv_heads * model.head_dim * 2   # K and V
+            * bytes_per_number * tokens)
+''',
+    "times_bigger": r'''
+def times_bigger(model):
+    return model.n_heads / model.n_kv_heads   # every query head would be a KV head
+''',
+    "decode_bounds": r'''
+bound_fp32 = 20e9 / weight_bytes            # every tick reads all the weights
+bound_4bit = 20e9 / (n_params * 0.5)         # 8 times fewer bytes: 8 times the bound
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 BANDWIDTH = 20e9   # exercise 3: a laptop reading memory at 20 GB/s (decimal gigabytes)
 

@@ -3,16 +3,49 @@
 Exercise 1 asks for the chat template written by hand, as a function of the user message and
 an optional system prompt, compared with the tokenizer's own template on several messages.
 Exercise 2 asks for cutting a text at the earliest stop string; the cases have two stop strings
-where the one listed first occurs later, and a text with none.
+where the one listed first occurs later, a text with none, and stop strings with characters that
+mean something in a regular expression ('.', '?', '*'), so an unescaped regex fails.
 Exercise 3 asks for the per-tick stopping decision; the cases include the end id 0 (not only
 <|im_end|> = 2), the last tick of the budget, and an end token on the last tick.
 """
 
 from __future__ import annotations
 
-from ..checks import check_function
+import re
 
-__all__ = ["check_chat_text", "check_cut_at_stop", "check_decision"]
+from ..checks import check, check_function, solution_of
+
+__all__ = ["check_chat_text", "check_cut_at_stop", "check_decision", "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "chat_text": r'''
+def chat_text(user, system=None):
+    if system is None:
+        system = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    turns = [("system", system), ("user", user)]
+    text = "".join(f"<|im_start|>{role}\n{content}<|im_end|>\n" for role, content in turns)
+    return text + "<|im_start|>assistant\n"
+''',
+    "cut_at_stop": r'''
+def cut_at_stop(text, stop_strings):
+    starts = [text.find(s) for s in stop_strings if s in text]
+    return text[:min(starts)] if starts else text
+''',
+    "decision": r'''
+def decision(token_id, n_new, max_new_tokens, end_ids):
+    if token_id in end_ids:
+        return "end of text"
+    if n_new >= max_new_tokens:
+        return "max tokens"
+    return "continue"
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 _MESSAGES = [("What is the capital of France?", None), ("Hi!", None),
              ("Name a colour.", "You answer in one word."), ("2 + 2 = ?", "")]
@@ -53,12 +86,32 @@ def check_chat_text(fn, tokenizer):
 
 
 _STOP_CASES = [("Paris.\nQ: next?\n", ["\n"]), ("Paris. END more\nlines", ["\n", "END"]),
-               ("no stop here", ["###"]), ("a###b###c", ["###"]), ("stop at the start", ["stop"])]
+               ("no stop here", ["###"]), ("a###b###c", ["###"]), ("stop at the start", ["stop"]),
+               # regex characters: '.' matches any character, '?' and '*' repeat what precedes
+               ("Paris is the capital. Next", ["."]), ("3.14 or 3-14", ["3-14", "3.1"]),
+               ("Sure? Yes. Why?", ["Why?"]), ("a*b and ab", ["a*b"]),
+               ("Q: where? A: here", ["?", "A:"]), ("U.S.A. and USA", ["USA"])]
 
 
 def _cut(text, stops):
     found = [(text.find(s), s) for s in stops if s in text]
     return text[:min(found)[0]] if found else text
+
+
+_REGEX_CHARACTERS = set(".^$*+?()[]{}|\\")
+
+
+def _only_wrong_on_regex_characters(fn) -> bool:
+    """Right on every case without regex characters, wrong on some with them: the stop strings
+    went into a regular expression unescaped (whichever characters were escaped by hand)."""
+    wrong = []
+    for text, stops in _STOP_CASES:
+        try:
+            if fn(text, list(stops)) != _cut(text, stops):
+                wrong.append(stops)
+        except Exception:
+            return False   # check_function reports it (re.error gets the same message)
+    return bool(wrong) and all(_REGEX_CHARACTERS & set("".join(stops)) for stops in wrong)
 
 
 def check_cut_at_stop(fn):
@@ -80,6 +133,9 @@ def check_cut_at_stop(fn):
         found = [text.rfind(s) for s in stops if s in text]
         return text[:max(found)] if found else text
 
+    regex = ("The stop strings went into a regular expression unescaped: there '.' matches any "
+             "character and '?' or '*' repeat what comes before. Use re.escape(s) for each, or "
+             "plain text.find(s).")
     mistakes = [
         (first_listed, "It cut at the stop string listed first; cut at the one that occurs "
                        "first in the text."),
@@ -88,7 +144,11 @@ def check_cut_at_stop(fn):
         (lambda t, s: "" if not any(x in t for x in s) else _cut(t, s),
          "With no stop string in the text, return the whole text (the budget ended it)."),
     ]
+    if callable(fn) and _only_wrong_on_regex_characters(fn):
+        return check(False, "cut at the stop string", regex,
+                     "Find where each stop string starts in the text; the earliest one ends it.")
     return check_function(fn, _cut, _STOP_CASES, "cut at the stop string", mistakes=mistakes,
+                          raised=[(re.error, regex)],
                           describe=lambda c: f"text {c[0]!r} and stop strings {c[1]!r}",
                           hint="Find where each stop string starts in the text; the earliest one "
                                "ends it.")

@@ -6,9 +6,36 @@ import math
 
 import torch
 
-from ..checks import check, check_equal, check_function
+from ..checks import check, check_equal, check_function, same_token, solution_of
 
-__all__ = ["check_to_bits", "check_perplexity", "check_token_logprobs", "check_biggest_jump"]
+__all__ = ["check_to_bits", "check_perplexity", "check_token_logprobs", "check_biggest_jump",
+           "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "to_bits": r'''
+def to_bits(logprobs):
+    return -logprobs / math.log(2)     # log2 p = ln p / ln 2; surprisal is minus that
+''',
+    "perplexity": r'''
+def my_perplexity(logprobs):
+    return math.exp(-logprobs.mean())   # exp of the mean loss per token
+''',
+    "token_logprobs": r'''
+def my_token_logprobs(logits, ids):
+    logprobs = torch.log_softmax(logits[:-1], dim=-1)   # the last row predicts past the text
+    return logprobs[torch.arange(len(ids) - 1), ids[1:]]  # row i scores token i + 1
+''',
+    "biggest_jump": r'''
+jump = scored["factual error"].surprisal_bits - scored["fluent"].surprisal_bits
+biggest_jump = scored["factual error"].scored_tokens[int(jump.argmax())]
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 # Log-probabilities of texts of different lengths, so that a formula right for one length by
 # chance (or a sum that equals a mean for one token) is caught.
@@ -107,13 +134,18 @@ def check_token_logprobs(my_token_logprobs, logits: torch.Tensor, ids: torch.Ten
 
 
 def check_biggest_jump(answer, error_scores, fluent_scores):
-    """Exercise 4: the token where the factual error's surprisal exceeds the fluent text's most."""
+    """Exercise 4: the token where the factual error's surprisal exceeds the fluent text's most.
+
+    The token in any form passes: its label ('·Rome'), its exact text (' Rome'), the word
+    without its space when no other token of the sentence reads the same, or its id."""
     jump = error_scores.surprisal_bits - fluent_scores.surprisal_bits
-    right = error_scores.scored_tokens[int(jump.argmax())]
+    at = int(jump.argmax())
+    right = error_scores.scored_tokens[at]
+    if same_token(answer, error_scores.ids[at + 1], right, others=error_scores.scored_tokens):
+        answer = right
     mistakes = [
-        (error_scores.tokens[int(jump.argmax())], "Off by one: tokens[0] has no score, so "
-                                                  "surprisal i belongs to scored_tokens[i] "
-                                                  "(tokens[i + 1])."),
+        (error_scores.tokens[at], "Off by one: tokens[0] has no score, so surprisal i belongs to "
+                                  "scored_tokens[i] (tokens[i + 1])."),
         (error_scores.scored_tokens[int(error_scores.surprisal_bits.argmax())],
          "That is the most surprising token of the error sentence alone; compare it with the "
          "fluent sentence, position by position."),
@@ -122,7 +154,22 @@ def check_biggest_jump(answer, error_scores, fluent_scores):
                                                          "argmax, not argmin."),
     ]
     mistakes = [(wrong, message) for wrong, message in mistakes if wrong != right]
+    if isinstance(answer, int) or hasattr(answer, "tolist"):   # an id or a position
+        if int(answer) == at:
+            return check(False, "the token with the biggest jump in surprisal",
+                         "That is its position in scored_tokens; the answer is the token itself: "
+                         "index scored_tokens with it.")
+        answer = _label_of(error_scores, answer)
     return check_equal(answer, right, "the token with the biggest jump in surprisal",
                        mistakes=mistakes,
                        hint="error.surprisal_bits - fluent.surprisal_bits, .argmax(), then index "
                             "scored_tokens (not tokens).")
+
+
+def _label_of(scores, token_id) -> object:
+    """The label of `token_id` in the scored text (so a wrong id is shown as a token), or the
+    id itself when the text has no such token."""
+    try:
+        return scores.tokens[list(scores.ids).index(int(token_id))]
+    except (ValueError, TypeError):
+        return token_id

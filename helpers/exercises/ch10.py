@@ -12,9 +12,31 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check, check_function
+from ..checks import check, check_function, solution_of
 
-__all__ = ["check_beam_score", "check_penalties", "check_top_head"]
+__all__ = ["check_beam_score", "check_penalties", "check_top_head", "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "beam_score": r'''
+def beam_score(sum_logprob, n_new_tokens, length_penalty):
+    return sum_logprob / n_new_tokens ** length_penalty
+''',
+    "penalties": r'''
+def penalise(logits, previous_ids, frequency, presence):
+    counts = torch.bincount(torch.tensor(previous_ids, dtype=torch.long), minlength=len(logits))
+    return logits - frequency * counts - presence * (counts > 0).float()
+''',
+    "top_head": r'''
+# one flat index, unravelled by the row length (heads per layer)
+best_head = divmod(int(scores.flatten().argmax()), scores.shape[1])
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
+
 
 _SCORE_CASES = [(-4.0, 4, 1.0), (-4.0, 4, 2.0), (-3.0, 1, 1.0), (-6.5, 5, 0.0), (-2.0, 3, -1.0),
                 (-9.0, 6, 0.5)]
@@ -58,7 +80,27 @@ def _counts(logits, previous):
 
 
 def check_penalties(fn):
-    """Exercise 2: fn(logits, previous_ids, frequency, presence) -> the penalised logits."""
+    """Exercise 2: fn(logits, previous_ids, frequency, presence) -> the penalised logits.
+
+    Each case gets its own copy of the logits; a function that changes the logits passed in is
+    told so (a sampler must leave the model's logits as they were)."""
+    name = "frequency and presence penalties"
+    hint = ("Count each id (torch.bincount); the frequency penalty scales with the count, the "
+            "presence penalty only with count > 0.")
+    if callable(fn):
+        logits, previous, frequency, presence = _penalty_cases()[0]
+        try:
+            fn(logits, list(previous), frequency, presence)
+        except Exception:  # reported with its case by check_function below
+            pass
+        if not torch.equal(logits, _penalty_cases()[0][0]):
+            return check(False, name, "It changed the logits passed in (logits[i] -= ... works in "
+                         "place): start from a copy, logits.clone(), or build a new tensor.",
+                         hint)
+
+    def fresh(f):
+        return lambda z, p, fr, pr: f(z.clone(), list(p), fr, pr)
+
     mistakes = [
         (lambda z, p, f, r: z - (f + r) * _counts(z, p),
          "The presence penalty is subtracted once per occurrence; it counts only whether the "
@@ -73,12 +115,10 @@ def check_penalties(fn):
         (lambda z, p, f, r: z - r * _counts(z, p) - f * (_counts(z, p) > 0).float(),
          "frequency and presence are swapped: frequency x count, presence x (count > 0)."),
     ]
-    return check_function(fn, _right_penalties, _penalty_cases(),
-                          "frequency and presence penalties", mistakes=mistakes,
+    return check_function(fresh(fn) if callable(fn) else fn, _right_penalties, _penalty_cases(),
+                          name, mistakes=mistakes, hint=hint,
                           describe=lambda c: f"previous ids {c[1]}, frequency {c[2]}, "
-                                             f"presence {c[3]}",
-                          hint="Count each id (torch.bincount); the frequency penalty scales "
-                               "with the count, the presence penalty only with count > 0.")
+                                             f"presence {c[3]}")
 
 
 def check_top_head(answer, scores: torch.Tensor):

@@ -8,9 +8,36 @@ from __future__ import annotations
 
 import math
 
-from ..checks import check_function
+from ..checks import check_function, solution_of
 
-__all__ = ["check_accepted_tokens", "check_passes_if_always_right", "check_block_bytes"]
+__all__ = ["check_accepted_tokens", "check_passes_if_always_right", "check_block_bytes",
+           "SOLUTIONS", "show_solution"]
+
+SOLUTIONS = {
+    "accepted_tokens": r'''
+def accepted_tokens(drafted, choices):
+    n = 0
+    while n < len(drafted) and drafted[n] == choices[n]:   # accept from the left
+        n += 1
+    return drafted[:n] + [choices[n]]   # then the model's own token: correction or bonus
+''',
+    "passes_if_always_right": r'''
+import math
+
+def passes_if_always_right(n_new, k):
+    # the prefill gives 1 token; every later pass gives k accepted drafts + 1 bonus token
+    return 1 + math.ceil((n_new - 1) / (k + 1))
+''',
+    "block_bytes": r'''
+def block_bytes(bits, block_size, extra_bytes):
+    return (block_size * bits / 8 + extra_bytes) / block_size   # Q4_1: 20 / 32 = 0.625
+''',
+}
+
+
+def show_solution(name: str):
+    """The worked solution of exercise `name` (a key of SOLUTIONS), folded until clicked."""
+    return solution_of(SOLUTIONS, name)
 
 
 def _accepted_tokens(drafted, choices):
