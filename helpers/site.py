@@ -196,7 +196,12 @@ def private_kernel_manager():
     from jupyter_client.manager import KernelManager
 
     with tempfile.TemporaryDirectory(prefix="llmclock-kernel-") as folder:
-        yield KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(folder) / "k"))
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(folder) / "k"))
+        try:
+            yield km
+        finally:  # nbclient leaves a kernel it did not start the manager of running (~1 GB)
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
 
 
 def _execute(nb, timeout: int, folder: Path = NOTEBOOKS):

@@ -325,6 +325,15 @@ def slowest_cells(page, n: int = 3) -> list[tuple[int, float, str]]:
     return sorted(timings, key=lambda t: -t[1])[:n]
 
 
+_CELLS_JS = """() => window.__nbPanel.content.widgets.map(cell => [
+    cell.model.sharedModel.getSource(), cell.model.type === 'code' ? cell.model.outputs.toJSON() : []])"""
+
+
+def notebook_cells(page) -> list[tuple[str, list[dict]]]:
+    """(source, outputs as nbformat JSON) of every cell, as the notebook would be saved now."""
+    return [(source, outputs) for source, outputs in page.evaluate(_CELLS_JS)]
+
+
 def output_problems(page) -> list[str]:
     """Errors, stderr, unexecuted cells (from the notebook model) and broken renders (from the DOM)."""
     problems = [f"cell {p['cell']}: {p['kind']}: {p['text'][:400]}" for p in page.evaluate(_OUTPUTS_JS)]

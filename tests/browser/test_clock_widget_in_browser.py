@@ -4,6 +4,9 @@ and replaying gives the same token; Force swaps in another candidate; the scrubb
 past tick. Each Step's click-to-screen time is measured and printed next to the kernel-side
 tick time the widget reports.
 
+This is also 06's one run in the test suite: it runs with its worked solutions in place and gets
+the same output and exercise checks as every other notebook (test_notebooks_run_clean.py).
+
 The widget's controls carry CSS classes (llmclock-step, llmclock-status, ...) set in
 helpers/widgets/clock_widget.py; the tests find them by those classes.
 """
@@ -13,12 +16,14 @@ from __future__ import annotations
 import re
 import statistics
 
+import nbformat
 import pytest
 
 from lab_driver import (
-    ARTIFACTS, REPO, PageGuard, assert_everything_drawn_clean, assert_plotly_drawn, open_notebook, plotly_figures,
-    run_all_cells, screenshot_element, screenshot_notebook, slowest_cells,
+    ARTIFACTS, REPO, PageGuard, assert_everything_drawn_clean, assert_plotly_drawn, notebook_cells, open_notebook,
+    plotly_figures, run_all_cells, screenshot_element, screenshot_notebook, slowest_cells,
 )
+from notebook_checks import exercise_problems, output_problems, with_worked_solutions
 
 CLOCK_NOTEBOOK = REPO / "notebooks" / "06_tick_by_tick.ipynb"
 pytestmark = [
@@ -43,6 +48,7 @@ class ClockView:
     def __init__(self, page):
         self.page = page
         self.root = page.locator(WIDGET).first
+        self.run_problems: list[str] = []   # what the notebook run left in its outputs
 
     def control(self, name: str):
         return self.root.locator(f".llmclock-{name}").first
@@ -123,8 +129,11 @@ class ClockView:
 
 
 @pytest.fixture(scope="module")
-def clock(browser, lab_server):
-    """06_tick_by_tick run top to bottom once; the tests below then click its widget in order."""
+def clock(browser, lab_server, lab_root):
+    """06_tick_by_tick run top to bottom once, with its worked solutions in place (the suite's
+    only run of it); the tests below then click its widget in order."""
+    prepared, exercises = with_worked_solutions(nbformat.read(CLOCK_NOTEBOOK, as_version=4))
+    nbformat.write(prepared, lab_root / CLOCK_NOTEBOOK.name)   # the server's throwaway copy
     context = browser.new_context(viewport=SCREEN, device_scale_factor=1)
     guard = PageGuard()
     guard.attach(context)
@@ -140,7 +149,10 @@ def clock(browser, lab_server):
         print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
         for index, cell_seconds, first_line in slowest_cells(page):
             print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
+        cells = notebook_cells(page)   # as the notebook would be saved after Run All
         view = ClockView(page)
+        view.run_problems = (output_problems(CLOCK_NOTEBOOK.name, cells)
+                             + exercise_problems(cells, exercises))
         view.control("step").wait_for()
         view.root.scroll_into_view_if_needed()
         yield view, guard
@@ -151,6 +163,7 @@ def clock(browser, lab_server):
 
 def test_notebook_ran_clean_and_widget_shows(clock):
     view, guard = clock
+    assert not view.run_problems, "\n".join(view.run_problems)  # outputs and exercises
     assert_everything_drawn_clean(view.page)  # the same checks as every other notebook
     outside = [f for f in plotly_figures(view.page) if not f["inWidget"]]
     assert_plotly_drawn(outside, at_least=1)

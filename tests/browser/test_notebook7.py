@@ -1,5 +1,9 @@
-"""Jupyter Notebook 7 as a second front end: notebook 06 runs top to bottom in it (headless
-Chromium, nothing requested off the machine, no error output) and its clock widget steps.
+"""Jupyter Notebook 7 as a second front end: a notebook with the clock widget runs top to bottom
+in it (headless Chromium, nothing requested off the machine, no error output) and the clock steps.
+
+The notebook is written here (a tiny random Llama, the clock widget, a plotly figure): the test
+is about the front end, and every real notebook already runs once in JupyterLab
+(test_notebooks_run_clean.py; 06's clock widget in test_clock_widget_in_browser.py).
 
 Notebook 7 is served by the same Jupyter server as JupyterLab (the `notebook` package is a
 server extension) at /notebooks/<path>; it is built from JupyterLab's parts, so the harness of
@@ -14,22 +18,17 @@ import re
 import pytest
 
 from lab_driver import (
-    REPO,
     PageGuard,
     assert_notebook_clean,
-    copy_notebooks,
     run_all_cells,
     screenshot_notebook,
     start_lab,
     stop_lab,
+    write_notebook,
 )
 
-NOTEBOOK = REPO / "notebooks" / "06_tick_by_tick.ipynb"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not NOTEBOOK.exists(), reason="06_tick_by_tick.ipynb not present yet"),
-]
+NOTEBOOK = "clock_widget_in_notebook7.ipynb"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WIDGET = ".llmclock:has(.llmclock-step)"
 # Two page errors that are not ours, each excused by its exact text (any other error fails):
 # Notebook 7.6.5's keyboard-shortcut settings plugin throws this while the page loads, with no
@@ -42,8 +41,17 @@ ANYWIDGET_TIMEOUT = "[anywidget] Failed to initialize model."
 
 
 @pytest.fixture(scope="module")
-def notebook7_server(browser, tmp_path_factory):
-    root = copy_notebooks(REPO / "notebooks", tmp_path_factory.mktemp("nb7") / "notebooks")
+def notebook7_server(browser, tmp_path_factory, tiny_llama_dir):
+    root = tmp_path_factory.mktemp("nb7")
+    write_notebook(root / NOTEBOOK, [
+        ("markdown", "# The clock widget in Notebook 7"),
+        ("code", "import plotly.graph_objects as go\n\nfrom helpers import load_model\n"
+                 "from helpers.widgets import ClockWidget\n\n"
+                 f"lm = load_model({str(tiny_llama_dir)!r})"),
+        ("code", "go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2]))"),
+        ("code", "clock_widget = ClockWidget(lm, 'The capital of France is', temperature=0)\n"
+                 "clock_widget"),
+    ])
     work = tmp_path_factory.mktemp("nb7-state")
     config = work / "jupyter-config"  # start_lab points JUPYTER_CONFIG_DIR here
     config.mkdir(parents=True)
@@ -55,7 +63,7 @@ def notebook7_server(browser, tmp_path_factory):
     stop_lab(server)
 
 
-def test_notebook_06_runs_and_the_clock_steps_in_notebook7(browser, notebook7_server):
+def test_a_clock_notebook_runs_and_the_clock_steps_in_notebook7(browser, notebook7_server):
     server = notebook7_server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
     guard = PageGuard()
@@ -63,7 +71,7 @@ def test_notebook_06_runs_and_the_clock_steps_in_notebook7(browser, notebook7_se
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        page.goto(server.url(f"notebooks/{NOTEBOOK.name}"), wait_until="domcontentloaded")
+        page.goto(server.url(f"notebooks/{NOTEBOOK}"), wait_until="domcontentloaded")
         assert "/notebooks/" in page.url  # Notebook 7's page, not JupyterLab's
         page.wait_for_function(
             """(path) => {
@@ -73,15 +81,15 @@ def test_notebook_06_runs_and_the_clock_steps_in_notebook7(browser, notebook7_se
                           && w.sessionContext.session && w.sessionContext.session.kernel
                           && w.sessionContext.session.kernel.status === 'idle');
             }""",
-            arg=NOTEBOOK.name,
+            arg=NOTEBOOK,
             timeout=90_000,
         )
         assert page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"
         page.evaluate("() => { window.__nbPanel = window.jupyterapp.shell.currentWidget; }")
         try:
-            run_all_cells(page, timeout_s=600)
+            run_all_cells(page, timeout_s=300)
         finally:
-            screenshot_notebook(page, "notebook7-06_tick_by_tick")
+            screenshot_notebook(page, "notebook7-clock-widget")
         assert_notebook_clean(page)
         widget = page.locator(WIDGET).first
         status = widget.locator(".llmclock-status").first

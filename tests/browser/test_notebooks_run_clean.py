@@ -1,25 +1,43 @@
-"""Every notebook, run top to bottom in JupyterLab in headless Chromium, the way a learner runs
-it: no error or stderr output, no "Javascript Error", no request leaving 127.0.0.1, every
-plotly figure drawn as SVG, every bertviz view drawn with its token labels. A full-notebook
-screenshot of each lands in test-artifacts/browser/, plus the key views on their own."""
+"""Every notebook (notebooks/**/*.ipynb, editions in subfolders included) runs ONCE, top to
+bottom, with its worked solutions in place, and that one run gives all the evidence:
+
+- no error, no stderr and no warning text in any output (read from the notebook as it would be
+  saved after the run);
+- each exercise cell as committed tells the learner "not yet" kindly, and the same cell with
+  the worked solution from helpers/exercises/chNN.py passes its check (see notebook_checks.py);
+- in JupyterLab in headless Chromium, the way a learner runs it: no "Javascript Error", no
+  request leaving 127.0.0.1, every plotly figure drawn as SVG, every bertviz view drawn with its
+  token labels, and what each notebook must show (EXPECTATIONS). A full-notebook screenshot of
+  each lands in test-artifacts/browser/, plus the key views on their own.
+
+Without a usable Chromium the same notebook runs headless (nbclient) instead, with the same
+output and exercise checks: every notebook still runs once. LLMCLOCK_HEADLESS=1 runs them headless
+even when there is a browser (quicker, without the browser's evidence). 06_tick_by_tick runs (once, with the
+same checks) in test_clock_widget_in_browser.py, which then clicks through its clock widget.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
+import nbformat
 import pytest
 
 from lab_driver import (
-    REPO, assert_bertviz_drawn, assert_everything_drawn_clean, assert_plotly_drawn, bertviz_views, open_notebook,
-    plotly_figures, run_all_cells, screenshot_element, screenshot_notebook, slowest_cells,
+    assert_bertviz_drawn, assert_everything_drawn_clean, assert_plotly_drawn, bertviz_views,
+    notebook_cells, open_notebook, plotly_figures, run_all_cells, screenshot_element,
+    screenshot_notebook, slowest_cells,
+)
+from notebook_checks import (
+    NOTEBOOKS, NOTEBOOKS_DIR, exercise_problems, notebook_id, output_problems, run_headless,
+    with_worked_solutions,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]   # browser or not: the notebooks run either way
 
-# 06_tick_by_tick is run once by test_clock_widget_in_browser.py, which applies these same checks to it
-# before clicking through its widget: one run of the slowest notebook instead of two.
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if p.stem != "06_tick_by_tick")
+CLOCK_NOTEBOOK = "06_tick_by_tick"   # run by test_clock_widget_in_browser.py
 
 
 # ------------------------------------------------------------------ per-notebook expectations
@@ -173,19 +191,50 @@ EXPECTATIONS: dict[str, Callable] = {
 # ------------------------------------------------------------------ the test
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_clean_in_jupyterlab(lab, path: Path):
+def _lab_or_none(request):
+    """The JupyterLab page fixture, or None (with the reason printed) when there is no browser."""
+    if os.environ.get("LLMCLOCK_HEADLESS") == "1":
+        print("\nLLMCLOCK_HEADLESS=1: the notebook runs headless")
+        return None
+    try:
+        return request.getfixturevalue("lab")
+    except pytest.skip.Exception as reason:
+        print(f"\nno browser ({reason}): the notebook runs headless instead")
+        return None
+
+
+def run_in_lab(lab, lab_root: Path, path: Path, prepared) -> list[tuple[str, list[dict]]]:
+    """Run the prepared notebook once in JupyterLab (Run All); (source, outputs) per cell."""
+    relative = path.relative_to(NOTEBOOKS_DIR)
+    nbformat.write(prepared, lab_root / relative)   # the server's throwaway copy of notebooks/
     page = lab.page
-    open_notebook(page, lab.server, path.name)
+    open_notebook(page, lab.server, relative.as_posix())
     try:
         seconds = run_all_cells(page, timeout_s=480)  # ~1 min on idle cores; generous when shared
         page.wait_for_timeout(1000)  # late renders: widgets, bertviz scripts, plotly layout
     finally:
-        screenshot_notebook(page, path.stem)  # also when the run timed out: see where it hung
-    print(f"\n{path.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
+        screenshot_notebook(page, notebook_id(path).replace("/", "-"))  # also after a timeout
+    print(f"\n{relative}: Run All took {seconds:.1f} s in the browser; slowest cells:")
     for index, cell_seconds, first_line in slowest_cells(page):
         print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
-    assert_everything_drawn_clean(page)
-    if path.stem in EXPECTATIONS:
-        EXPECTATIONS[path.stem](page)
-    lab.guard.assert_clean()
+    return notebook_cells(page)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[notebook_id(p) for p in NOTEBOOKS])
+def test_notebook_runs_clean_with_its_worked_solutions(request, path: Path):
+    name = notebook_id(path)
+    prepared, exercises = with_worked_solutions(nbformat.read(path, as_version=4))
+    lab = _lab_or_none(request)
+    if lab is not None and name == CLOCK_NOTEBOOK:
+        pytest.skip("runs once in test_clock_widget_in_browser.py, with these same checks")
+    if lab is None:
+        cells = run_headless(prepared, path.parent)
+    else:
+        cells = run_in_lab(lab, request.getfixturevalue("lab_root"), path, prepared)
+    problems = output_problems(path.name, cells) + exercise_problems(cells, exercises)
+    assert not problems, "\n".join(problems)
+    if lab is not None:
+        assert_everything_drawn_clean(lab.page)
+        if name in EXPECTATIONS:
+            EXPECTATIONS[name](lab.page)
+        lab.guard.assert_clean()

@@ -3,10 +3,10 @@ every request off the machine refused: each page draws as many plots as its note
 (plotly outputs and FigureWidgets inside widgets, counted from the executed notebook), each clock
 widget is a playable recording, math is MathML, and no page shows error text or "Loading widget".
 
-Building every notebook takes minutes, so the test builds two pages: a small notebook written
+Building a real notebook runs it, and the test suite runs each notebook once (in
+test_notebooks_run_clean.py), so the test builds one page by default: a small notebook written
 here (a tiny random model; a plotly figure, a FigureWidget in a box changed after display, a clock
-widget, math) and the real 00_the_clock. LLMCLOCK_SITE_NOTEBOOKS="00_the_clock 06_tick_by_tick"
-picks other real notebooks.
+widget, math). LLMCLOCK_SITE_NOTEBOOKS="00_the_clock 06_tick_by_tick" adds real notebooks.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from helpers.site import build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REAL = os.environ.get("LLMCLOCK_SITE_NOTEBOOKS", "00_the_clock").split()
+REAL = os.environ.get("LLMCLOCK_SITE_NOTEBOOKS", "").split()
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 BAD_TEXT = re.compile(
     r"Loading widget|could not be shown|needs assets/plotly|Error displaying|Traceback", re.I
