@@ -7,8 +7,9 @@ headless when there is no browser), and the worked solutions put in place of the
 
 An exercise cell is a code cell with a line `chNN.check_<name>(...)`: the lines above it are the
 learner's answer (`...` until they write it). The worked solution is
-helpers.exercises.chNN.SOLUTIONS[<name>], the very source `chNN.show_solution("<name>")` reveals
-in the notebook. In the prepared notebook each exercise cell runs twice in a row: first as
+helpers.exercises.chNN.SOLUTIONS[<name>] (helpers.exercises.zh.chNN for a notebook that imports
+its exercises from there), the very source `chNN.show_solution("<name>")` reveals in the
+notebook. In the prepared notebook each exercise cell runs twice in a row: first as
 committed, where its check must tell the learner "not yet" (never raise an error), then with the
 worked solution inserted just above the check line, where every check must pass. The cells
 after it then see the worked solution's values, so the notebook runs once for both.
@@ -50,8 +51,23 @@ class Exercise:
         return f"{self.module}.{self.name}"
 
 
-def worked_solution(module: str, name: str) -> str:
-    return importlib.import_module(f"helpers.exercises.{module}").SOLUTIONS[name]
+EXERCISES_IMPORT = re.compile(r"^from (helpers\.exercises(?:\.\w+)?) import ", re.M)
+
+
+def exercise_package(nb) -> str:
+    """Where a notebook's chNN modules come from: `from helpers.exercises import ch05`, or an
+    edition's own (`from helpers.exercises.zh import ch05`: the same checks, its own solutions
+    in its own variable names)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            match = EXERCISES_IMPORT.search(cell.source)
+            if match:
+                return match[1]
+    return "helpers.exercises"
+
+
+def worked_solution(module: str, name: str, package: str = "helpers.exercises") -> str:
+    return importlib.import_module(f"{package}.{module}").SOLUTIONS[name]
 
 
 def exercise_cells(nb) -> list[tuple[int, str, str]]:
@@ -78,12 +94,14 @@ def with_worked_solutions(nb):
     import nbformat
 
     prepared = copy.deepcopy(nb)
+    package = exercise_package(nb)
     cells, exercises = [], []
     for index, cell in enumerate(nb.cells):
         cells.append(copy.deepcopy(cell))
         match = CHECK_LINE.search(cell.source) if cell.cell_type == "code" else None
         if match:
-            source = answered_source(cell.source, worked_solution(match[1], match[2]))
+            source = answered_source(cell.source,
+                                     worked_solution(match[1], match[2], package))
             answered = nbformat.v4.new_code_cell(source)
             answered.id = f"{cell.get('id', index)}-solved"[:64]
             cells.append(answered)

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from notebook_checks import (
-    CHECK_LINE, NOTEBOOKS, SHOW_SOLUTION, answered_source, exercise_cells, notebook_id,
-    shown_solutions, with_worked_solutions, worked_solution,
+    CHECK_LINE, NOTEBOOKS, SHOW_SOLUTION, answered_source, exercise_cells, exercise_package,
+    notebook_id, shown_solutions, with_worked_solutions, worked_solution,
 )
 
 OBJECTIVES = re.compile(r"learning objectives|you will learn|学习目标|你将学到", re.I)
@@ -64,8 +64,9 @@ def test_every_exercise_has_a_hidden_worked_solution(path):
     shown = shown_solutions(nb)
     assert [(m, n) for _, m, n in exercises] == shown, (
         f"{path.name}: exercises {exercises} and show_solution cells {shown} differ")
+    package = exercise_package(nb)
     for index, module, name in exercises:
-        assert name in importlib.import_module(f"helpers.exercises.{module}").SOLUTIONS
+        assert name in importlib.import_module(f"{package}.{module}").SOLUTIONS
         later = [c.source.strip() for c in nb.cells[index + 1:] if c.cell_type == "code"]
         assert later and SHOW_SOLUTION.match(later[0]), \
             f"{path.name}: the cell after {module}.check_{name} reveals its solution"
@@ -101,6 +102,18 @@ def test_worked_solutions_go_in_place_of_the_answer():
         [("ch05.penalised_logit", 1, 2)]
 
 
+def test_an_edition_uses_its_own_worked_solutions():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from helpers.exercises.zh import ch00"),
+        nbformat.v4.new_code_cell("my_ids = ...\nch00.check_three_ticks(my_ids, beijing, lm);"),
+    ])
+    assert exercise_package(nb) == "helpers.exercises.zh"
+    prepared, _ = with_worked_solutions(nb)
+    assert worked_solution("ch00", "three_ticks", "helpers.exercises.zh").strip() \
+        in prepared.cells[2].source
+    assert "beijing" in prepared.cells[2].source.split("ch00.check_")[0]
+
+
 def _bound(source: str) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(source)):
@@ -121,6 +134,7 @@ def answer_names_read_later(nb) -> list[str]:
     check) and that a later ordinary cell reads: that cell would break for a learner who has
     not answered yet."""
     found, ordinary, from_answers = [], set(), {}
+    package = exercise_package(nb)
     for cell in nb.cells:
         if cell.cell_type != "code" or SHOW_SOLUTION.match(cell.source.strip()):
             continue
@@ -129,7 +143,7 @@ def answer_names_read_later(nb) -> list[str]:
         match = CHECK_LINE.search(source)
         if match:
             after = source[match.start():]
-            for name in _bound(worked_solution(match[1], match[2])) | _bound(after):
+            for name in _bound(worked_solution(match[1], match[2], package)) | _bound(after):
                 if name not in ordinary:
                     from_answers[name] = f"{match[1]}.{match[2]}"
             continue
