@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from ...checks import solution
+from ...checks import solution_of
 
 
 def show(solutions: dict[str, str], name: str):
     """The worked solution `name` from `solutions`; an unknown name says which ones exist."""
-    if name not in solutions:
-        raise KeyError(f"No worked solution named {name!r}; there are: {', '.join(solutions)}.")
-    return solution(solutions[name].strip("\n"))
+    return solution_of(solutions, name)

@@ -10,7 +10,8 @@ __all__ = ["check_n_bytes", "check_my_merge", "check_glued", "check_tokens_per_c
 
 SOLUTIONS = {
     "n_bytes": '''
-n_bytes = len("披萨🍕".encode("utf-8"))   # 2 个汉字 × 3 个字节 + 1 个 emoji × 4 个字节
+def n_bytes(text):
+    return len(text.encode("utf-8"))   # 披萨🍕：2 个汉字 × 3 个字节 + 1 个 emoji × 4 个字节
 ''',
     "my_merge": '''
 def my_merge(ids, pair, new_id):
