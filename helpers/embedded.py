@@ -34,7 +34,10 @@ output layer) is Q8_0; the blocks' matrices are Q4_K, Q5_0, Q6_K or Q8_0 (llama.
 the more sensitive ones more bits); norms are float32. The package reassembles the file
 from its four chunk packages and checks its sha256; the conversion keeps that copy in the
 model's folder (`embedded_gguf("gemma-3-270m")`). Dequantized, model.safetensors is about
-1.07 GB.
+1.07 GB. Its tokenizer, which transformers builds from the GGUF, needs no repair: its
+normalizer, pre-tokenizer, decoder, 262,144 tokens and 514,906 merges are those of the
+published tokenizer.json (compared once by hand: that file is not available offline), and
+it puts <bos> before every text, as Gemma was trained (`LoadedModel.encode_prompt`).
 
 Safety rules for the folders: LLM Clock writes only into a subfolder of models_root() named
 after the model (and temporary `.NAME-partial-*` folders beside it, one conversion at a time
