@@ -107,3 +107,39 @@ def test_lab_command_serves_the_notebooks_on_loopback(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(runtime_dir, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_lab_zh_serves_the_chinese_notebooks_with_gemma_ready(tmp_path):
+    zh = REPO / "notebooks" / "zh"
+    if not zh.is_dir():
+        pytest.skip("notebooks/zh is not in this checkout yet")
+    port = _free_port()
+    runtime_dir = Path(tempfile.mkdtemp(prefix="lab-", dir="/tmp"))
+    env = dict(os.environ, PORT=str(port), OPEN_BROWSER="False", JUPYTER_RUNTIME_DIR=str(runtime_dir))
+    log = open(tmp_path / "lab.log", "w+")
+    proc = subprocess.Popen(["./lab.sh", "zh"], cwd=REPO, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        token = None
+        deadline = time.time() + 600  # the first run converts Gemma
+        while time.time() < deadline and token is None:
+            time.sleep(0.5)
+            log.seek(0)
+            m = re.search(rf"http://127\.0\.0\.1:{port}/lab\?token=(\w+)", log.read())
+            token = m and m.group(1)
+            assert proc.poll() is None, (tmp_path / "lab.log").read_text()
+        assert token, "no URL with a token printed:\n" + (tmp_path / "lab.log").read_text()
+        log.seek(0)
+        assert "Embedded model ready:" in log.read() and "gemma-3-270m" in (tmp_path / "lab.log").read_text()
+        contents = json.load(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10))
+        names = {item["name"] for item in contents["content"]}
+        assert names >= {p.name for p in zh.glob("*.ipynb")} and names, names
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(runtime_dir, ignore_errors=True)
