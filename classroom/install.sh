@@ -27,7 +27,10 @@ fi
 MODELS=${CLASSROOM_MODEL_DIR:-$PWD/classroom/state/models}
 SRC=$(.venv/bin/python -c "from helpers.embedded import embedded_model_dir as d; print(d())")
 DST=$MODELS/$(basename "$SRC")
-if ! cmp -s "$SRC/.llm-clock-stamp.json" "$DST/.llm-clock-stamp.json" 2>/dev/null; then
+# (Also when the copy has no checksum record, .llm-clock-verified.json: without one, every
+# student's kernel would re-check the checksums of the read-only copy.)
+if ! cmp -s "$SRC/.llm-clock-stamp.json" "$DST/.llm-clock-stamp.json" 2>/dev/null \
+   || [ ! -f "$DST/.llm-clock-verified.json" ]; then
   echo "==> Copying the model to the class's read-only folder $DST"
   mkdir -p "$MODELS"
   [ -d "$DST" ] && chmod -R u+w "$DST" && rm -rf "$DST"
