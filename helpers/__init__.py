@@ -27,6 +27,9 @@
     quantization    bytes per weight of number formats, round trips, drift against float32
     plots           plotly figures, one submodule per kind
     widgets         ipywidgets UIs
+    i18n            the interface's words in each language (messages(lang), catalogue lookup)
+    messages        the catalogues themselves: en.py and zh.py, the same keys
+    lecture         the lecture kit: slides and a worksheet built from the model
     checks          exercise-check primitives that say what is wrong
     exercises       each notebook's exercise checks (chNN for notebook NN)
 """
