@@ -27,8 +27,6 @@ ZH = NOTEBOOKS / "zh"
 
 # English notebooks that have no Chinese edition yet, or should not have one, and why.
 NO_ZH_EDITION = {
-    "03": "not yet: attention by hand on Gemma 3 (q/k norms, the sliding window) is still to "
-          "be written in Chinese; zh/00 links the English 03 meanwhile",
     "04": "not yet: the block by hand on Gemma 3 (four norms per block, GeGLU, scaled "
           "embeddings) is still to be written in Chinese; zh/00 links the English 04 meanwhile",
     "08": "not yet, and only in part applicable: the embedded Gemma 3 270M is a base model "
