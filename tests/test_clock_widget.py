@@ -360,6 +360,7 @@ def test_default_attention_view_reads_content_and_can_hide_the_sink(tiny_lm):
     assert attention_bars(cw)[0] == pytest.approx(float(record.attention[cw.layer.value, cw.head.value, 0]), abs=1e-3)
     cw.hide_first.value = True
     assert 'data-pos="0"' not in cw.attention.value and "first token hidden" in cw.attention.value
+    assert "attention sink" in cw.message.value  # the sink explained in one line
     assert len(attention_bars(cw)) == record.context_len - 1
 
 

@@ -39,8 +39,8 @@ MESSAGES = {
     "head.all": "all heads",
     "head.one": "head {head}",
     "label.hide_first": "hide first token",
-    "tip.sink": "The first token is an attention sink: a head with nothing to read parks its "
-                "weight there, so a tall first bar says little. Hide it to see the rest.",
+    "tip.sink": "The first token is the attention sink: heads with nothing to read park their "
+                "weight there.",
     "label.candidate": "candidate",
     "label.scrubber": "past ticks",
     "title.settings": "Prompt, chat and sampling settings",

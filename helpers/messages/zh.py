@@ -38,8 +38,7 @@ MESSAGES = {
     "head.all": "所有头",
     "head.one": "头 {head}",
     "label.hide_first": "隐藏第一个词元",
-    "tip.sink": "第一个词元是注意力汇聚点：没有内容可读的头把权重停放在那里，所以第一根高柱说明不了什么。"
-                "隐藏它，看看其余部分。",
+    "tip.sink": "第一个词元是注意力汇聚点：没有内容可读的头把权重停放在那里。",
     "label.candidate": "候选词元",
     "label.scrubber": "过去的拍",
     "title.settings": "提示词、对话与采样设置",

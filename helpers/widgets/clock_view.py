@@ -347,21 +347,23 @@ class ClockView:
             layout=w.Layout(flex_flow="row wrap", width="100%"),
         )
         panels.add_class("llmclock-panels")
+        controls = w.HBox(
+            [
+                self.step_button,
+                self.run_button,
+                self.n_input,
+                self.speed,
+                self.pause_button,
+                self.rewind_button,
+                self.reset_button,
+                self.presenter_button,
+            ],
+            layout=w.Layout(**row),
+        )
+        controls.add_class("llmclock-controls")  # sticky: opening the settings keeps Step in view
         self.ui = w.VBox(
             [
-                w.HBox(
-                    [
-                        self.step_button,
-                        self.run_button,
-                        self.n_input,
-                        self.speed,
-                        self.pause_button,
-                        self.rewind_button,
-                        self.reset_button,
-                        self.presenter_button,
-                    ],
-                    layout=w.Layout(**row),
-                ),
+                controls,
                 self.status,
                 self.message,
                 self.scrubber,
@@ -650,6 +652,7 @@ def _force_options(record, tokenizer, pending: bytes = b"") -> list[tuple[str, i
 # Presenter mode: every control's text at 19 px (ipywidgets' own rules set 13 px on inputs and
 # labels with selectors as specific as these, hence !important).
 _PRESENTER_CSS = """<style>
+.llmclock-controls { position: sticky; top: 0; z-index: 3; background: var(--jp-layout-color0, #fff); }
 .llmclock-presenter .widget-button, .llmclock-presenter .jupyter-button {
   font-size: 19px !important; height: 40px; }
 .llmclock-presenter .widget-label, .llmclock-presenter .widget-readout,

@@ -131,7 +131,7 @@ class ClockWidget:
             getattr(v, name).observe(self._on_setting, names="value")
         v.layer.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
         v.head.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
-        v.hide_first.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
+        v.hide_first.observe(self._on_hide_first, names="value")
         v.presenter_button.observe(self._on_presenter, names="value")
         v.scrubber.observe(self._on_scrub, names="value")
         v.speed.observe(
@@ -364,6 +364,11 @@ class ClockWidget:
                 change["owner"].value = change["old"]
             return
         self._say(self.t("msg.new_settings"))
+
+    def _on_hide_first(self, change) -> None:
+        self.view.redraw_attention(self.clock)
+        if change["new"]:
+            self._say(self.t("tip.sink"))  # what the hidden bar was, in one line
 
     def _on_presenter(self, change) -> None:
         if "presenter" not in self.view.quiet:
