@@ -85,16 +85,17 @@ def analogy_svg(width: int = 900) -> str:
             parts.append(f'<line x1="{ax + 2}" y1="{top + 75}" x2="{ax + gap - 4}" y2="{top + 75}" '
                          'stroke="#222" stroke-width="3" marker-end="url(#arrow)"/>')
     ex = 30 + 2 * (box_w + gap)
-    parts.append(f'<rect x="{ex}" y="{top + 200}" width="{box_w}" height="70" rx="10" '
+    parts.append(f'<rect x="{ex}" y="{top + 200}" width="{box_w}" height="80" rx="10" '
                  'fill="#FCEBD0" stroke="#E69F00" stroke-width="2"/>')
-    parts.append(f'<text x="{ex + box_w / 2}" y="{top + 230}" font-size="20" font-weight="700" '
+    parts.append(f'<text x="{ex + box_w / 2}" y="{top + 226}" font-size="20" font-weight="700" '
                  'text-anchor="middle">KV cache</text>')
-    parts.append(f'<text x="{ex + box_w / 2}" y="{top + 256}" font-size="16" text-anchor="middle">'
-                 'keys and values of every earlier position</text>')
+    for j, line in enumerate(("keys and values of", "every earlier position")):
+        parts.append(f'<text x="{ex + box_w / 2}" y="{top + 250 + 17 * j}" font-size="15" '
+                     f'text-anchor="middle">{line}</text>')
     parts.append(f'<line x1="{ex + box_w / 2}" y1="{top + 152}" x2="{ex + box_w / 2}" '
                  f'y2="{top + 196}" stroke="#E69F00" stroke-width="3" marker-end="url(#arrow)"/>')
     last = 30 + 3 * (box_w + gap)
-    loop_y = top + 310
+    loop_y = top + 320
     parts.append(f'<polyline points="{last + box_w / 2},{top + 150} {last + box_w / 2},{loop_y} '
                  f'{30 + box_w / 2},{loop_y} {30 + box_w / 2},{top + 154}" fill="none" '
                  'stroke="#D55E00" stroke-width="3" marker-end="url(#arrow)"/>')
