@@ -59,7 +59,7 @@ def measure(budget: int | None, prompt_tokens: int, ticks: int) -> dict:
     gc.collect()
     attention = sum(r.attention.numel() * r.attention.element_size() for r in clock.history)
     return {
-        "budget_mb": round(clock.attention_budget / 2**20),
+        "budget_mb": round(clock.attention_budget / 2**20) if budget != 2**62 else "unbounded",
         "prompt_tokens": len(clock.prompt_ids),
         "ticks": len(clock.history),
         "attention_mb": round(attention / 2**20, 1),
