@@ -206,3 +206,28 @@ def test_hostile_prompts_leave_the_page_whole(browser, tiny_llama, tmp_path):
             guard.assert_clean()
         finally:
             context.close()
+
+
+def test_a_tick_whose_attention_was_dropped_says_so(browser, tiny_llama, tmp_path):
+    """Issue 24 item 3: the history's memory bound drops old ticks' attention rows; the player
+    shows the clock's note for those ticks and the chart for the others."""
+    import warnings
+
+    clock = Clock(tiny_llama, "The clock ticks", SamplingConfig(temperature=0))
+    clock.end_ids = frozenset()
+    clock.attention_budget = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clock.run(3)
+    path = clock.save_trace(tmp_path / "bounded.html")
+    context, page, guard = open_file(browser, path)
+    try:
+        page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
+        assert _tick_shown(page) == 0
+        assert "The attention of tick 0 was not kept" in page.locator(".trace-note").inner_text()
+        assert page.locator(".trace-attention-svg").count() == 0
+        page.keyboard.press("End")
+        assert _tick_shown(page) == 2 and page.locator(".trace-attention-svg").count() == 1
+        guard.assert_clean()
+    finally:
+        context.close()
