@@ -13,7 +13,12 @@ HISTORY_ATTENTION_BYTES. Each tick's record holds n_layers x n_heads x context f
 (540 bytes per position for SmolLM2), so unbounded rows grow with the square of the run.
 
 Run: .venv/bin/python bench/bench_history_memory.py [--prompt-tokens 3000] [--ticks 400]
-(a few minutes on 2 cores).
+(about 20 minutes per budget on 2 busy cores).
+
+Measured (2 cores shared with other jobs), 400 ticks after a 3,000-token prompt:
+  unbounded      attention 660.8 MB, rss growth 955 MB, 401 ticks with attention, 1051 s
+  256 MB bound   attention <= 256 MB by construction (tests/test_reliability_round3.py
+                 asserts the bound on the tiny models)
 """
 from __future__ import annotations
 
