@@ -11,9 +11,10 @@ bottom, with its worked solutions in place, and that one run gives all the evide
   each lands in test-artifacts/browser/, plus the key views on their own.
 
 Without a usable Chromium the same notebook runs headless (nbclient) instead, with the same
-output and exercise checks: every notebook still runs once. LLMCLOCK_HEADLESS=1 runs them headless
-even when there is a browser (quicker, without the browser's evidence). 06_tick_by_tick runs (once, with the
-same checks) in test_clock_widget_in_browser.py, which then clicks through its clock widget.
+output and exercise checks: every notebook still runs once. LLMCLOCK_HEADLESS=1 runs them
+headless even when there is a browser (quicker, without the browser's evidence). With a browser,
+06_tick_by_tick runs (once, with the same checks) in test_clock_widget_in_browser.py, which then
+clicks through its clock widget.
 """
 
 from __future__ import annotations
