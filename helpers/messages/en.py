@@ -88,6 +88,11 @@ MESSAGES = {
     "msg.seed": "Seed {seed}: it applies from the next Reset (Rewind keeps the old draws).",
     "msg.keep_settings": "{error} Keeping the previous settings.",
     "msg.new_settings": "New sampling settings: they apply from the next tick.",
+    "msg.no_pacing": (
+        "Display pacing is off: this front end did not load the clock's small pacing widget "
+        "(anywidget, fetched from a CDN in VS Code and Colab). Step, Run and Pause still work; "
+        "during a fast run the screen may lag behind."
+    ),
     "msg.draw_failed": "Could not draw tick {index}: {error}",
     # ---------------------------------------------------------------- the charts
     "chart.distribution": "Next-token distribution",

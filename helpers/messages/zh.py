@@ -82,6 +82,10 @@ MESSAGES = {
     "msg.seed": "随机种子 {seed}：从下次重置起生效（倒带保留原来的抽样）。",
     "msg.keep_settings": "{error} 保留之前的设置。",
     "msg.new_settings": "新的采样设置：从下一拍起生效。",
+    "msg.no_pacing": (
+        "显示节拍已关闭：此前端没有加载时钟的小型节拍组件（anywidget，VS Code 和 Colab 从 CDN 获取）。"
+        "单步、运行和暂停仍然可用；快速运行时画面可能滞后。"
+    ),
     "msg.draw_failed": "无法绘制第 {index} 拍：{error}",
     # ---------------------------------------------------------------- 图
     "chart.distribution": "下一个词元的概率分布",

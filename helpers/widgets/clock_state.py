@@ -47,11 +47,22 @@ class FrameGate:
         self.drawn = 0  # newest frame a screen has acknowledged
         self.screen = False  # a screen has answered and has not missed a deadline since
         self.skipped = 0  # frames coalesced away (not sent because the screen was behind)
+        self.first_sent_at: float | None = None
 
     def next_frame(self) -> int:
         with self._cond:
             self.sent += 1
+            if self.first_sent_at is None:
+                self.first_sent_at = time.monotonic()
             return self.sent
+
+    def never_answered(self, grace_s: float) -> bool:
+        """True when frames went out more than grace_s ago and no screen ever said it drew one:
+        the front end shows the widget but did not load the small widget that answers (an
+        anywidget, which VS Code and Colab fetch from a CDN). Runs still work, unpaced."""
+        with self._cond:
+            return (self.drawn == 0 and self.first_sent_at is not None
+                    and time.monotonic() - self.first_sent_at > grace_s)
 
     def ack(self, frame: int) -> None:
         """The screen has drawn `frame` (called from the front end's message; any thread)."""

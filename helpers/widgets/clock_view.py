@@ -241,6 +241,9 @@ class ClockView:
         self.status.add_class("llmclock-status")
         self.message = w.HTML(layout=w.Layout(width="100%", overflow="hidden"))
         self.message.add_class("llmclock-message")
+        # One line, shown only when this front end never loaded the frame-acknowledge widget.
+        self.pacing_note = w.HTML(t("msg.no_pacing"), layout=w.Layout(display="none"))
+        self.pacing_note.add_class("llmclock-pacing-note")
         self.text = w.HTML(layout=w.Layout(width="99%", overflow="hidden"))
         self.text.add_class("llmclock-text")
 
@@ -370,7 +373,9 @@ class ClockView:
                 self.text,
                 panels,
                 self.settings,
-                self.frame_ack,
+                self.pacing_note,
+                # In a zero-height box: a front end that cannot load it shows no error box.
+                w.Box([self.frame_ack], layout=w.Layout(height="0px", overflow="hidden")),
                 self._style,
             ],
             layout=w.Layout(width="100%"),

@@ -34,6 +34,9 @@ __all__ = ["ClockWidget"]
 
 DEFAULT_PROMPT = "The capital of France is"
 MAX_RUN = 10_000
+# A screen that shows the widget answers a frame within a fraction of a second; after this
+# long without any answer its pacing widget did not load (see FrameGate.never_answered).
+PACING_GRACE_S = 5.0
 
 
 def _make_clock(
@@ -101,6 +104,7 @@ class ClockWidget:
         self.view = ClockView(lm, self.clock, on_drawn=self.frames.ack, width=width, lang=lang)
         self.t = self.view.t
         self.last_error: str | None = None
+        self._clicked = False  # a button was clicked: a front end shows this widget
         self._wire()
         self._present(None if not self.clock.history else len(self.clock.history) - 1)
 
@@ -119,14 +123,24 @@ class ClockWidget:
     def ui(self):
         return self.view.ui
 
+    def _from_screen(self, action):
+        """A button's handler: a click proves that a front end shows the widget."""
+
+        def clicked(_button) -> None:
+            self._clicked = True
+            action()
+            self._note_pacing()
+
+        return clicked
+
     def _wire(self) -> None:
         v = self.view
-        v.step_button.on_click(lambda _: self.step())
-        v.run_button.on_click(lambda _: self.run())
-        v.pause_button.on_click(lambda _: self.pause())
-        v.rewind_button.on_click(lambda _: self.rewind())
-        v.reset_button.on_click(lambda _: self.reset())
-        v.force_button.on_click(lambda _: self.force())
+        v.step_button.on_click(self._from_screen(self.step))
+        v.run_button.on_click(self._from_screen(self.run))
+        v.pause_button.on_click(self._from_screen(self.pause))
+        v.rewind_button.on_click(self._from_screen(self.rewind))
+        v.reset_button.on_click(self._from_screen(self.reset))
+        v.force_button.on_click(self._from_screen(self.force))
         for name in SETTING_NAMES + ("seed",):
             getattr(v, name).observe(self._on_setting, names="value")
         v.layer.observe(lambda _: self.view.redraw_attention(self.clock), names="value")
@@ -333,6 +347,13 @@ class ClockWidget:
     ) -> None:
         self.view.show(self.clock, index, move_scrubber=move_scrubber, running=running)
         self.view.send_frame(self.frames.next_frame())
+        self._note_pacing()
+
+    def _note_pacing(self) -> None:
+        """Say in one line when the screen never acknowledges frames (its pacing widget did not
+        load); hide the line again as soon as it does."""
+        unpaced = self._clicked and self.frames.never_answered(PACING_GRACE_S)
+        self.view.pacing_note.layout.display = "" if unpaced else "none"
 
     def _newest(self) -> int | None:
         return len(self.clock.history) - 1 if self.clock.history else None
