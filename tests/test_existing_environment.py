@@ -58,6 +58,7 @@ def _version(python: Path, package: str, env) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a fresh environment from the registry, then two notebooks
 def test_install_into_an_environment_with_older_torch_and_transformers(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
