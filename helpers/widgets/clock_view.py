@@ -298,6 +298,11 @@ class ClockView:
         )
         self.scrubber.add_class("llmclock-scrubber")
         self.frame_ack = FrameAck(on_drawn or (lambda frame: None))
+        # In a zero-height box: a front end that cannot load it shows no error box.
+        self._frame_ack_box = w.Box(
+            [self.frame_ack], layout=w.Layout(height="0px", overflow="hidden")
+        )
+        self._frame_ack_box.add_class("llmclock-frame-ack")
         self.presenter_button = w.ToggleButton(
             value=self.presenter,
             description=t("button.presenter"),
@@ -374,8 +379,7 @@ class ClockView:
                 panels,
                 self.settings,
                 self.pacing_note,
-                # In a zero-height box: a front end that cannot load it shows no error box.
-                w.Box([self.frame_ack], layout=w.Layout(height="0px", overflow="hidden")),
+                self._frame_ack_box,
                 self._style,
             ],
             layout=w.Layout(width="100%"),
