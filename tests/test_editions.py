@@ -173,3 +173,11 @@ def test_zh_exercise_modules_reuse_the_english_checks():
         assert sorted(zh.SOLUTIONS) == sorted(n[len("check_"):] for n in checks), name
         for source in zh.SOLUTIONS.values():
             compile(source, f"{name} solution", "exec")
+
+
+def test_every_left_out_exercise_is_one_the_english_edition_has():
+    english = _english()
+    for (number, check), reason in NOT_IN_ZH.items():
+        assert reason and number in english, (number, check)
+        assert check in _checks(english[number]), (f"NOT_IN_ZH lists {check} for {number}, "
+                                                    f"which {english[number].name} does not call")
