@@ -44,9 +44,10 @@ def _script_json(value) -> str:
 
 def _save_page(folder: Path, renderer: Path, widget) -> Path:
     """`widget` saved as ipywidgets' embed format, in a page that loads the local renderer."""
-    from ipywidgets.embed import embed_data
+    from ipywidgets.embed import dependency_state, embed_data
 
-    data = embed_data(views=[widget])
+    # Only this widget's own tree (by default every widget alive in the process is saved).
+    data = embed_data(views=[widget], state=dependency_state([widget]))
     state, view = (_script_json(x) for x in (data["manager_state"], data["view_specs"][0]))
     for asset in renderer.parent.iterdir():  # embed.js and the icon fonts it loads
         shutil.copy(asset, folder / asset.name)
