@@ -260,7 +260,10 @@ def _counts(logits: torch.Tensor, previous_ids: Iterable[int]) -> torch.Tensor:
         raise ValueError("Expected a 1-D logits vector [vocab]; take logits[0, -1] of the "
                          "model output.")
     counts = torch.zeros_like(logits)
-    ids = torch.as_tensor([int(i) for i in previous_ids], dtype=torch.long)
+    # Whole numbers only (no bools, floats or bytes); ids outside the vocabulary never appear
+    # among its logits, so they count for nothing.
+    ids = torch.as_tensor([check_whole(i, "each previous id", None) for i in previous_ids],
+                          dtype=torch.long)
     ids = ids[(ids >= 0) & (ids < logits.numel())]
     return counts.index_add(0, ids, torch.ones(len(ids), dtype=logits.dtype))
 
@@ -272,12 +275,14 @@ def apply_frequency_penalty(logits: torch.Tensor, previous_ids: Iterable[int],
     The OpenAI API's definition (counts over the tokens generated so far): the more often a
     token was used, the lower it goes, without limit.
     """
+    check_number(penalty, "frequency_penalty", -100.0, 100.0)
     return logits - penalty * _counts(logits, previous_ids)
 
 
 def apply_presence_penalty(logits: torch.Tensor, previous_ids: Iterable[int],
                            penalty: float) -> torch.Tensor:
     """Subtract the penalty once from the logit of every token that appeared at all."""
+    check_number(penalty, "presence_penalty", -100.0, 100.0)
     return logits - penalty * (_counts(logits, previous_ids) > 0).to(logits.dtype)
 
 

@@ -130,6 +130,15 @@ def test_frequency_and_presence_penalties_follow_their_definitions():
     assert torch.equal(apply_frequency_penalty(logits, [], 2.0), logits)
     with pytest.raises(ValueError, match="1-D"):
         apply_presence_penalty(logits[None], previous, 1.0)
+    # Bad input gets a message naming what to give, not a silent int() or a raw error.
+    for bad_ids in ([3, 1.5], [True], [b"\x03"]):
+        with pytest.raises(ValueError, match="whole number"):
+            apply_frequency_penalty(logits, bad_ids, 0.5)
+    for bad_penalty in (float("nan"), float("inf"), 1e9, "0.5", True):
+        with pytest.raises(ValueError, match="presence_penalty"):
+            apply_presence_penalty(logits, previous, bad_penalty)
+        with pytest.raises(ValueError, match="frequency_penalty"):
+            apply_frequency_penalty(logits, previous, bad_penalty)
 
 
 def test_greedy_with_penalties_applies_each_penalty_every_tick(tiny_lm):
