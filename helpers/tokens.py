@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 __all__ = [
+    "VISIBLE_GLYPHS",
     "visible", "Merge", "BPE", "train_bpe", "pair_counts", "merge_pair", "WORD_PATTERN",
     "TRAINING_TEXT_PATH", "training_text",
     "byte_level_alphabet", "token_bytes", "TokenSpan", "token_spans", "Piece", "readable_pieces",
@@ -28,14 +29,14 @@ __all__ = [
 ]
 
 # Whitespace drawn as visible glyphs, so " the" and "the" look different on a slide.
-_VISIBLE = {" ": "·", "\n": "↵", "\t": "⇥", "\r": "␍"}
+VISIBLE_GLYPHS = {" ": "·", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 
 def visible(text: str) -> str:
     """Make spaces, newlines and tabs visible: ' the\\n' -> '·the↵'. Empty -> '∅'."""
     if text == "":
         return "∅"
-    return "".join(_VISIBLE.get(ch, ch) for ch in text)
+    return "".join(VISIBLE_GLYPHS.get(ch, ch) for ch in text)
 
 
 # ---------------------------------------------------------------------------------------

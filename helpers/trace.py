@@ -47,9 +47,9 @@ from .plots.style import (
     RAW_COLOR,
     presenter_mode,
 )
-from .plots.text import _MONO, _pieces, readable_token
+from .plots.text import MONO_FONT, context_pieces, readable_token
 from .sampling import CLOCK_TEMPERATURE, SamplingConfig
-from .tokens import _VISIBLE, visible
+from .tokens import VISIBLE_GLYPHS, visible
 
 __all__ = ["trace_data", "player_html", "trace_html", "save_trace", "snapshot_html", "main"]
 
@@ -64,7 +64,7 @@ _COLORS = {  # CSS variables of player.css: the widget's colours (helpers/plots/
     "--mean": PALETTE["orange"],
     "--focus": PALETTE["sky"],
     "--font": FONT_FAMILY,
-    "--mono": _MONO,
+    "--mono": MONO_FONT,
 }
 
 
@@ -147,7 +147,7 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
     text = [readable_token(t, i, tokenizer) for t, i in zip(tokens, ids)]
     groups = [
         [pos[0], len(pos), piece]
-        for pos, piece in _pieces(tokens, ids, n_prompt, tokenizer)
+        for pos, piece in context_pieces(tokens, ids, n_prompt, tokenizer)
         if len(pos) > 1
     ]
     ticks, attention, offset = [], [], 0
@@ -194,7 +194,7 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
         "head": content_head(lm)[1],
         "presenter": presenter_mode(),
         "start": start,
-        "glyphs": _VISIBLE,
+        "glyphs": VISIBLE_GLYPHS,
         "text": text,
         "ids": ids,
         "groups": groups,

@@ -32,6 +32,8 @@ from .style import (
 
 __all__ = [
     "readable_token",
+    "context_pieces",
+    "MONO_FONT",
     "pending_bytes",
     "context_html",
     "token_span_html",
@@ -140,7 +142,7 @@ def token_span_html(
     )
 
 
-def _pieces(
+def context_pieces(
     tokens: Sequence[str], token_ids: Sequence[int] | None, n_prompt: int, tokenizer
 ) -> list[tuple[list[int], str]]:
     """Runs of positions drawn as one box: a single token, or several byte tokens that only
@@ -240,7 +242,7 @@ def context_html(
     spans = []
     last = len(tokens) - 1
     forced = set(forced)
-    pieces = _pieces(tokens, token_ids, n_prompt, tokenizer)
+    pieces = context_pieces(tokens, token_ids, n_prompt, tokenizer)
     head, tail, left_out = _elide(pieces, fit) if fit else (pieces, [], 0)
     for piece in head + [None] + tail:
         if piece is None:
@@ -312,14 +314,14 @@ def context_html(
             + f" &nbsp;·&nbsp;{t('text.space')} ↵&nbsp;{t('text.new_line')}</div>"
         )
     return (
-        f"<div class='llmclock-context' style='font-family:{_MONO};font-size:{size}px;"
+        f"<div class='llmclock-context' style='font-family:{MONO_FONT};font-size:{size}px;"
         "line-height:1.75;"
         f"white-space:normal;word-break:break-word'>{key}{''.join(spans)}</div>"
     )
 
 
 # Double quotes inside: the HTML attributes around it use single quotes.
-_MONO = '"JetBrains Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace'
+MONO_FONT = '"JetBrains Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace'
 
 
 # --- attention of the newest token over the context ---------------------------------------
