@@ -19,7 +19,6 @@
     timing          timings that other programs on the machine cannot easily fool
     threads         the worker thread the ticks run on
     trace           a recorded clock replayed from one self-contained HTML file
-    site            the offline HTML edition: every notebook executed into static pages
     validate        checking what a learner passes in: one set of validators for every helper
     escaping        data into HTML safely: JSON inside <script>, file names inside links
     batching        several prompts decoded together (left padding, attention masks)
@@ -29,7 +28,7 @@
     widgets         ipywidgets UIs
     i18n            the interface's words in each language (messages(lang), catalogue lookup)
     messages        the catalogues themselves: en.py and zh.py, the same keys
-    lecture         the lecture kit: slides and a worksheet built from the model
+    build           build tools, not lessons: the HTML edition (site) and the lecture kit
     checks          exercise-check primitives that say what is wrong
     exercises       each notebook's exercise checks (chNN for notebook NN)
 """

@@ -4,6 +4,7 @@ prepare   convert the embedded models once (the set-up scripts call it):
           prepare [--all] [--verify] [SmolLM2-135M-Instruct | gemma-3-270m ...]
 trace     run the clock and write one self-contained HTML file replaying the run
 site      build the offline HTML edition of the notebooks
+lecture   build the lecture's slides and worksheet into docs/lecture
 """
 
 import sys
@@ -16,9 +17,13 @@ def main(argv: list[str]) -> int:
 
         return trace_main(argv[1:])
     if command == "site":
-        from .site import main as site_main
+        from .build.site import main as site_main
 
         return site_main(argv[1:])
+    if command == "lecture":
+        from .build.lecture import main as lecture_main
+
+        return lecture_main(argv[1:])
     if command in ("-h", "--help"):
         print(__doc__.strip())
         return 0
@@ -27,7 +32,7 @@ def main(argv: list[str]) -> int:
 
         return prepare_main(argv[1:])
     print(
-        "usage: python -m helpers {prepare,trace,site} ...  (python -m helpers --help)",
+        "usage: python -m helpers {prepare,trace,site,lecture} ...  (python -m helpers --help)",
         file=sys.stderr,
     )
     return 2

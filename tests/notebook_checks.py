@@ -189,7 +189,7 @@ def run_headless(prepared, folder: Path) -> list[tuple[str, list[dict]]]:
     """Run a notebook top to bottom in a fresh kernel (nbclient); (source, outputs) per cell."""
     from nbclient import NotebookClient
 
-    from helpers.site import private_kernel_manager
+    from helpers.build.site import private_kernel_manager
 
     with private_kernel_manager() as km:  # Unix sockets, as ./lab.sh's kernels: no TCP warning
         NotebookClient(prepared, km=km, timeout=600, kernel_name="python3",

@@ -1,4 +1,4 @@
-"""The lecture kit builds from the project (python -m helpers.lecture) into two offline HTML
+"""The lecture kit builds from the project (python -m helpers lecture) into two offline HTML
 files: every picture inline, no address outside the page, every number from the model."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from helpers.clock import Clock
-from helpers.lecture import PREDICT_PROMPTS, build
+from helpers.build.lecture import PREDICT_PROMPTS, build
 from helpers.sampling import SamplingConfig
 from helpers.tokens import visible
 

@@ -1,4 +1,4 @@
-"""The offline HTML edition's pieces that need no kernel and no browser (helpers.site): math to
+"""The offline HTML edition's pieces that need no kernel and no browser (helpers.build.site): math to
 MathML, widgets to static HTML, notebook outputs made static. The whole build is tested in
 tests/browser/test_site_in_browser.py."""
 
@@ -10,7 +10,7 @@ import ipywidgets as w
 import nbformat
 import plotly.graph_objects as go
 
-from helpers.site import _math_to_placeholders, _prepare, static_widget_html
+from helpers.build.site import _math_to_placeholders, _prepare, static_widget_html
 
 
 def test_math_becomes_placeholders_outside_code():
@@ -68,7 +68,7 @@ def test_outputs_become_static_html():
 
 
 def test_notebook_names_and_titles_are_escaped_in_the_index_and_nav():
-    from helpers.site import _index_page, _nav
+    from helpers.build.site import _index_page, _nav
 
     name = "x'><img src=x onerror=alert(1)>"
     pages = [{"name": "a", "file": "a.html", "title": "First"},
@@ -85,7 +85,7 @@ def test_the_notebooks_markdown_loads_nothing_remote_and_runs_no_script():
     """What the README's "no network" promise for the offline edition rests on."""
     import re
 
-    from helpers.site import NOTEBOOKS
+    from helpers.build.site import NOTEBOOKS
 
     paths = sorted(NOTEBOOKS.glob("**/*.ipynb"))
     assert paths

@@ -1,4 +1,4 @@
-"""The lecture's slides and worksheet (python -m helpers.lecture) open from disk in headless
+"""The lecture's slides and worksheet (python -m helpers lecture) open from disk in headless
 Chromium with every request off the machine refused: nothing is requested, no console error,
 the analogy diagram and the charts are drawn, the arrow keys move one slide, and printing
 puts one slide per page."""
@@ -10,7 +10,7 @@ import pytest
 from disk_pages import open_file
 from lab_driver import ARTIFACTS
 
-from helpers.lecture import build
+from helpers.build.lecture import build
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

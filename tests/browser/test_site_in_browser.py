@@ -21,7 +21,7 @@ import pytest
 from disk_pages import open_file
 from lab_driver import ARTIFACTS, BROKEN_RENDER, assert_plotly_drawn, plotly_figures
 
-from helpers.site import build_site
+from helpers.build.site import build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

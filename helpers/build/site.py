@@ -29,11 +29,11 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .escaping import href, script_safe
+from ..escaping import href, script_safe
 
 __all__ = ["build_site", "widget_snapshots", "static_widget_html", "main"]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "site_template"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -156,8 +156,8 @@ def widget_snapshots(model_ids: list[str]) -> dict[str, str]:
 
     clocks = {}
     try:
-        from .trace import snapshot_html
-        from .widgets.clock_widget import ClockWidget
+        from ..trace import snapshot_html
+        from ..widgets.clock_widget import ClockWidget
 
         for obj in gc.get_objects():
             if isinstance(obj, ClockWidget):
@@ -233,7 +233,7 @@ def _execute_with(km, nb, timeout: int, folder: Path):
         )
         probe = nbformat.v4.new_code_cell(
             "from IPython.display import display as _display\n"
-            "from helpers.site import widget_snapshots as _ws\n"
+            "from helpers.build.site import widget_snapshots as _ws\n"
             f"_display({{{SNAPSHOT_MIME!r}: _ws({ids!r})}}, raw=True)"
         )
         nb.cells.append(probe)

@@ -1,7 +1,7 @@
 """The lecture kit, generated from the project so that it never goes stale: slides for the
 45-minute lecture and a printable worksheet with its answer sheet and exit questions.
 
-    python -m helpers.lecture --out docs/lecture        # slides.html, worksheet.html
+    python -m helpers lecture --out docs/lecture         # slides.html, worksheet.html
 
 Both are single offline HTML files (no request leaves the page: the pictures are inline SVG or
 data: URIs) and print one slide or one sheet per page. Every number in them is computed here,
@@ -17,17 +17,17 @@ import html
 import sys
 from pathlib import Path
 
-from .attention import content_head
-from .clock import Clock
-from .plots.distribution import percent_label
-from .plots.style import presenter_mode, set_presenter_mode
-from .plots.svg import attention_svg, distribution_svg
-from .sampling import CLOCK_TEMPERATURE, SamplingConfig
-from .tokens import visible
+from ..attention import content_head
+from ..clock import Clock
+from ..plots.distribution import percent_label
+from ..plots.style import presenter_mode, set_presenter_mode
+from ..plots.svg import attention_svg, distribution_svg
+from ..sampling import CLOCK_TEMPERATURE, SamplingConfig
+from ..tokens import visible
 
 __all__ = ["PREDICT_PROMPTS", "analogy_svg", "slides_html", "worksheet_html", "build", "main"]
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 # The predict-the-next-token moments: the class guesses, then the model's distribution shows.
 PREDICT_PROMPTS = ("The capital of France is", "Once upon a time, there was a", "1, 2, 3, 4,")
 
@@ -269,12 +269,12 @@ def build(lm, out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.lecture",
+        prog="python -m helpers lecture",
         description="Build the lecture's slides and worksheet (offline HTML, printable).")
     parser.add_argument("--out", default=str(DOCS / "lecture"), help="the folder to write into")
     parser.add_argument("--model", default=None, help="a model id or folder (default: embedded)")
     args = parser.parse_args(argv)
-    from .models import load_model
+    from ..models import load_model
 
     for path in build(load_model(args.model), Path(args.out)):
         print(f"Wrote {path} ({path.stat().st_size / 2**10:.0f} KB)")
