@@ -15,6 +15,7 @@ import torch
 
 from .anatomy import anatomy, capture
 from .tokens import visible
+from .validate import token_ids_of
 
 __all__ = [
     "embedding_matrix", "one_hot", "lookup_by_one_hot", "single_token_id", "cosine_similarity",
@@ -255,9 +256,7 @@ def residual_stream(lm, text: str) -> torch.Tensor:
     vector after block L. Taken *before* the final norm (transformers' last `hidden_states`
     entry is after it). The text is read as a prompt (`lm.encode_prompt`: Gemma's <bos> first).
     """
-    ids = lm.encode_prompt(text)
-    if not ids:
-        raise ValueError("The text is empty: give at least one token of text.")
+    ids = token_ids_of(lm, text)   # lm.encode_prompt; an empty text is refused (not Gemma's <bos>)
     with capture(lm, ["resid_pre", "resid_post"]) as seen:
         lm.model(torch.tensor([ids], device=lm.device), use_cache=False)
     stream = [seen["resid_pre", 0]] + [seen["resid_post", n] for n in range(lm.n_layers)]

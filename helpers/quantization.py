@@ -145,7 +145,7 @@ class Drift:
 
 def _all_logits(lm: LoadedModel, texts: Sequence[str]) -> list[torch.Tensor]:
     with torch.inference_mode():
-        return [lm.model(input_ids=torch.tensor([lm.encode(t)], device=lm.device),
+        return [lm.model(input_ids=torch.tensor([lm.encode_prompt(t)], device=lm.device),
                          use_cache=False).logits[0].float().cpu() for t in texts]
 
 

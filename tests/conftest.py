@@ -20,9 +20,11 @@ TRAINING_TEXT = (
 ) * 20
 
 
-def _tiny_tokenizer():
-    """A byte-level BPE tokenizer (GPT-2 style) trained here on a few sentences."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def _tiny_tokenizer(bos: str | None = None):
+    """A byte-level BPE tokenizer (GPT-2 style) trained here on a few sentences. With `bos`, it
+    has that special token too and puts it before every text, as Gemma's tokenizer puts <bos>
+    (so lm.encode_prompt differs from lm.encode, as on the embedded Gemma)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
@@ -30,11 +32,16 @@ def _tiny_tokenizer():
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=400,
-        special_tokens=["<|endoftext|>"],
+        special_tokens=["<|endoftext|>"] + ([bos] if bos else []),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator([TRAINING_TEXT], trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+    if bos:
+        tok.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B",
+            special_tokens=[(bos, tok.token_to_id(bos))])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>",
+                                   bos_token=bos or "<|endoftext|>")
 
 
 def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
@@ -45,9 +52,9 @@ def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
         LlamaForCausalLM,
     )
 
-    tokenizer = _tiny_tokenizer()
+    tokenizer = _tiny_tokenizer("<bos>" if family == "gemma3" else None)
     vocab = len(tokenizer)
-    eos = tokenizer.eos_token_id
+    eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
     torch.manual_seed(seed)
     if family == "gpt2":
         config = GPT2Config(vocab_size=vocab, n_positions=64, n_embd=64, n_layer=2, n_head=4,
@@ -60,14 +67,15 @@ def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
                              bos_token_id=eos, eos_token_id=eos, tie_word_embeddings=True)
         model = LlamaForCausalLM(config)
     elif family == "gemma3":
-        # 2 query heads sharing 1 key/value head; layer 0 attends over a sliding window of 4
-        # tokens (the real model: 512 in 5 of every 6 layers), so a short prompt reaches past it.
-        # query_pre_attn_scalar differs from head_dim, so a scale of 1/sqrt(head_dim) would show.
+        # 4 query heads sharing 1 key/value head (as in Gemma 3 270M); layer 0 attends over a
+        # sliding window of 4 tokens (the real model: 512 in 5 of every 6 layers), so a short
+        # prompt reaches past it. query_pre_attn_scalar differs from head_dim, so a scale of
+        # 1/sqrt(head_dim) would show. Its tokenizer puts <bos> first, like Gemma's.
         config = Gemma3TextConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128,
-                                  num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
-                                  head_dim=32, query_pre_attn_scalar=24, max_position_embeddings=64,
+                                  num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1,
+                                  head_dim=16, query_pre_attn_scalar=24, max_position_embeddings=64,
                                   sliding_window=4, layer_types=["sliding_attention", "full_attention"],
-                                  bos_token_id=eos, eos_token_id=eos, pad_token_id=None)
+                                  bos_token_id=bos, eos_token_id=eos, pad_token_id=None)
         model = Gemma3ForCausalLM(config)
         with torch.no_grad():   # Gemma's norms scale by 1 + weight and start at weight 0: make
             for name, weight in model.named_parameters():   # them matter (q_norm, k_norm too)
@@ -99,12 +107,13 @@ def tiny_gemma3_dir(tmp_path_factory) -> Path:
     return build_tiny_model("gemma3", tmp_path_factory.mktemp("tiny-gemma3"))
 
 
-@pytest.fixture(scope="session", params=["gpt2", "llama"])
-def tiny_lm(request, tiny_gpt2_dir, tiny_llama_dir):
-    """Both tiny families, loaded through helpers.load_model like any other model."""
+@pytest.fixture(scope="session", params=["gpt2", "llama", "gemma3"])
+def tiny_lm(request):
+    """Every tiny family (GPT-2, Llama, Gemma 3), loaded through helpers.load_model like any
+    other model: a test that takes it runs once per family."""
     from helpers import load_model
 
-    return load_model(str(tiny_gpt2_dir if request.param == "gpt2" else tiny_llama_dir))
+    return load_model(str(request.getfixturevalue(f"tiny_{request.param}_dir")))
 
 
 @pytest.fixture(scope="session", params=["gpt2", "llama", "gemma3"])

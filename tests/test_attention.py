@@ -32,14 +32,14 @@ def _model_head_outputs(lm, text, layer):
 
     handle = block.register_forward_pre_hook(keep)
     with torch.no_grad():
-        lm.model(torch.tensor([lm.encode(text)]))
+        lm.model(torch.tensor([lm.encode_prompt(text)]))   # as the helpers read a text
     handle.remove()
     return captured["x"]
 
 
 def test_attention_weights_shape_rows_and_causality(any_family_lm):
     w = attention_weights(any_family_lm, TEXT)
-    T = len(any_family_lm.encode(TEXT))
+    T = len(any_family_lm.encode_prompt(TEXT))   # Gemma: <bos> first
     assert w.shape == (any_family_lm.n_layers, any_family_lm.n_heads, T, T)
     torch.testing.assert_close(w.sum(-1), torch.ones(w.shape[:-1]))
     assert torch.all(w.triu(diagonal=1) == 0)
@@ -233,13 +233,14 @@ def test_attention_heatmap_masks_the_future_and_labels_tokens(any_family_lm):
     from helpers.plots.style import font_size
 
     w = attention_weights(any_family_lm, TEXT)
-    tokens = token_labels(any_family_lm, any_family_lm.encode(TEXT))
+    tokens = token_labels(any_family_lm, any_family_lm.encode_prompt(TEXT))
     fig = attention_heatmap(w[1, 0], tokens, title="layer 1, head 0")
     z = fig.data[0].z
     T = len(tokens)
     assert all(z[i][j] is None for i in range(T) for j in range(i + 1, T))  # blank, not 0
     assert z[3][1] == pytest.approx(float(w[1, 0, 3, 1]))
-    assert list(fig.layout.xaxis.ticktext)[:2] == ["The", "·capital"]
+    first = len(any_family_lm.prompt_prefix)   # Gemma's <bos> comes before the text
+    assert list(fig.layout.xaxis.ticktext)[first:first + 2] == ["The", "·capital"]
     assert fig.data[0].colorscale[0][1] != fig.data[0].colorscale[-1][1] and fig.data[0].zmax == 1
     update_attention_heatmap(fig, w[0, 1], tokens, title="layer 0, head 1")
     assert fig.data[0].z[3][1] == pytest.approx(float(w[0, 1, 3, 1])) and fig.layout.title.text == "layer 0, head 1"
@@ -258,7 +259,7 @@ def test_query_bars_and_head_scores_figures(tiny_lm):
     from helpers.plots.attention import head_scores_figure, query_attention_figure, update_query_attention_figure
 
     w = attention_weights(tiny_lm, TEXT)
-    tokens = token_labels(tiny_lm, tiny_lm.encode(TEXT))
+    tokens = token_labels(tiny_lm, tiny_lm.encode_prompt(TEXT))
     fig = query_attention_figure(w, tokens, query=4, layer=1, head=2)
     assert list(fig.data[0].y) == pytest.approx(w[1, 2, 4, :5].tolist())
     assert "token 4" in fig.layout.title.text

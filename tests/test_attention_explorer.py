@@ -38,7 +38,7 @@ def explorer(tiny_lm):
 
 def test_starts_on_the_text_with_the_last_token_as_query(explorer, tiny_lm):
     w = attention_weights(tiny_lm, TEXT)
-    T = len(tiny_lm.encode(TEXT))
+    T = len(tiny_lm.encode_prompt(TEXT))   # Gemma: <bos> first
     assert explorer.weights.shape == w.shape and len(explorer.tokens) == T
     assert explorer.query.value == T - 1 and len(explorer.query.options) == T
     _assert_heatmap_shows(explorer, w[0, 0])
@@ -100,7 +100,7 @@ def test_starting_with_an_empty_text_is_a_message_not_an_error(tiny_lm):
     assert "empty" in explorer.message.value and explorer.ids == []
     explorer.layer.value = 1  # selectors do not crash with nothing loaded
     explorer.text.value = TEXT
-    assert explorer.ids == tiny_lm.encode(TEXT) and explorer.message.value == ""
+    assert explorer.ids == tiny_lm.encode_prompt(TEXT) and explorer.message.value == ""
 
 
 def test_the_explorer_caps_the_text_length(explorer):

@@ -15,7 +15,7 @@ TEXT = "The capital of France is"
 
 def _logits(lm, text):
     with torch.no_grad():
-        return lm.model(torch.tensor([lm.encode(text)])).logits[0, -1]
+        return lm.model(torch.tensor([lm.encode_prompt(text)])).logits[0, -1]
 
 
 def test_the_writes_add_up_to_the_stream_block_by_block(any_family_lm):

@@ -14,7 +14,8 @@ PROMPTS = ["The capital of France is", "A tick", "Attention looks back over the 
 
 def test_left_padding_and_mask(tiny_lm):
     ids, mask = left_pad(tiny_lm, ["The clock", "The capital of France is"])
-    short, long_ = tiny_lm.encode("The clock"), tiny_lm.encode("The capital of France is")
+    # read as prompts, as the clock reads them (Gemma: <bos> first)
+    short, long_ = (tiny_lm.encode_prompt(t) for t in ("The clock", "The capital of France is"))
     pad = len(long_) - len(short)
     assert ids.shape == mask.shape == (2, len(long_))
     assert ids[0, pad:].tolist() == short and ids[1].tolist() == long_

@@ -175,7 +175,7 @@ def test_reset_starts_over_with_the_same_seed(tiny_lm):
     clock.run(5)
     assert clock.generated_ids == first
     clock.reset("1 2 3")
-    assert clock.prompt_ids == tiny_lm.encode("1 2 3") and clock.history == []
+    assert clock.prompt_ids == tiny_lm.encode_prompt("1 2 3") and clock.history == []
 
 
 # ----- stopping --------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_beam_search_equals_generate_when_beams_finish_early(tiny_lm, early_stop
 
 
 def test_beam_search_accepts_text_and_defaults_to_generation_config_eos(tiny_lm):
-    ids = tiny_lm.encode("The capital of France is")
+    ids = tiny_lm.encode_prompt("The capital of France is")   # a text is read as a prompt
     assert default_eos_ids(tiny_lm) == [tiny_lm.tokenizer.eos_token_id]
     assert beam_search(tiny_lm, "The capital of France is", 2, 5) == \
         generate_beams(tiny_lm, ids, 2, 5)

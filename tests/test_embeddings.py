@@ -95,7 +95,7 @@ def test_llama_and_gemma_have_no_position_table(tiny_llama_dir, tiny_gemma3):
 
 
 def test_input_vectors_are_what_the_first_block_reads(any_family_lm):
-    ids = any_family_lm.encode("The clock ticks once")
+    ids = any_family_lm.encode_prompt("The clock ticks once")   # as the stream reads it
     stream = residual_stream(any_family_lm, "The clock ticks once")
     torch.testing.assert_close(input_vectors(any_family_lm, ids), stream[0])
 
@@ -159,7 +159,7 @@ def test_residual_stream_matches_hidden_states(any_family_lm):
     lm = any_family_lm
     text = "The capital of France is"
     stream = residual_stream(lm, text)
-    ids = torch.tensor([lm.encode(text)])
+    ids = torch.tensor([lm.encode_prompt(text)])   # Gemma: <bos> first
     with torch.no_grad():
         out = lm.model(ids, output_hidden_states=True)
     assert stream.shape == (lm.n_layers + 1, ids.shape[1], lm.d_model)

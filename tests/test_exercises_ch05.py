@@ -68,7 +68,7 @@ def test_softmax_slips(logits, wrong, slip):
 # ----- exercise 2 and 3 need the real counts: a tiny model stands in for SmolLM2 ------------
 
 def test_top_p_count(tiny_lm):
-    z = next_token_logits(tiny_lm, tiny_lm.encode(ch05.TOP_P_PROMPT))
+    z = next_token_logits(tiny_lm, tiny_lm.encode_prompt(ch05.TOP_P_PROMPT))
     right = int(torch.isfinite(apply_top_p(z, ch05.TOP_P)).sum())
     assert ch05.check_top_p_count(right, tiny_lm)
     assert ch05.check_top_p_count(torch.tensor(right), tiny_lm)
@@ -90,11 +90,11 @@ def test_top_p_count(tiny_lm):
 def test_top_p_count_on_a_prompt_that_differs(tiny_lm):
     """A count taken after another prompt is named as such."""
     for other in (ch05.TOP_P_PROMPT + " ", ch05.TOP_P_PROMPT.lower()):
-        z = next_token_logits(tiny_lm, tiny_lm.encode(other))
+        z = next_token_logits(tiny_lm, tiny_lm.encode_prompt(other))
         wrong = int(torch.isfinite(apply_top_p(z, ch05.TOP_P)).sum())
         result = ch05.check_top_p_count(wrong, tiny_lm)
         right = int(torch.isfinite(apply_top_p(next_token_logits(
-            tiny_lm, tiny_lm.encode(ch05.TOP_P_PROMPT)), ch05.TOP_P)).sum())
+            tiny_lm, tiny_lm.encode_prompt(ch05.TOP_P_PROMPT)), ch05.TOP_P)).sum())
         if wrong != right:
             assert not result
 

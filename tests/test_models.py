@@ -12,9 +12,10 @@ from helpers import models as models_module
 
 
 def test_tiny_models_load_through_the_same_path(tiny_lm):
-    assert tiny_lm.family in ("gpt2", "llama")
+    assert tiny_lm.family in ("gpt2", "llama", "gemma3")
     assert tiny_lm.n_layers == 2 and tiny_lm.n_heads == 4
-    assert tiny_lm.n_kv_heads == (2 if tiny_lm.family == "llama" else 4)
+    # GPT-2 has a key/value head per query head; the Llama 2 shared ones, Gemma 3 one for all
+    assert tiny_lm.n_kv_heads == {"gpt2": 4, "llama": 2, "gemma3": 1}[tiny_lm.family]
     assert tiny_lm.model.config._attn_implementation == "eager"
     assert next(tiny_lm.model.parameters()).dtype == torch.float32
     assert not tiny_lm.model.training

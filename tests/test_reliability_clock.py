@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import helpers.clock as clock_module
+from helpers.anatomy import new_cache
 from helpers.clock import Clock, ClockError, next_token_logits, read_tokens
 from helpers.sampling import SamplingConfig
 
@@ -133,19 +134,19 @@ def test_rewind_cuts_every_layer_to_the_target_length(tiny_lm):
 @pytest.mark.parametrize("chunk", [1, 3, 7, 100])
 def test_chunked_reading_equals_one_full_forward_pass(tiny_lm, monkeypatch, chunk):
     monkeypatch.setattr(clock_module, "PREFILL_CHUNK", chunk)
-    ids = tiny_lm.encode(PROMPT * 2)[:40]
+    ids = tiny_lm.encode_prompt(PROMPT * 2)[:40]
     with torch.no_grad():
         full = tiny_lm.model(torch.tensor([ids]), use_cache=False, output_attentions=True)
-    from transformers import DynamicCache
-
-    reading = read_tokens(tiny_lm, ids, DynamicCache(config=tiny_lm.model.config))
+    # the clock's cache: Gemma's sliding layers keep every position, so rows span the context
+    reading = read_tokens(tiny_lm, ids, new_cache(tiny_lm))
     assert reading.passes == -(-len(ids) // chunk)
     torch.testing.assert_close(reading.logits, full.logits[0, -1], atol=1e-4, rtol=1e-4)
     full_rows = torch.stack([a[0, :, -1, :] for a in full.attentions])
     torch.testing.assert_close(reading.attention, full_rows, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(next_token_logits(tiny_lm, ids), full.logits[0, -1], atol=1e-4, rtol=1e-4)
     # and the clock built on it still matches: the prefill record equals the full pass
-    clock = Clock(tiny_lm, tiny_lm.decode(ids), SamplingConfig(temperature=0))
+    clock = Clock(tiny_lm, tiny_lm.decode(ids[len(tiny_lm.prompt_prefix):]),
+                  SamplingConfig(temperature=0))
     if clock.prompt_ids == ids:
         record = clock.tick()
         assert record.token_id == int(full.logits[0, -1].argmax())

@@ -244,7 +244,7 @@ def test_a_tiny_scoring_temperature_gives_the_limit_not_nan(tiny_lm):
     from helpers.scoring import perplexity, token_logprobs
 
     text = "The capital of France is Paris."
-    ids = tiny_lm.encode(text)
+    ids = tiny_lm.encode_prompt(text)   # as scoring reads a text (Gemma: <bos> first)
     scores = token_logprobs(tiny_lm, text, temperature=1e-300)
     assert not torch.isnan(scores.logprobs).any()
     with torch.no_grad():

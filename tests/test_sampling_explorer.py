@@ -31,12 +31,12 @@ def bars(explorer):
 
 
 def expected_filtered(lm, config, prompt=PROMPT):
-    ids = lm.encode(prompt)
+    ids = lm.encode_prompt(prompt)   # as the explorer reads it (Gemma: <bos> first)
     return filtered_probs(next_token_logits(lm, ids), config, ids)
 
 
 def test_starts_with_the_models_own_distribution(tiny_lm, explorer):
-    ids = tiny_lm.encode(PROMPT)
+    ids = tiny_lm.encode_prompt(PROMPT)
     with torch.no_grad():
         probs = tiny_lm.model(torch.tensor([ids])).logits[0, -1].softmax(-1)
     top = top_candidates(probs, tiny_lm.tokenizer, 10)
@@ -113,8 +113,8 @@ def test_draw_outlines_a_reproducible_token(tiny_lm, explorer):
 def test_new_prompt_and_bad_prompt(tiny_lm, explorer):
     explorer.prompt_box.value = "1 2 3"
     explorer.read_button.click()
-    assert explorer.prompt_ids == tiny_lm.encode("1 2 3")
-    assert torch.equal(explorer.logits, next_token_logits(tiny_lm, tiny_lm.encode("1 2 3")))
+    assert explorer.prompt_ids == tiny_lm.encode_prompt("1 2 3")
+    assert torch.equal(explorer.logits, next_token_logits(tiny_lm, tiny_lm.encode_prompt("1 2 3")))
     before = (explorer.prompt, explorer.logits.clone(), bars(explorer))
     explorer.prompt_box.value = ""
     explorer.read_button.click()

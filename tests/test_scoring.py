@@ -14,7 +14,7 @@ TEXT = "The capital of France is Paris. The clock ticks once for every token."
 
 
 def _model_loss(lm, text):
-    ids = torch.tensor([lm.encode(text)])
+    ids = torch.tensor([lm.encode_prompt(text)])   # as scoring reads a text (Gemma: <bos>)
     with torch.no_grad():
         return float(lm.model(ids, labels=ids).loss)
 
@@ -44,19 +44,19 @@ def test_surprisal_bits_and_temperature(tiny_lm):
     torch.testing.assert_close(scores.surprisal_bits, -scores.logprobs / math.log(2))
     assert torch.all(scores.surprisal_bits >= 0)
     hot = token_logprobs(tiny_lm, TEXT, temperature=2.0)
-    ids = torch.tensor([tiny_lm.encode(TEXT)])
+    ids = torch.tensor([tiny_lm.encode_prompt(TEXT)])
     with torch.no_grad():
         logits = tiny_lm.model(ids).logits[0, :-1] / 2.0
     expected = torch.log_softmax(logits, dim=-1).gather(-1, ids[0, 1:, None])[:, 0]
     torch.testing.assert_close(hot.logprobs, expected)
     assert hot.perplexity != pytest.approx(scores.perplexity)
-    assert token_logprobs(tiny_lm, tiny_lm.encode(TEXT)).logprobs.equal(scores.logprobs)  # ids too
+    assert token_logprobs(tiny_lm, tiny_lm.encode_prompt(TEXT)).logprobs.equal(scores.logprobs)
 
 
 def test_bad_input_gives_clear_messages(tiny_lm):
     with pytest.raises(ValueError, match="empty"):
         token_logprobs(tiny_lm, "")
-    one = tiny_lm.decode(tiny_lm.encode("The")[:1])
+    one = tiny_lm.encode("The")[:1]   # ids: a text would get Gemma's <bos> before it
     with pytest.raises(ValueError, match="first token has no prediction"):
         perplexity(tiny_lm, one)
     with pytest.raises(ValueError, match="in pieces"):

@@ -17,7 +17,7 @@ def plain(lm, prompt, n, **kw):
 
 
 def hf_greedy(lm, prompt, n, stop_at_end=False):
-    ids = torch.tensor([lm.encode(prompt)])
+    ids = torch.tensor([lm.encode_prompt(prompt)])   # as generate reads it (Gemma: <bos> first)
     # min_new_tokens keeps generate going through end-of-text tokens, like stop_at_end=False
     out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
                             min_new_tokens=None if stop_at_end else n, do_sample=False,
@@ -56,7 +56,7 @@ def test_equals_plain_greedy_and_generate_on_tiny_models(any_family_lm, k):
 
 def test_always_right_and_always_wrong_drafts(tiny_lm):
     n, k = 18, 4
-    prompt_len = len(tiny_lm.encode(TINY_PROMPT))
+    prompt_len = len(tiny_lm.encode_prompt(TINY_PROMPT))
     truth = plain(tiny_lm, TINY_PROMPT, n, stop_at_end=False).new_ids
     right = generate(tiny_lm, TINY_PROMPT, n, draft_len=k, stop_at_end=False,
                      draft=oracle(truth, prompt_len))
@@ -81,7 +81,7 @@ def test_draft_model_of_the_same_tokenizer(tiny_gpt2_dir, tiny_llama_dir):
 
 
 def test_stops_after_end_of_text_like_plain_greedy(tiny_lm):
-    prompt_len = len(tiny_lm.encode(TINY_PROMPT))
+    prompt_len = len(tiny_lm.encode_prompt(TINY_PROMPT))
     eos = tiny_lm.tokenizer.eos_token_id
     truth = plain(tiny_lm, TINY_PROMPT, 6, stop_at_end=False).new_ids
 

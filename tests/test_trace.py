@@ -297,7 +297,8 @@ def test_hostile_text_stays_inside_the_data_script(tiny_lm):
     assert not set(raw) & set("<>&\u2028\u2029"), raw[:200]
     data = json.loads(raw)
     assert data["title"] == HOSTILE
-    assert "".join(data["text"][: len(clock.prompt_ids)]).startswith("<!--<script>&")
+    text = data["text"][len(tiny_lm.prompt_prefix):len(clock.prompt_ids)]   # after Gemma's <bos>
+    assert "".join(text).startswith("<!--<script>&")
     # The page has exactly the scripts the player puts there.
     from helpers.trace import PLAYER_DIR
 
