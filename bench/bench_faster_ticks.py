@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers import load_model  # noqa: E402
 from helpers.batching import greedy_batch  # noqa: E402
-from helpers.speculative import generate  # noqa: E402
+from helpers.chat import encode_chat  # noqa: E402
+from helpers.speculative import generate_speculatively  # noqa: E402
 
 K = 5               # draft length
 ROUNDS = 3          # alternating runs of each variant
@@ -47,9 +48,8 @@ QUOTE = ("Repeat this text word for word:\n\nA language model writes one token p
 PROSE = "Write a short story about a lighthouse keeper."
 
 
-def chat(lm, message: str) -> str:
-    return lm.tokenizer.apply_chat_template([{"role": "user", "content": message}],
-                                            add_generation_prompt=True, tokenize=False)
+def chat(lm, message: str) -> list[int]:
+    return encode_chat(lm.tokenizer, message)[1]   # the ids of the chat template around it
 
 
 def bench_batching(lm) -> None:
@@ -64,8 +64,9 @@ def bench_batching(lm) -> None:
               f"{b * 1000 / ms:6.1f} tokens/s ({b * base / ms:4.1f}x)")
 
 
-def hf_generate(lm, prompt: str, n_new: int, lookup: int | None = None) -> tuple[list[int], float]:
-    ids = torch.tensor([lm.encode(prompt)])
+def hf_generate(lm, prompt: str | list[int], n_new: int,
+                lookup: int | None = None) -> tuple[list[int], float]:
+    ids = torch.tensor([prompt if isinstance(prompt, list) else lm.encode(prompt)])
     extra = {"prompt_lookup_num_tokens": lookup} if lookup else {}
     start = time.perf_counter()
     out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
@@ -77,13 +78,13 @@ def bench_speculative(lm) -> bool:
     ok = True
     for name, prompt, n_new in [("repetitive", chat(lm, QUOTE), 64),
                                 ("prose", chat(lm, PROSE), 48)]:
-        generate(lm, prompt, 4, draft_len=0)   # warm-up
+        generate_speculatively(lm, prompt, 4, draft_len=0)   # warm-up
         times: dict[str, list[float]] = {"plain": [], "speculative": [], "hf greedy": [],
                                          "hf prompt lookup": []}
         tokens: dict[str, list[int]] = {}
         for _ in range(ROUNDS):
-            plain = generate(lm, prompt, n_new, draft_len=0)
-            spec = generate(lm, prompt, n_new, draft_len=K)
+            plain = generate_speculatively(lm, prompt, n_new, draft_len=0)
+            spec = generate_speculatively(lm, prompt, n_new, draft_len=K)
             n = len(plain.new_ids)
             tokens["plain"], tokens["speculative"] = plain.new_ids, spec.new_ids
             times["plain"].append(plain.seconds / n)
@@ -115,14 +116,14 @@ def bench_int8(lm) -> None:
         int8 = copy.copy(lm)
         int8.model = torch.ao.quantization.quantize_dynamic(
             copy.deepcopy(lm.model), {torch.nn.Linear}, dtype=torch.qint8)
-        generate(int8, prompt, 2, draft_len=0)
+        generate_speculatively(int8, prompt, 2, draft_len=0)
     notes = sorted({str(w.message).splitlines()[0][:90] for w in caught})
     times = {"fp32": [], "int8 dynamic": []}
     for _ in range(ROUNDS):
         for name, model in (("fp32", lm), ("int8 dynamic", int8)):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                run = generate(model, prompt, 12, draft_len=0, stop_at_end=False)
+                run = generate_speculatively(model, prompt, 12, draft_len=0, stop_at_end=False)
             times[name].append(run.seconds / len(run.new_ids))
     fp32 = statistics.median(times["fp32"])
     print("int8 dynamic quantization (torch.ao.quantization.quantize_dynamic, Linear layers):")

@@ -13,12 +13,14 @@
     sampling        temperature, top-k, top-p, min-p, repetition penalty, draws
     clock           Clock: the tick-by-tick generation engine
     scoring         how likely the model finds each token of a text (surprisal, perplexity)
-    chat            stopping a generation: end tokens, budget, stop strings, decided per tick
+    chat            chat prompts (encode_chat: typed special tokens stay text); stopping a
+                    generation: end tokens, budget, stop strings, decided per tick
     decoding        beam search from scratch (= generate(num_beams)), frequency/presence penalties
     ablation        switching attention heads off to measure what they do
     timing          timings that other programs on the machine cannot easily fool
     threads         the worker thread the ticks run on
     trace           a recorded clock replayed from one self-contained HTML file
+    trace_command   python -m helpers trace: run a clock, save its trace
     validate        checking what a learner passes in: one set of validators for every helper
     escaping        data into HTML safely: JSON inside <script>, file names inside links
     batching        several prompts decoded together (left padding, attention masks)

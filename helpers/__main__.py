@@ -13,7 +13,7 @@ import sys
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     if command == "trace":
-        from .trace import main as trace_main
+        from .trace_command import main as trace_main
 
         return trace_main(argv[1:])
     if command == "site":

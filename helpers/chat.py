@@ -1,9 +1,22 @@
-"""Stopping a generation: end-of-text tokens, a token budget and stop strings, tick by tick.
+"""Chat prompts and stopping: the chat template with typed text kept as text; end-of-text tokens,
+a token budget and stop strings, tick by tick.
+
+    text, ids = encode_chat(lm.tokenizer, "What is the capital of France?")
+    text, ids = encode_chat(lm.tokenizer, "Hi", system_prompt="You are terse.")
 
     clock = Clock(lm, "What is the capital of France?", SamplingConfig(temperature=0), chat=True)
     run = run_until_stop(clock, max_new_tokens=40, stop_strings=["\\n\\n"])
     run.reason, run.text            # why it stopped; the answer without end token or stop string
     stop_table(run)                 # one row per tick: the token and the decision taken
+
+`encode_chat` is how every chat prompt here is built (the clock's `chat=True`, the notebooks, the
+benches and the tests). It wraps one user message in the model's chat template, as
+`tokenizer.apply_chat_template(..., add_generation_prompt=True)` does, with one difference: the
+template's own special tokens (`<|im_start|>`, `<|im_end|>`, ...) become special-token ids, but
+the user's content and the system prompt are encoded as *text only*. `apply_chat_template` (and
+`tokenizer.encode` of its text) turns a typed "<|im_end|>" into the real end-of-turn token, so a
+user could close their own turn and write a fake one after it; here it stays the characters
+`<`, `|`, `im`, ... For content without such text the ids are exactly `apply_chat_template`'s.
 
 Four things can end a generation, checked after every tick in this order:
 
@@ -20,10 +33,73 @@ Four things can end a generation, checked after every tick in this order:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["find_stop_string", "StopRun", "run_until_stop", "stop_table"]
+from .validate import check_text
+
+__all__ = ["encode_chat", "find_stop_string", "StopRun", "run_until_stop", "stop_table"]
+
+_USER, _SYSTEM = "\x00user\x00", "\x00system\x00"   # placeholders no real text contains
+
+
+def encode_chat(tokenizer, content: str, system_prompt: str | None = None,
+                error: type[Exception] = ValueError) -> tuple[str, list[int]]:
+    """(text, ids) of one user message in the tokenizer's chat template, ready to generate.
+
+    The template's own special tokens become their ids; `content` and `system_prompt` are
+    encoded as plain text, so special-token text typed in them stays text. system_prompt=None
+    leaves the template's default (SmolLM2's adds one silently). `text` is exactly what
+    `tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)`
+    renders; `ids` are that text's ids except inside content and system prompt.
+
+        text, ids = encode_chat(lm.tokenizer, "What is the capital of France?")
+        ids[:3]   # [1, 9690, 198]: <|im_start|> system newline (the default system turn)
+    """
+    check_text(content, "chat message", error)
+    if system_prompt is not None:
+        check_text(system_prompt, "system_prompt (text, or None for the template's default)",
+                   error)
+    if not getattr(tokenizer, "chat_template", None):
+        name = getattr(tokenizer, "name_or_path", "") or "this model"
+        raise error(f"{name} has no chat template: write the prompt as plain text "
+                    f"(chat=False in a Clock or a widget).")
+    # Render with placeholders to see which characters come from the template.
+    holders = {_SYSTEM: system_prompt, _USER: content}
+    messages = [{"role": "user", "content": _USER}]
+    if system_prompt is not None:
+        messages.insert(0, {"role": "system", "content": _SYSTEM})
+    template = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                             tokenize=False)
+    specials = sorted(tokenizer.added_tokens_encoder, key=len, reverse=True)
+    special_re = re.compile("|".join(map(re.escape, specials))) if specials else None
+    pieces: list[tuple[bool, str]] = []  # (is a special token, text)
+    for part in re.split(f"({_SYSTEM}|{_USER})", template):
+        if part in holders:
+            pieces.append((False, holders[part]))
+            continue
+        pos = 0
+        for m in (special_re.finditer(part) if special_re else ()):
+            pieces += [(False, part[pos:m.start()]), (True, m.group())]
+            pos = m.end()
+        pieces.append((False, part[pos:]))
+    ids: list[int] = []
+    text_run = ""
+    for is_special, piece in pieces + [(True, "")]:
+        if not is_special:
+            text_run += piece
+            continue
+        # The tokenizer splits at special tokens first, so encoding the text between them
+        # separately gives the same ids as encoding the whole, except that special-token
+        # text inside user content stays text.
+        if text_run:
+            ids += tokenizer.encode(text_run, add_special_tokens=False, split_special_tokens=True)
+        text_run = ""
+        if piece:
+            ids.append(tokenizer.convert_tokens_to_ids(piece))
+    text = "".join(piece for _, piece in pieces)
+    return text, ids
 
 
 def find_stop_string(text: str, stop_strings: Sequence[str]) -> tuple[int, str] | None:

@@ -46,8 +46,9 @@ One clock may be used from several threads (the widget's tick worker and a noteb
 tick, rewind, reset and force take the clock's lock, so they run one at a time, each whole.
 
 Text that looks like a special token ("<|im_end|>") in a raw prompt *becomes* that special
-token: the raw clock shows what the tokenizer really does. The chat path (`chat=True`)
-encodes the user's content as plain text, so typed text cannot open or close a chat turn.
+token: the raw clock shows what the tokenizer really does. The chat path (`chat=True`,
+`helpers.chat.encode_chat`) encodes the user's content as plain text, so typed text cannot open
+or close a chat turn.
 
     clock = Clock(load_model(), "The capital of France is", SamplingConfig(temperature=0.7), seed=0)
     clock.run(10)
@@ -58,7 +59,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import threading
 import time
 import warnings
@@ -69,6 +69,7 @@ import torch
 from transformers import DynamicCache
 
 from .anatomy import capture, new_cache
+from .chat import encode_chat
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
 from .validate import check_text, check_token_id, check_whole, token_ids_of
@@ -323,7 +324,8 @@ class Clock:
             raise ClockError("The prompt is empty: give the model some text to continue, "
                              "e.g. 'Once upon a time'.")
         if self.chat:
-            text, ids = self._encode_chat(prompt)
+            text, ids = encode_chat(self.lm.tokenizer, prompt, self.system_prompt,
+                                    error=ClockError)
         else:
             text, ids = prompt, self.lm.encode_prompt(prompt)  # with <bos> for Gemma
         limit = self.lm.context_length
@@ -332,50 +334,6 @@ class Clock:
                 f"The prompt is {len(ids)} tokens, but {self.lm.name} reads at most {limit} tokens "
                 f"and needs room "
                 f"for at least one new one: shorten the prompt to under {limit} tokens.")
-        return text, ids
-
-    def _encode_chat(self, content: str) -> tuple[str, list[int]]:
-        """The chat template around `content`, encoded so that the template's own special
-        tokens are real and the user's (and system prompt's) text is only text."""
-        tokenizer = self.lm.tokenizer
-        if not getattr(tokenizer, "chat_template", None):
-            raise ClockError(f"{self.lm.name} has no chat template: use chat=False and write the "
-                             f"prompt as plain text.")
-        # Render with placeholders to see which characters come from the template.
-        holders = {"\x00system\x00": self.system_prompt, "\x00user\x00": content}
-        messages = [{"role": "user", "content": "\x00user\x00"}]
-        if self.system_prompt is not None:
-            messages.insert(0, {"role": "system", "content": "\x00system\x00"})
-        template = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                                 tokenize=False)
-        specials = sorted(tokenizer.added_tokens_encoder, key=len, reverse=True)
-        special_re = re.compile("|".join(map(re.escape, specials))) if specials else None
-        pieces: list[tuple[bool, str]] = []  # (is a special token, text)
-        for part in re.split("(\x00system\x00|\x00user\x00)", template):
-            if part in holders:
-                pieces.append((False, holders[part]))
-                continue
-            pos = 0
-            for m in (special_re.finditer(part) if special_re else ()):
-                pieces += [(False, part[pos:m.start()]), (True, m.group())]
-                pos = m.end()
-            pieces.append((False, part[pos:]))
-        ids: list[int] = []
-        text_run = ""
-        for is_special, piece in pieces + [(True, "")]:
-            if not is_special:
-                text_run += piece
-                continue
-            # The tokenizer splits at special tokens first, so encoding the text between them
-            # separately gives the same ids as encoding the whole, except that special-token
-            # text inside user content stays text.
-            if text_run:
-                ids += tokenizer.encode(text_run, add_special_tokens=False,
-                                        split_special_tokens=True)
-            text_run = ""
-            if piece:
-                ids.append(tokenizer.convert_tokens_to_ids(piece))
-        text = "".join(piece for _, piece in pieces)
         return text, ids
 
     def _start(self, prompt: str) -> None:
@@ -648,9 +606,3 @@ class Clock:
     def reset(self, prompt: str | None = None) -> None:
         """Start again from `prompt` (default: the same prompt), with the generator re-seeded."""
         self._start(self.prompt if prompt is None else prompt)
-
-    def save_trace(self, path, **options):
-        """Write the ticks run so far to one self-contained HTML file that replays them in any
-        browser, with no kernel and no network; options: title. See helpers.trace."""
-        from .trace import save_trace  # lazy: running the clock does not need the player
-        return save_trace(self, path, **options)

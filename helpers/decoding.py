@@ -35,10 +35,9 @@ from .clock import read_tokens
 from .validate import check_number, check_token_ids, check_whole, token_ids_of
 
 __all__ = [
-    "Candidate", "BeamStep", "BeamSearch", "beam_search", "beam_search_steps", "default_eos_ids",
-    "sequence_logprob", "kv_bytes_per_position", "MAX_BEAMS", "BEAM_CACHE_BYTES",
-    "apply_frequency_penalty", "apply_presence_penalty",
-    "greedy_with_penalties",
+    "BeamCandidate", "BeamStep", "BeamSearch", "beam_search", "beam_search_steps",
+    "default_eos_ids", "sequence_logprob", "kv_bytes_per_position", "MAX_BEAMS", "BEAM_CACHE_BYTES",
+    "apply_frequency_penalty", "apply_presence_penalty", "greedy_with_penalties",
 ]
 
 NEG = -1.0e9  # transformers' "impossible" score
@@ -48,8 +47,9 @@ BEAM_CACHE_BYTES = 2**30
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """One continuation looked at during a beam-search tick."""
+class BeamCandidate:
+    """One continuation looked at during a beam-search tick (not helpers.sampling.Candidate, a
+    token and its probability in one distribution)."""
 
     parent: int          # which running beam it extends (0..B-1)
     token_id: int
@@ -62,7 +62,7 @@ class BeamStep:
     """One tick of beam search: one forward pass over all running beams at once."""
 
     index: int
-    candidates: tuple[Candidate, ...]            # the ranked 2B (or more) best, best first
+    candidates: tuple[BeamCandidate, ...]            # the ranked 2B (or more) best, best first
     running: tuple[tuple[int, ...], ...]          # new tokens of each beam after the tick
     running_scores: tuple[float, ...]
     # (new tokens, normalised score) of the finished beams kept so far, best first
@@ -202,7 +202,7 @@ def beam_search_steps(lm, prompt: str | Sequence[int], num_beams: int, max_new_t
                 fates.append("finished" if j in finished_new else "finished, not kept")
             else:
                 fates.append("runs on" if j in kept else "dropped")
-        candidates = tuple(Candidate(int(p), int(t), float(s), f)
+        candidates = tuple(BeamCandidate(int(p), int(t), float(s), f)
                            for p, t, s, f in zip(parents, tokens, top_scores, fates))
 
         beam_parents = parents[keep]

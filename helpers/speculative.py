@@ -16,7 +16,8 @@ last few tokens occurred, and copy what followed them there. It costs no model a
 shines on text that repeats itself (code, lists, quotes). `model_draft` drafts with a smaller
 model sharing the tokenizer instead.
 
-    result = generate(lm, "def add(a, b):\\n    return a + b\\n\\ndef sub(a, b):", 40, draft_len=4)
+    result = generate_speculatively(lm, "def add(a, b):\\n    return a + b\\n\\ndef sub(a, b):", 40,
+                                    draft_len=4)
     print(lm.decode(result.new_ids), result.passes_per_token)
 """
 
@@ -35,7 +36,7 @@ from .models import LoadedModel
 from .validate import check_token_ids, check_whole, token_ids_of
 
 __all__ = ["DraftFn", "VerifyStep", "SpeculativeResult", "prompt_lookup_draft", "model_draft",
-           "generate"]
+           "generate_speculatively"]
 
 # A draft function gets the context so far and a number k, and proposes up to k next tokens.
 DraftFn = Callable[[Sequence[int], int], Sequence[int]]
@@ -152,9 +153,9 @@ def _choices(lm: LoadedModel, fed: list[int], cache: DynamicCache, keep: int) ->
     return out.logits[0].argmax(dim=-1).tolist()
 
 
-def generate(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
-             draft: DraftFn | None = None, max_ngram: int = 3,
-             stop_at_end: bool = True) -> SpeculativeResult:
+def generate_speculatively(lm: LoadedModel, prompt, max_new_tokens: int, draft_len: int = 4,
+                           draft: DraftFn | None = None, max_ngram: int = 3,
+                           stop_at_end: bool = True) -> SpeculativeResult:
     """Greedy decoding, verifying up to `draft_len` drafted tokens per forward pass.
 
     draft_len=0 is plain greedy decoding (one pass per token): the baseline, same code path.

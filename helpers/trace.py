@@ -1,9 +1,11 @@
 """A recorded clock: one self-contained HTML file that replays a run, with no kernel and no network.
 
-    python -m helpers trace --prompt "The capital of France is" --ticks 20 --out paris.html
-
-    save_trace(clock, "paris.html")     # the ticks a Clock has run (also: clock.save_trace(path))
+    save_trace(clock, "paris.html")     # the ticks a Clock has run
     snapshot_html(clock)                # the same player as an HTML fragment, for a notebook output
+
+From a shell (helpers/trace_command.py runs a clock, then calls save_trace):
+
+    python -m helpers trace --prompt "The capital of France is" --ticks 20 --out paris.html
 
 The player (helpers/trace_player/: plain JavaScript + SVG, a few KB) shows what the clock widget
 shows, tick by tick: the text so far with the newest token marked, the next-token distribution
@@ -20,11 +22,9 @@ six-token prompt.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import os
-import sys
 import tempfile
 import zlib
 from datetime import datetime, timezone
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .escaping import script_json
-from .i18n import LANGUAGES, messages
+from .i18n import messages
 from .attention import content_head
 from .plots.distribution import distribution_rows, percent_label
 from .plots.style import (
@@ -48,10 +48,11 @@ from .plots.style import (
     presenter_mode,
 )
 from .plots.text import MONO_FONT, context_pieces, readable_token
-from .sampling import CLOCK_TEMPERATURE, SamplingConfig
+from .sampling import SamplingConfig
 from .tokens import VISIBLE_GLYPHS, visible
 
-__all__ = ["trace_data", "player_html", "trace_html", "save_trace", "snapshot_html", "main"]
+__all__ = ["trace_data", "player_html", "trace_html", "save_trace", "check_target",
+           "snapshot_html", "TraceError"]
 
 PLAYER_DIR = Path(__file__).resolve().parent / "trace_player"
 _COLORS = {  # CSS variables of player.css: the widget's colours (helpers/plots/style.py)
@@ -247,12 +248,15 @@ def save_trace(
     """
     path = Path(path)
     page = trace_html(clock, title, lang)
-    _check_target(path, overwrite)
+    check_target(path, overwrite)
     _write_atomically(path, page.encode("utf-8"), overwrite)
     return path
 
 
-def _check_target(path: Path, overwrite: bool) -> None:
+def check_target(path: Path, overwrite: bool) -> None:
+    """TraceError unless a trace may be written at `path` (a new file, or with `overwrite` an
+    existing regular file; never a link or a folder). save_trace checks it; the command line
+    checks it before loading a model."""
     if path.is_symlink():
         raise TraceError(f"{path} is a symbolic link: give the path of a file itself "
                          f"(a trace is never written through a link).")
@@ -299,102 +303,3 @@ def snapshot_html(clock) -> str:
     return player_html(
         trace_data(clock, title=f"LLM Clock, recorded: {clock.prompt!r}", start="last")
     )
-
-
-# --------------------------------------------------------------------------- command line
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # a short message and exit code 2, never a traceback
-        self.exit(2, f"{self.prog}: {message}\nTry: python -m helpers trace --help\n")
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python -m helpers trace",
-        description="Run the clock and write one self-contained HTML file that replays the run "
-        "(no kernel, no network needed to open it).",
-    )
-    p.add_argument("--prompt", required=True, help="the text to continue")
-    p.add_argument(
-        "--ticks", type=int, required=True, help="how many ticks to run (tick 0 is the prefill)"
-    )
-    p.add_argument("--out", required=True, help="the HTML file to write")
-    p.add_argument("--temperature", type=float, default=CLOCK_TEMPERATURE,
-                   help=f"0 = greedy (default {CLOCK_TEMPERATURE}, as the clock widget)")
-    p.add_argument("--top-k", type=int, default=0, help="0 = off")
-    p.add_argument("--top-p", type=float, default=1.0, help="1 = off")
-    p.add_argument("--min-p", type=float, default=0.0, help="0 = off")
-    p.add_argument("--repetition-penalty", type=float, default=1.0, help="1 = off")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--chat", action="store_true", help="wrap the prompt in the model's chat template"
-    )
-    p.add_argument(
-        "--model", default=None, help="a Hugging Face id or folder (default: the embedded SmolLM2)"
-    )
-    p.add_argument("--title", default=None, help="the title shown above the player")
-    p.add_argument("--lang", default="en", choices=LANGUAGES,
-                   help="the language of the player's labels (default en)")
-    p.add_argument(
-        "--force", action="store_true", help="overwrite --out if it exists (never a link)"
-    )
-    return p
-
-
-def _check_out(path: Path, force: bool) -> None:
-    try:
-        _check_target(path, overwrite=force)
-    except TraceError as err:
-        raise TraceError(f"--out {err}") from None
-    folder = path.parent
-    if not folder.is_dir():
-        raise TraceError(f"--out {path}: the folder {folder} does not exist; create it first.")
-    if not os.access(folder, os.W_OK):
-        raise TraceError(
-            f"--out {path}: cannot write there (permission denied); choose another path."
-        )
-
-
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    from .clock import Clock, ClockError
-    from .models import ModelLoadError, load_model
-
-    out = Path(args.out).expanduser()
-    try:
-        if args.ticks < 1:
-            raise TraceError(f"--ticks must be at least 1, got {args.ticks}.")
-        if not args.prompt.strip():
-            raise TraceError(
-                "--prompt is empty: give the model some text to continue, e.g. 'Once upon a time'."
-            )
-        if args.seed < 0:
-            raise TraceError(f"--seed must be a whole number >= 0, got {args.seed}.")
-        config = SamplingConfig(
-            temperature=args.temperature,
-            top_k=args.top_k or None,
-            top_p=args.top_p,
-            min_p=args.min_p,
-            repetition_penalty=args.repetition_penalty,
-        )
-        _check_out(out, args.force)
-        lm = load_model(args.model)
-        clock = Clock(lm, args.prompt, config, seed=args.seed, chat=args.chat)
-        clock.run(args.ticks)
-        save_trace(clock, out, args.title, overwrite=args.force, lang=args.lang)
-    except (TraceError, ClockError, ModelLoadError, ValueError) as err:
-        print(f"python -m helpers trace: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(
-            f"python -m helpers trace: cannot write {out}: {err.strerror or err}", file=sys.stderr
-        )
-        return 2
-    n = len(clock.history)
-    early = f" (stopped early: {clock.stop_reason})" if n < args.ticks else ""
-    print(
-        f"Wrote {out} ({out.stat().st_size / 2**10:.0f} KB): {n} ticks{early}. "
-        "Open it in any browser."
-    )
-    return 0

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers.batching import greedy_batch, left_pad, position_ids
-from helpers.speculative import generate
+from helpers.speculative import generate_speculatively
 
 PROMPTS = ["The capital of France is", "A tick", "Attention looks back over the context; the",
            "1 2 3"]
@@ -28,7 +28,7 @@ def test_batched_equals_alone_on_tiny_models(any_family_lm):
     for i, prompt in enumerate(PROMPTS):
         alone = greedy_batch(any_family_lm, [prompt], 8, keep_logits=True)
         assert batch.new_ids[i] == alone.new_ids[0]
-        plain = generate(any_family_lm, prompt, 8, draft_len=0, stop_at_end=False)
+        plain = generate_speculatively(any_family_lm, prompt, 8, draft_len=0, stop_at_end=False)
         assert batch.new_ids[i] == plain.new_ids
         # float32 rounding differs between batched and single products: close, not equal
         assert torch.allclose(batch.logits[i], alone.logits[0], atol=1e-4, rtol=1e-4)

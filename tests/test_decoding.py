@@ -9,6 +9,7 @@ import torch
 
 from helpers.ablation import copy_loss, heads_ablated, output_projection, token_losses
 from helpers.attention import attention_weights, induction_scores, repeated_random_tokens
+from helpers.chat import encode_chat
 from helpers.decoding import (
     apply_frequency_penalty, apply_presence_penalty, beam_search, beam_search_steps,
     default_eos_ids, greedy_with_penalties, sequence_logprob,
@@ -109,10 +110,7 @@ def test_beam_search_equals_generate_on_the_embedded_model(embedded_lm, num_beam
 
 @pytest.mark.slow
 def test_beam_search_on_a_chat_prompt_finishes_at_end_of_turn(embedded_lm):
-    text = embedded_lm.tokenizer.apply_chat_template(
-        [{"role": "user", "content": "What is the capital of France?"}],
-        add_generation_prompt=True, tokenize=False)
-    ids = embedded_lm.encode(text)
+    _, ids = encode_chat(embedded_lm.tokenizer, "What is the capital of France?")
     mine = beam_search(embedded_lm, ids, 2, 20)
     assert mine == generate_beams(embedded_lm, ids, 2, 20)
     assert mine[-1] == 2   # <|im_end|>: the beam finished by ending its turn

@@ -84,7 +84,8 @@ def test_a_fragment_that_completes_a_character_is_labelled_with_it(tiny_lm):
 
 def test_recorded_clock_in_chinese(tiny_lm, tmp_path):
     from helpers.clock import Clock
-    from helpers.trace import _parser, save_trace, trace_data
+    from helpers.trace import save_trace, trace_data
+    from helpers.trace_command import parser
 
     clock = Clock(tiny_lm, "The clock", seed=0)
     clock.run(3)
@@ -96,7 +97,8 @@ def test_recorded_clock_in_chinese(tiny_lm, tmp_path):
     assert set(english["labels"]) == set(data["labels"])
     page = save_trace(clock, tmp_path / "zh.html", lang="zh").read_text()
     assert "<html lang='zh-Hans'>" in page
-    assert _parser().parse_args(["--prompt", "我", "--ticks", "1", "--out", "x", "--lang", "zh"]).lang == "zh"
+    args = parser().parse_args(["--prompt", "我", "--ticks", "1", "--out", "x", "--lang", "zh"])
+    assert args.lang == "zh"
 
 
 def test_the_explorers_in_chinese(tiny_lm):

@@ -18,7 +18,7 @@ from helpers.clock import Clock
 from helpers.plots.distribution import distribution_rows
 from helpers.sampling import SamplingConfig
 from helpers.trace import TraceError, save_trace, snapshot_html, trace_data, trace_html
-from helpers.trace import main as trace_main
+from helpers.trace_command import main as trace_main
 
 from conftest import REPO
 
@@ -96,7 +96,7 @@ def test_byte_fragments_are_grouped_into_characters(tiny_lm):
 def test_the_file_is_self_contained(tiny_lm, tmp_path):
     clock = Clock(tiny_lm, "Once upon a time", SamplingConfig(temperature=0))
     clock.run(3)
-    path = clock.save_trace(tmp_path / "run.html", title="A </script> in the title")
+    path = save_trace(clock, tmp_path / "run.html", title="A </script> in the title")
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     # No external resource: no src/href attributes, no @import or url() in the CSS.

@@ -10,12 +10,13 @@ from helpers.attention import content_head
 from helpers.clock import Clock
 from helpers.plots.distribution import percent_label
 from helpers.sampling import CLOCK_TEMPERATURE, SamplingConfig
-from helpers.trace import _parser, trace_data
+from helpers.trace import trace_data
+from helpers.trace_command import parser
 from helpers.widgets import ClockWidget
 
 
 def test_trace_command_defaults_to_the_widgets_temperature(tiny_lm):
-    args = _parser().parse_args(["--prompt", "x", "--ticks", "2", "--out", "x.html"])
+    args = parser().parse_args(["--prompt", "x", "--ticks", "2", "--out", "x.html"])
     assert args.temperature == CLOCK_TEMPERATURE == 0.7
     assert ClockWidget(tiny_lm, "The clock").clock.config.temperature == CLOCK_TEMPERATURE
 

@@ -42,7 +42,7 @@ def screenshot_path(name: str):
     return ARTIFACTS / f"{name}.png"
 
 
-class ClockView:
+class ClockPage:
     """Reads and clicks the first clock widget on the page."""
 
     def __init__(self, page):
@@ -150,7 +150,7 @@ def clock(browser, lab_server, lab_root):
         for index, cell_seconds, first_line in slowest_cells(page):
             print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
         cells = notebook_cells(page)   # as the notebook would be saved after Run All
-        view = ClockView(page)
+        view = ClockPage(page)
         view.run_problems = (output_problems(CLOCK_NOTEBOOK.name, cells)
                              + exercise_problems(cells, exercises))
         view.control("step").wait_for()
@@ -378,7 +378,7 @@ def test_presenter_mode_fits_too_and_nothing_is_under_14px(clock):
     view, guard = clock
     view.control("presenter-toggle").click()  # the widget's own button: no code to edit
     view.page.wait_for_selector(".llmclock-presenter .llmclock-step", timeout=60_000)
-    presenter = ClockView(view.page)
+    presenter = ClockPage(view.page)
     presenter.root = view.page.locator(".llmclock-presenter").first
     for _ in range(3):
         presenter.click_and_time("step")

@@ -1,5 +1,5 @@
-"""The recorded clock (python -m helpers trace / Clock.save_trace), opened from disk in headless
-Chromium with every request off the machine refused: no console errors; Step, Back, the
+"""The recorded clock (python -m helpers trace / helpers.trace.save_trace), opened from disk in
+headless Chromium with every request off the machine refused: no console errors; Step, Back, the
 arrow keys, Home/End, the scrubber and Play move through the ticks, and at every tick the text
 on screen is the clock's text at that tick (a greedy run, a seeded sampled run, a Chinese
 prompt whose characters are split into byte tokens)."""
@@ -17,6 +17,7 @@ from helpers.clock import Clock
 from helpers.plots.text import readable_token
 from helpers.sampling import SamplingConfig
 from helpers.tokens import visible
+from helpers.trace import save_trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,7 +60,7 @@ def recorded(embedded_lm, tmp_path_factory):
             texts.append(clock.text)
             if clock.done:
                 break
-        runs[name] = (clock.save_trace(folder / f"{name}.html"), texts, clock)
+        runs[name] = (save_trace(clock, folder / f"{name}.html"), texts, clock)
     return runs
 
 
@@ -172,7 +173,7 @@ def test_hostile_prompts_leave_the_page_whole(browser, tiny_llama, tmp_path):
         clock = Clock(tiny_llama, prompt, SamplingConfig(temperature=0), seed=i)
         clock.run(3)
         clocks.append(clock)
-    pages = [clock.save_trace(tmp_path / f"hostile{i}.html", title=clock.prompt)
+    pages = [save_trace(clock, tmp_path / f"hostile{i}.html", title=clock.prompt)
              for i, clock in enumerate(clocks)]
     combined = tmp_path / "snapshots.html"
     combined.write_text(
@@ -219,7 +220,7 @@ def test_a_tick_whose_attention_was_dropped_says_so(browser, tiny_llama, tmp_pat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clock.run(3)
-    path = clock.save_trace(tmp_path / "bounded.html")
+    path = save_trace(clock, tmp_path / "bounded.html")
     context, page, guard = open_file(browser, path)
     try:
         page.wait_for_selector(".llmclock-trace[data-mounted=ready]")

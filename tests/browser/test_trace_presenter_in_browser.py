@@ -12,6 +12,7 @@ from lab_driver import ARTIFACTS
 
 from helpers.clock import Clock
 from helpers.sampling import CLOCK_TEMPERATURE, SamplingConfig
+from helpers.trace import save_trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,7 +26,7 @@ _SIZES_JS = """(cls) => [...document.querySelectorAll('svg.' + cls + ' text')].m
 def trace_file(embedded_lm, tmp_path_factory):
     clock = Clock(embedded_lm, "The capital of France is", SamplingConfig(temperature=CLOCK_TEMPERATURE))
     clock.run(6)
-    return clock.save_trace(tmp_path_factory.mktemp("trace") / "paris.html")
+    return save_trace(clock, tmp_path_factory.mktemp("trace") / "paris.html")
 
 
 def _percent_sizes(page) -> list:
@@ -73,7 +74,6 @@ def test_panels_stay_side_by_side_at_150_percent_zoom(browser, trace_file):
 def test_chinese_player_at_720p_renders_cjk_glyphs(browser, embedded_lm, tmp_path):
     """python -m helpers trace --lang zh: every label in Chinese, drawn with a CJK font (a glyph
     of its own, not the box of a missing one), at 1280x720."""
-    from helpers.trace import save_trace
 
     clock = Clock(embedded_lm, "我喜欢吃", SamplingConfig(temperature=CLOCK_TEMPERATURE), seed=1)
     clock.run(6)

@@ -1,4 +1,4 @@
-"""Issue 15 for the model folder: never delete what LLM Clock did not write, clean up after
+"""The model folder and loading refusals: never delete what LLM Clock did not write, clean up after
 killed conversions, notice damaged files, and explain every refusal."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _tree(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def test_issue_reproduction_model_dir_with_other_files_keeps_them(tmp_path, monkeypatch, fake_convert):
+def test_a_model_dir_with_other_files_keeps_them(tmp_path, monkeypatch, fake_convert):
     d = tmp_path / "my_models"
     (d / "other_model").mkdir(parents=True)
     (d / "notes.txt").write_text("keep")
