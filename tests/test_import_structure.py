@@ -196,13 +196,13 @@ def test_no_module_notebook_or_bench_uses_another_modules_private_names():
 
 
 def test_the_private_name_check_sees_each_form():
-    source = ("import helpers.clock as c\nfrom helpers.trace import _parser\nfrom .. import site\n"
-              "def f():\n    from ..plots.text import _pieces\n    return c._lock, site._nav\n")
+    source = ("import helpers.clock as c\nfrom helpers.trace import _prob\nfrom .. import tokens\n"
+              "def f():\n    from ..plots.text import _pieces\n    return c._lock, tokens._x\n")
     assert _private_reaches(source, "helpers.widgets.clock_widget", False) == [
-        "line 2: from helpers.trace import _parser",
+        "line 2: from helpers.trace import _prob",
         "line 5: from helpers.plots.text import _pieces",
         "line 6: helpers.clock._lock",
-        "line 6: helpers.site._nav",
+        "line 6: helpers.tokens._x",
     ]
     assert _private_reaches("from .clock import _nbytes\n", "helpers.clock", False) == []
     # a private module belongs to its package: siblings may use it, nobody else
