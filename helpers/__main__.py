@@ -3,7 +3,7 @@
 prepare   convert the embedded models once (the set-up scripts call it):
           prepare [--all] [--verify] [SmolLM2-135M-Instruct | gemma-3-270m ...]
 trace     run the clock and write one self-contained HTML file replaying the run
-site      build the offline HTML edition of the notebooks
+site      build the offline HTML edition of the notebooks (English and notebooks/zh)
 lecture   build the lecture's slides and worksheet into docs/lecture
 """
 

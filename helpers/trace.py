@@ -292,14 +292,10 @@ def _write_atomically(path: Path, data: bytes, overwrite: bool) -> None:
             os.unlink(tmp)
 
 
-def snapshot_html(clock) -> str:
-    """The player as a fragment for a notebook output (e.g. the clock widget's static fallback),
-    opened at the newest tick; a note when nothing has run yet."""
+def snapshot_html(clock, lang: str = "en") -> str:
+    """The player as a fragment for a notebook output (e.g. the clock widget's static fallback,
+    the HTML edition), opened at the newest tick; a note when nothing has run yet."""
     if not clock.history:
-        return (
-            "<div class='llmclock-trace-empty'>LLM Clock: no tick has run yet, "
-            "so there is nothing recorded to replay.</div>"
-        )
-    return player_html(
-        trace_data(clock, title=f"LLM Clock, recorded: {clock.prompt!r}", start="last")
-    )
+        note = html.escape(messages(lang)("trace.nothing_recorded"))
+        return f"<div class='llmclock-trace-empty'>{note}</div>"
+    return player_html(trace_data(clock, start="last", lang=lang))

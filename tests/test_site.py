@@ -1,5 +1,6 @@
-"""The offline HTML edition's pieces that need no kernel and no browser (helpers.build.site): math to
-MathML, widgets to static HTML, notebook outputs made static. The whole build is tested in
+"""The offline HTML edition's pieces that need no kernel and no browser (helpers.build.site):
+math to MathML, widgets to static HTML, notebook outputs made static, the pages' own words in the
+page's language (English, Chinese), hostile names escaped. The whole build is tested in
 tests/browser/test_site_in_browser.py."""
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ import ipywidgets as w
 import nbformat
 import plotly.graph_objects as go
 
-from helpers.build.site import _math_to_placeholders, _prepare, static_widget_html
+import re
+from pathlib import Path
+
+from helpers.build.site import (
+    NOTEBOOKS, _index_page, _math_to_placeholders, _nav, _page_file, _prepare, edition_of,
+    static_widget_html,
+)
+from helpers.i18n import messages
+
+SITE_KEYS = [k for k in messages("en").texts if k.startswith("site.")]
 
 
 def test_math_becomes_placeholders_outside_code():
@@ -68,25 +78,85 @@ def test_outputs_become_static_html():
 
 
 def test_notebook_names_and_titles_are_escaped_in_the_index_and_nav():
-    from helpers.build.site import _index_page, _nav
-
     name = "x'><img src=x onerror=alert(1)>"
-    pages = [{"name": "a", "file": "a.html", "title": "First"},
-             {"name": name, "file": f"{name}.html", "title": "<script>alert(2)</script>"},
-             {"name": "c", "file": "c.html", "title": "Last"}]
-    for page in (_index_page(pages), _nav(pages, 0), _nav(pages, 2)):
-        assert "<img" not in page and "<script" not in page
-    index = _index_page(pages)
-    assert "x&#x27;&gt;&lt;img" in index  # the name shown as text
-    assert "href='x%27%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.html'" in index
+    for lang, folder in (("en", ""), ("zh", "zh/")):
+        pages = [
+            {"name": "a", "lang": lang, "file": f"{folder}a.html", "title": "First"},
+            {"name": name, "lang": lang, "file": f"{folder}{name}.html",
+             "title": "<script>alert(2)</script>"},
+            {"name": "c", "lang": lang, "file": f"{folder}c.html", "title": "Last"},
+        ]
+        other = "zh" if lang == "en" else "en"
+        index = _index_page(pages, lang, (other,))
+        for page in (index, _nav(pages, 0, [(other, f"{name}.html")]), _nav(pages, 2)):
+            assert "<img" not in page and "<script" not in page, lang
+        assert "x&#x27;&gt;&lt;img" in index  # the name shown as text
+        assert "href='x%27%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.html'" in index
+
+
+def _text(page: str) -> str:
+    """What a reader sees of a page the site writes: no tags, no CSS."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def test_a_chinese_page_says_nothing_in_english():
+    """The index, the navigation and a missing widget's note of the Chinese edition: html
+    lang zh-CN, every word from the Chinese catalogue, none of the English one, links to the
+    English edition and back; the English edition's in English."""
+    zh = [{"name": "00_the_clock", "lang": "zh", "file": "zh/00_the_clock.html", "title": "时钟"},
+          {"name": "01_tokenization", "lang": "zh", "file": "zh/01_tokenization.html",
+           "title": "分词"}]
+    index = _index_page(zh, "zh", ("en",))
+    nav = _nav(zh, 1, [("en", "01_tokenization.html")])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.from_dict({"output_type": "display_data", "metadata": {}, "data": {
+            "application/vnd.jupyter.widget-view+json": {"model_id": "gone"}}})])])
+    _prepare(nb, {}, [], "zh")
+    note = nb.cells[0].outputs[0].data["text/html"]
+    parts = static_widget_html(w.Accordion([w.HTML("一")]), "zh")
+    assert index.startswith("<!DOCTYPE html>\n<html lang='zh-CN'>")
+    assert "href='../index.html'" in index and "href='00_the_clock.html'" in index
+    assert "href='index.html'" in nav and "href='00_the_clock.html'" in nav
+    assert "href='../01_tokenization.html'" in nav and "hreflang='en'" in nav
+    t = messages("zh")
+    assert t("site.contents") in nav and t("site.edition.en") in nav
+    assert t("site.no_snapshot") in note and t("site.part", n=1) in parts
+    english = [messages("en")(k, title="", n=1) for k in SITE_KEYS]
+    for shown in (_text(index), _text(nav), _text(note), _text(parts)):
+        shown = re.sub(r"\([\w.-]+\.ipynb\)", "", shown)  # the notebooks' file names
+        assert not [e for e in english if e in shown], shown
+        # Latin letters only in names: the site's, JupyterLab, ./lab.sh zh
+        assert set(re.findall(r"[A-Za-z]+", shown)) <= {"LLM", "JupyterLab", "lab", "sh", "zh"}
+    en_index = _index_page([{**p, "lang": "en", "file": p["file"][3:]} for p in zh], "en",
+                           ("zh",))
+    assert "<html lang='en'>" in en_index and "href='zh/index.html'" in en_index
+    assert messages("en")("site.contents") in _nav(
+        [{**p, "lang": "en"} for p in zh], 0)
+
+
+def test_pages_go_in_their_language_folder():
+    assert edition_of(NOTEBOOKS / "zh" / "00_the_clock.ipynb") == "zh"
+    assert edition_of(NOTEBOOKS / "00_the_clock.ipynb") == "en"
+    assert edition_of(Path("/tmp/x/test.ipynb")) == "en"
+    assert _page_file(NOTEBOOKS / "zh" / "00_the_clock.ipynb") == "zh/00_the_clock.html"
+    assert _page_file(NOTEBOOKS / "06_tick_by_tick.ipynb") == "06_tick_by_tick.html"
+
+
+def test_links_between_notebooks_follow_the_folders():
+    md = nbformat.v4.new_markdown_cell(
+        "[下一本](01_tokenization.ipynb)、[英文版](../08_chat_and_stopping.ipynb#sec-x)、"
+        "[中文](zh/00_the_clock.ipynb)、[外部](https://example.org/a.ipynb)")
+    nb = nbformat.v4.new_notebook(cells=[md])
+    _prepare(nb, {}, [], "zh")
+    source = nb.cells[0].source
+    assert "(01_tokenization.html)" in source and "(../08_chat_and_stopping.html#sec-x)" in source
+    assert "(zh/00_the_clock.html)" in source
+    assert "(https://example.org/a.ipynb)" in source  # not a notebook of the site
 
 
 def test_the_notebooks_markdown_loads_nothing_remote_and_runs_no_script():
     """What the README's "no network" promise for the offline edition rests on."""
-    import re
-
-    from helpers.build.site import NOTEBOOKS
-
     paths = sorted(NOTEBOOKS.glob("**/*.ipynb"))
     assert paths
     for path in paths:
@@ -101,3 +171,17 @@ def test_the_notebooks_markdown_loads_nothing_remote_and_runs_no_script():
             assert not re.search(r"!\[[^\]]*\]\(\s*(https?:)?//", source), (path.name, source[:80])
             assert not re.search(r"\bsrc\s*=\s*['\"]?\s*(https?:)?//", source, re.I), (
                 path.name, source[:80])
+
+
+def test_the_recorded_clock_speaks_the_page_language(tiny_lm):
+    """The clock widget's snapshot on a page: the trace player's fragment in the page's
+    language, also when nothing has run yet."""
+    from helpers.clock import Clock
+    from helpers.trace import snapshot_html
+
+    clock = Clock(tiny_lm, "我喜欢")
+    assert messages("zh")("trace.nothing_recorded") in snapshot_html(clock, lang="zh")
+    assert "no tick has run yet" in snapshot_html(clock)
+    clock.tick()
+    data = snapshot_html(clock, lang="zh")
+    assert '"lang":"zh"' in data and "LLM 时钟录像" in data and "LLM Clock" not in data

@@ -1,8 +1,9 @@
 """Build tools: programs that make something FROM the lessons, not lessons themselves. A learner
 never needs them; the notebooks never import them.
 
-    site      the offline HTML edition: every notebook executed into static pages
-              (python -m helpers site)
+    site      the offline HTML edition: every notebook (notebooks/ and notebooks/zh/) executed
+              into static pages, each page's own words in its language
+              (python -m helpers site [--lang zh])
     lecture   the lecture kit: slides and a worksheet built from the model
               (python -m helpers lecture)
 

@@ -33,11 +33,14 @@ PREDICT_PROMPTS = ("The capital of France is", "Once upon a time, there was a", 
 
 _CSS = """
 body { font-family: 'Noto Sans', 'Noto Sans CJK SC', Arial, sans-serif; margin: 0; color: #222; }
-section { box-sizing: border-box; min-height: 100vh; padding: 40px 60px; border-bottom: 1px solid #ddd; }
+section { box-sizing: border-box; min-height: 100vh; padding: 40px 60px;
+  border-bottom: 1px solid #ddd; }
 h1 { font-size: 44px; margin: 0 0 18px; } h2 { font-size: 34px; margin: 0 0 16px; }
 p, li, td, th { font-size: 24px; line-height: 1.45; } .small { font-size: 18px; color: #555; }
-table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 12px; text-align: left; }
-.guess { font-size: 40px; border-bottom: 3px solid #0072B2; display: inline-block; min-width: 260px; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ccc; padding: 4px 12px; text-align: left; }
+.guess { font-size: 40px; border-bottom: 3px solid #0072B2; display: inline-block;
+  min-width: 260px; }
 img { max-width: 100%; border: 1px solid #ddd; }
 .sheet section { min-height: auto; }
 .answer { color: #0072B2; }
@@ -51,7 +54,8 @@ _KEYS_JS = """<script>
 document.addEventListener('keydown', function (e) {
   var slides = document.querySelectorAll('section'), y = window.scrollY + 2, i = 0;
   for (var k = 0; k < slides.length; k++) if (slides[k].offsetTop <= y) i = k;
-  var next = {ArrowRight: 1, ArrowDown: 1, PageDown: 1, ' ': 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1}[e.key];
+  var next = {ArrowRight: 1, ArrowDown: 1, PageDown: 1, ' ': 1,
+              ArrowLeft: -1, ArrowUp: -1, PageUp: -1}[e.key];
   if (!next) return;
   e.preventDefault();
   var target = slides[Math.max(0, Math.min(slides.length - 1, i + next))];

@@ -242,4 +242,29 @@ MESSAGES = {
     'ax.failed': 'Could not run the model on this text ({error}).',
     'ax.type': 'Type a text above to see its attention.',
     'ax.pattern_title': 'Attention pattern: layer {layer}, {which}',
+    # ---------------------------------------------------------------- the HTML edition (site)
+    'trace.nothing_recorded': 'LLM Clock: no tick has run yet, so there is nothing recorded to '
+                              'replay.',
+    'site.name': 'LLM Clock',
+    'site.index_title': 'LLM Clock: the notebooks',
+    'site.index_intro_html': 'Watch a language model write, one tick at a time. This is the '
+                             'offline edition: every notebook as it looks after running top to '
+                             'bottom, with its figures; the widgets are snapshots (the clock '
+                             'widget is a recorded replay). To change and run the code, open the '
+                             'notebooks in JupyterLab (<code>./lab.sh</code>).',
+    'site.page_title': '{title} · LLM Clock',
+    'site.contents': 'contents',
+    'site.edition.en': 'English edition',
+    'site.edition.zh': '中文版 (the notebooks in Chinese)',
+    'site.clock_note': 'Recorded clock: this is a replay of the ticks the clock widget ran when '
+                       'the notebook was built (Step, Back, Play, the scrubber or the arrow '
+                       'keys). Open the notebook in JupyterLab to run the clock yourself.',
+    'site.widget_note': 'A snapshot of an interactive widget, as it was after the notebook ran; '
+                        'open the notebook in JupyterLab to use it.',
+    'site.no_snapshot': '(an interactive widget: open the notebook in JupyterLab to use it)',
+    'site.part': 'part {n}',
+    'site.output_alt': 'output',
+    'site.image_alt': 'image',
+    'site.no_plotly': 'This figure needs assets/plotly.min.js next to this page: keep the site '
+                      'folder whole.',
 }

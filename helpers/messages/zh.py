@@ -227,4 +227,24 @@ MESSAGES = {
     'ax.failed': '无法在这段文本上运行模型（{error}）。',
     'ax.type': '在上面输入一段文本，看看它的注意力。',
     'ax.pattern_title': '注意力模式：第 {layer} 层，{which}',
+    # ---------------------------------------------------------------- 离线 HTML 版（网站）
+    'trace.nothing_recorded': 'LLM 时钟：还没有运行任何一拍，没有可以回放的录像。',
+    'site.name': 'LLM 时钟',
+    'site.index_title': 'LLM 时钟：全部笔记',
+    'site.index_intro_html': '看语言模型一拍一拍地写字。这是离线版：每本笔记从头到尾运行之后的样子，'
+                             '图都在；小部件是快照（时钟小部件是一段可以回放的录像）。要修改并运行'
+                             '代码，请在 JupyterLab 中打开笔记（<code>./lab.sh zh</code>）。',
+    'site.page_title': '{title} · LLM 时钟',
+    'site.contents': '目录',
+    'site.edition.en': '英文版',
+    'site.edition.zh': '中文版',
+    'site.clock_note': '时钟录像：这是生成本页时时钟小部件运行过的那些拍的回放（单步、后退、播放、'
+                       '进度条或方向键）。要亲自运行时钟，请在 JupyterLab 中打开这本笔记。',
+    'site.widget_note': '交互小部件的快照，是笔记运行结束时的样子；要使用它，请在 JupyterLab '
+                        '中打开这本笔记。',
+    'site.no_snapshot': '（交互小部件：请在 JupyterLab 中打开这本笔记来使用它）',
+    'site.part': '第 {n} 部分',
+    'site.output_alt': '输出',
+    'site.image_alt': '图片',
+    'site.no_plotly': '这张图需要本页旁边的 assets/plotly.min.js：请保持网站文件夹完整。',
 }

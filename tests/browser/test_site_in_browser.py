@@ -1,12 +1,16 @@
-"""The offline HTML edition (python -m helpers site), opened from disk in headless Chromium with
-every request off the machine refused: each page draws as many plots as its notebook has figures
-(plotly outputs and FigureWidgets inside widgets, counted from the executed notebook), each clock
-widget is a playable recording, math is MathML, and no page shows error text or "Loading widget".
+"""The offline HTML edition (python -m helpers site), opened from disk in headless Chromium at
+1280x720 with every request off the machine refused: each page draws as many plots as its notebook
+has figures (plotly outputs and FigureWidgets inside widgets, counted from the executed notebook),
+each clock widget is a playable recording, math is MathML, and no page shows error text or
+"Loading widget". The Chinese edition (zh/) has <html lang="zh-CN">, no English word of the
+interface, Chinese drawn with a CJK font, and links to the English edition and back.
 
 Building a real notebook runs it, and the test suite runs each notebook once (in
-test_notebooks_run_clean.py), so the test builds one page by default: a small notebook written
-here (a tiny random model; a plotly figure, a FigureWidget in a box changed after display, a clock
-widget, math). LLMCLOCK_SITE_NOTEBOOKS="00_the_clock 06_tick_by_tick" adds real notebooks.
+test_notebooks_run_clean.py), so the test builds two small notebooks written here instead, one
+per edition: an English page without a model (a plotly figure, a FigureWidget in a box changed
+after display, math) and a Chinese one (a tiny random model's clock widget with lang="zh", an
+untitled accordion, math). LLMCLOCK_SITE_NOTEBOOKS="00_the_clock zh/06_tick_by_tick" adds real
+notebooks.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import re
 import nbformat
 import pytest
 
+from cjk import cjk_drawn
 from disk_pages import open_file
 from lab_driver import ARTIFACTS, BROKEN_RENDER, assert_plotly_drawn, plotly_figures
 
 from helpers.build.site import build_site
+from helpers.i18n import messages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,40 +38,62 @@ BAD_TEXT = re.compile(
 )
 
 
-def _synthetic_notebook(path, model_dir) -> None:
-    cells = [
-        nbformat.v4.new_markdown_cell(
-            "# A page built for the test\n\n"
-            "Softmax: $p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$, and as a block\n"
-            "$$\\sum_j p_j = 1$$\nA dollar in code stays: `echo $HOME`. "
-            "Next: [the clock](00_the_clock.ipynb)."
-        ),
-        nbformat.v4.new_code_cell(
-            "import ipywidgets as w\nimport plotly.graph_objects as go\n"
-            "from helpers import load_model\n"
-            f"from helpers.widgets import ClockWidget\nlm = load_model({str(model_dir)!r})"
-        ),
-        nbformat.v4.new_code_cell("go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2]))"),
-        nbformat.v4.new_code_cell(
-            "fig = go.FigureWidget(go.Scatter(y=[1, 3, 2]))\n"
-            "box = w.VBox([w.HTML('<b>hello box</b>'), w.IntSlider(3, description='n'), fig])\nbox"
-        ),
-        nbformat.v4.new_code_cell(
-            "fig.data[0].y = [5, 6, 7]  # changed after display: the snapshot shows this"
-        ),
-        nbformat.v4.new_code_cell(
-            "clock_widget = ClockWidget(lm, 'The capital of France is', temperature=0)\n"
-            "clock_widget"
-        ),
-        nbformat.v4.new_code_cell("clock_widget.clock.run(4);"),
-    ]
+def _write(path, cells) -> None:
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
+
+
+def _english_notebook(path) -> None:
+    """No model and no widget: its kernel stays light (the Chinese page has the widgets)."""
+    _write(path, [
+        nbformat.v4.new_markdown_cell(
+            "# A page built for the test\n\n"
+            "Softmax: $p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$, and as a block\n"
+            "$$\\sum_j p_j = 1$$\nA dollar in code stays: `echo $HOME`. "
+            "Next: [the clock](00_the_clock.ipynb)."
+        ),
+        nbformat.v4.new_code_cell("import plotly.graph_objects as go"),
+        nbformat.v4.new_code_cell("go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2]))"),
+    ])
+
+
+def _chinese_notebook(path, model_dir) -> None:
+    """A plotly figure, a FigureWidget in a box changed after display, an untitled accordion,
+    a clock widget with lang="zh" on a tiny random model, math."""
+    _write(path, [
+        nbformat.v4.new_markdown_cell(
+            "# 测试用的一页\n\n"
+            "软最大：$p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$。"
+            "下一本：[时钟](00_the_clock.ipynb)。"
+        ),
+        nbformat.v4.new_code_cell(
+            "import ipywidgets as w\nimport plotly.graph_objects as go\n"
+            "from helpers import load_model\n"
+            f"from helpers.widgets import ClockWidget\nlm = load_model({str(model_dir)!r})"
+        ),
+        nbformat.v4.new_code_cell("go.Figure(go.Bar(x=['我', '喜欢', '吃'], y=[3, 1, 2]))"),
+        nbformat.v4.new_code_cell(
+            "fig = go.FigureWidget(go.Scatter(y=[1, 3, 2]))\n"
+            "box = w.VBox([w.HTML('<b>一个盒子</b>'), w.IntSlider(3, description='n'), fig])\nbox"
+        ),
+        nbformat.v4.new_code_cell(
+            "fig.data[0].y = [5, 6, 7]  # changed after display: the snapshot shows this"
+        ),
+        nbformat.v4.new_code_cell(
+            "w.Accordion([w.HTML('<b>第一部分的内容</b>'), w.HTML('第二部分')])"
+        ),
+        nbformat.v4.new_code_cell(
+            "clock_widget = ClockWidget(lm, '我喜欢吃', temperature=0, lang='zh')\n"
+            "clock_widget"
+        ),
+        nbformat.v4.new_code_cell("clock_widget.clock.run(4);"),
+    ])
 
 
 def _expected(executed: nbformat.NotebookNode) -> tuple[int, int]:
@@ -96,18 +124,23 @@ def _expected(executed: nbformat.NotebookNode) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, tiny_llama_dir):
     folder = tmp_path_factory.mktemp("site-src")
-    synthetic = folder / "test_page.ipynb"
-    _synthetic_notebook(synthetic, tiny_llama_dir)
+    _english_notebook(folder / "test_page.ipynb")
+    _chinese_notebook(folder / "zh" / "test_page.ipynb", tiny_llama_dir)
     out = tmp_path_factory.mktemp("site")
-    pages = build_site([str(synthetic), *REAL], out, timeout=600)
+    sources = [str(folder / "test_page.ipynb"), str(folder / "zh" / "test_page.ipynb"), *REAL]
+    pages = build_site(sources, out, timeout=600)
     return out, pages
 
 
 def test_every_page_draws_its_figures_offline(browser, site):
     out, pages = site
-    assert [p["name"] for p in pages] == ["test_page", *REAL]
-    for index, page_info in enumerate(pages):
-        executed = nbformat.read(out / "executed" / f"{page_info['name']}.ipynb", as_version=4)
+    assert [p["file"] for p in pages[:2]] == ["test_page.html", "zh/test_page.html"]
+    for page_info in pages:
+        edition = [p for p in pages if p["lang"] == page_info["lang"]]
+        index = edition.index(page_info)
+        executed = nbformat.read(
+            out / "executed" / page_info["file"].replace(".html", ".ipynb"), as_version=4
+        )
         want_plots, want_clocks = _expected(executed)
         context, page, guard = open_file(browser, out / page_info["file"])
         try:
@@ -125,31 +158,76 @@ def test_every_page_draws_its_figures_offline(browser, site):
             text = page.locator("body").inner_text()
             for pattern in (BAD_TEXT, BROKEN_RENDER):
                 match = pattern.search(text)
-                assert not match, f"{page_info['name']}: {match.group(0)!r} on the page"
-            # Previous / contents / next links lead to pages that exist.
+                assert not match, f"{page_info['file']}: {match.group(0)!r} on the page"
+            # Previous / contents / next links lead to pages that exist, in the same edition;
+            # the other edition's link to the same notebook's page there (or its index).
             hrefs = page.eval_on_selector_all(
                 ".llmclock-nav a", "links => links.map(a => a.getAttribute('href'))"
             )
             assert "index.html" in hrefs
-            if index + 1 < len(pages):
-                assert pages[index + 1]["file"] in hrefs
-            assert all((out / h).exists() for h in hrefs), hrefs
+            if index + 1 < len(edition):
+                assert edition[index + 1]["file"].split("/")[-1] in hrefs
+            here = (out / page_info["file"]).parent
+            assert all((here / h).exists() for h in hrefs), hrefs
             guard.assert_clean()
         finally:
             context.close()
 
 
-def test_widgets_and_math_on_the_test_page(browser, site):
+def test_math_and_prompts_on_the_english_page(browser, site):
     out, _ = site
     context, page, guard = open_file(browser, out / "test_page.html")
     try:
-        page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
+        page.wait_for_selector(".js-plotly-plot .main-svg")
+        assert page.evaluate("() => document.documentElement.lang") == "en"
         # Math as MathML, not as TeX; the dollar in code is left alone.
         assert page.locator("math").count() == 2
         assert page.locator("math[display=block]").count() == 1
         text = page.locator("body").inner_text()
         assert "\\frac" not in text and "echo $HOME" in text
         assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
+        assert page.locator("a.llmclock-edition[href='zh/test_page.html']").count() == 2
+        assert messages("en")("site.edition.zh") in text
+        # JupyterLab's prompts ("[2]:"), not nbconvert's English "In [2]:".
+        prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputPrompt",
+                                            "ns => ns.map(n => n.innerText)")
+        assert prompts == ["[1]:", "[2]:"]
+        guard.assert_clean()
+    finally:
+        context.close()
+
+
+def _interface_text(page) -> str:
+    """The page's text without the notebook's code, its text outputs, math and figures."""
+    return page.evaluate("""() => {
+        const copy = document.body.cloneNode(true);
+        copy.querySelectorAll('.jp-InputArea-editor, .jp-RenderedText, .llmclock-plot-box, '
+            + 'style, script, math').forEach(n => n.remove());
+        return copy.innerText; }""")
+
+
+# What the site and the player write themselves (no token, prompt or model name in them).
+OWN_WORDS = (".llmclock-nav, .llmclock-snapshot-note, .jp-InputPrompt, .jp-OutputPrompt, "
+             "details > summary, .trace-controls, .trace-keys, .trace-legend, .trace-settings, "
+             ".trace-panel > div:first-child")
+
+
+def test_the_chinese_page_speaks_chinese_at_720p(browser, site):
+    """zh/test_page.html: lang zh-CN, every word of the interface from the Chinese catalogue
+    (nav, titles, notes, the recorded clock, an untitled accordion part), none from the English
+    one, Chinese drawn with a CJK font, and the clock's recording steps back."""
+    out, _ = site
+    zh, en = messages("zh"), messages("en")
+    context, page, guard = open_file(browser, out / "zh" / "test_page.html")
+    try:
+        page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
+        assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+        assert page.title() == zh("site.page_title", title="测试用的一页")
+        assert page.evaluate("() => innerWidth") == 1280
+        text = page.locator("body").inner_text()
+        for key in ("site.clock_note", "site.widget_note", "site.contents", "site.edition.en"):
+            assert zh(key) in text, key
+        assert zh("site.part", n=1) in text and "第一部分的内容" in text
         # The FigureWidget as it was at the end of the run, in its box with the other widgets.
         specs = [
             json.loads(s)
@@ -158,27 +236,54 @@ def test_widgets_and_math_on_the_test_page(browser, site):
             )
         ]
         assert [5, 6, 7] in [list(t.get("y", [])) for s in specs for t in s["data"]]
-        assert "hello box" in text and page.locator("input[type=range][disabled]").count() >= 1
-        # The clock widget: a recording of its four ticks that steps.
+        assert "一个盒子" in text and page.locator("input[type=range][disabled]").count() == 1
+        assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
+        assert page.locator("math").count() == 1
+        shown = _interface_text(page)
+        english = [v for k, v in en.texts.items()
+                   if k.startswith(("site.", "player.", "status.", "phase.", "trace."))
+                   and len(v.strip()) > 3 and "{" not in v]
+        assert not [e for e in english if e.strip() in shown], shown
+        own = " ".join(page.eval_on_selector_all(OWN_WORDS, "ns => ns.map(n => n.innerText)"))
+        assert "JupyterLab" in own and "第" in own
+        own = re.sub(r"⟨[0-9a-f ]+⟩", "", own)  # byte tokens of the model, shown as their bytes
+        words = set(re.findall(r"[A-Za-z]+", own))
+        # Names and the terms the glossary keeps in English (top-k ...), the keys Home and End.
+        assert words <= {"LLM", "JupyterLab", "top", "k", "p", "min", "Home", "End"}, words
+        # The recorded clock in Chinese, opened at the newest tick, steps back.
         player = page.locator(".llmclock-trace")
-        assert (
-            player.locator(".trace-position").inner_text() == "tick 3 / 3"
-        )  # opens at the newest tick
+        assert player.locator(".trace-position").inner_text() == zh("player.position", i=3, n=3)
         player.locator(".trace-back").click()
-        assert player.locator(".trace-status").inner_text().startswith("tick 2 · decode")
+        status = player.locator(".trace-status").inner_text()
+        assert status.startswith(zh("status.tick", index=2) + " · " + zh("phase.decode"))
+        for selector in (".llmclock-nav", ".llmclock-snapshot-note", ".jp-RenderedMarkdown h1",
+                         ".trace-status"):
+            assert cjk_drawn(page, selector), f"{selector}: CJK drawn as missing-glyph boxes"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "site-test-page.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "site-zh-page.png"))
         guard.assert_clean()
     finally:
         context.close()
 
 
-def test_index_lists_every_page(browser, site):
+def test_each_index_lists_its_edition_and_links_the_other(browser, site):
     out, pages = site
-    context, page, guard = open_file(browser, out / "index.html")
-    try:
-        hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
-        assert hrefs == [p["file"] for p in pages]
-        guard.assert_clean()
-    finally:
-        context.close()
+    for lang, index, back in (("en", out / "index.html", "zh/index.html"),
+                              ("zh", out / "zh" / "index.html", "../index.html")):
+        context, page, guard = open_file(browser, index)
+        try:
+            assert page.evaluate("() => document.documentElement.lang") == (
+                "en" if lang == "en" else "zh-CN")
+            listed = page.eval_on_selector_all(
+                "ol a", "links => links.map(a => a.getAttribute('href'))")
+            assert listed == [p["file"].split("/")[-1] for p in pages if p["lang"] == lang]
+            other = "zh" if lang == "en" else "en"
+            edition = page.locator(".llmclock-edition a")
+            assert edition.get_attribute("href") == back
+            assert edition.inner_text() == messages(lang)(f"site.edition.{other}")
+            if lang == "zh":
+                assert cjk_drawn(page, "h1"), "CJK drawn as missing-glyph boxes"
+                assert "Clock" not in page.locator("body").inner_text()
+            guard.assert_clean()
+        finally:
+            context.close()
