@@ -165,3 +165,11 @@ def embedded_lm():
     from helpers import load_model
 
     return load_model()
+
+
+@pytest.fixture(scope="session")
+def gemma_lm():
+    """The embedded Gemma 3 270M (slow tier): loaded once for the whole session."""
+    from helpers import load_model
+
+    return load_model("gemma-3-270m")

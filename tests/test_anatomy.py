@@ -181,13 +181,6 @@ def test_new_cache_keeps_every_position_of_a_sliding_model(tiny_gemma3):
 
 # ----- the embedded Gemma 3 270M ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def gemma_lm():
-    from helpers import load_model
-
-    return load_model("gemma-3-270m")
-
-
 @pytest.mark.slow
 def test_by_hand_equals_the_embedded_gemma(gemma_lm):
     """Four norms per block, q/k norms, query_pre_attn_scalar, one KV head for four query heads,

@@ -148,11 +148,6 @@ def test_prompt_prefix_is_bos_only_where_the_tokenizer_puts_one(tiny_lm):
 
 # ----- the embedded Gemma 3 270M ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def gemma_lm():
-    return load_model("gemma-3-270m")
-
-
 @pytest.mark.slow
 def test_gemma_loads_offline_with_its_shape(gemma_lm):
     assert gemma_lm.family == "gemma3" and gemma_lm.name == "gemma-3-270m"
@@ -191,6 +186,65 @@ def test_gemma_clock_greedy_equals_generate_and_writes_chinese(gemma_lm):
                                       max_new_tokens=10)
         assert clock.generated_ids == out[0, ids.shape[1]:].tolist()
         assert clock.generated_text.startswith(start), clock.generated_text
+
+
+@pytest.mark.slow
+def test_gemma_scores_are_transformers_own_log_probs(gemma_lm):
+    """Scoring reads the text after Gemma's <bos>, so every token of the text is scored, each
+    exactly as transformers' own forward pass and loss give it."""
+    from helpers.scoring import perplexity, token_logprobs
+
+    text = "我喜欢吃披萨。"
+    ids = gemma_lm.encode_prompt(text)
+    scores = token_logprobs(gemma_lm, text)
+    assert scores.ids == ids and len(scores.logprobs) == len(gemma_lm.encode(text))
+    with torch.no_grad():
+        out = gemma_lm.model(torch.tensor([ids]), labels=torch.tensor([ids]))
+    own = torch.log_softmax(out.logits[0, :-1].float(), -1)
+    own = own.gather(-1, torch.tensor(ids[1:])[:, None])[:, 0]
+    torch.testing.assert_close(scores.logprobs, own, atol=1e-4, rtol=1e-5)
+    assert perplexity(gemma_lm, text) == pytest.approx(float(out.loss.exp()), rel=1e-4)
+
+
+@pytest.mark.slow
+def test_gemma_batch_and_prompt_lookup_give_greedys_tokens(gemma_lm):
+    """Two prompts of different lengths in one batch (left-padded, <bos> after the padding)
+    continue as each does alone; prompt lookup drafts from the repeated line and still writes
+    plain greedy's tokens, in fewer forward passes."""
+    from helpers.batching import greedy_batch
+    from helpers.speculative import generate
+
+    prompts = ["我喜欢吃", "北京是中国的"]
+    batch = greedy_batch(gemma_lm, prompts, 3)
+    for i, prompt in enumerate(prompts):
+        alone = generate(gemma_lm, prompt, 3, draft_len=0, stop_at_end=False)
+        assert batch.new_ids[i] == alone.new_ids, prompt
+    assert gemma_lm.decode(batch.new_ids[1]).startswith("首都")
+    lines = "一二三四五六七八九十\n" * 2 + "一二三"
+    plain = generate(gemma_lm, lines, 8, draft_len=0, stop_at_end=False)
+    spec = generate(gemma_lm, lines, 8, draft_len=4, stop_at_end=False)
+    assert spec.new_ids == plain.new_ids and spec.accepted > 0
+    assert spec.forward_passes == plain.forward_passes - spec.accepted
+
+
+@pytest.mark.slow
+def test_a_recorded_gemma_clock_in_chinese(gemma_lm):
+    """`python -m helpers trace --model gemma-3-270m --lang zh`: the player's words in Chinese,
+    Gemma's tokens as whole words and characters, 18 layers of 4 heads."""
+    from helpers.i18n import messages
+    from helpers.trace import trace_data, trace_html
+
+    clock = Clock(gemma_lm, "我喜欢吃", SamplingConfig(temperature=0))
+    clock.run(3)
+    data = trace_data(clock, lang="zh")
+    assert data["lang"] == "zh" and data["text"][:4] == ["<bos>", "我", "喜欢", "吃"]
+    assert (data["n_layers"], data["n_heads"]) == (18, 4) and len(data["ticks"]) == 3
+    zh = messages("zh")
+    greedy = zh("trace.settings", settings=zh("trace.greedy"))   # 这一拍的采样设置：贪心（温度 0）
+    assert all(t["settings"].startswith(greedy) for t in data["ticks"])
+    assert [t["context_len"] for t in data["ticks"]] == [4, 5, 6]   # <bos> 我 喜欢 吃, then +1
+    page = trace_html(clock, lang="zh")
+    assert "<html lang='zh-Hans'>" in page and "甜食" in clock.generated_text
 
 
 def test_the_set_up_script_installs_exactly_the_pinned_packages_the_messages_name():
