@@ -47,7 +47,7 @@ from .plots.style import (
     RAW_COLOR,
     presenter_mode,
 )
-from .plots.text import MONO_FONT, context_pieces, readable_token
+from .plots.text import MONO_FONT, context_pieces, pending_bytes, readable_token
 from .sampling import SamplingConfig
 from .tokens import VISIBLE_GLYPHS, visible
 
@@ -154,13 +154,16 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
     ticks, attention, offset = [], [], 0
     for r in clock.history:
         chosen = (r.token_id, r.token_text, r.raw_prob, r.prob)
-        rows = distribution_rows(r.top_raw, r.top_filtered, chosen, tokenizer)
+        pending = pending_bytes(tokenizer, ids[: r.context_len])  # a fragment names its character
+        rows = distribution_rows(r.top_raw, r.top_filtered, chosen, tokenizer, pending=pending)
         chosen_row = next((i for i, row in enumerate(rows) if row.token_id == r.token_id), None)
         att = np.rint(r.attention.float().numpy() * 1000).clip(0, 1000).astype("<u2")
         attention.append(att.reshape(-1))  # empty when the history dropped it (memory bound)
         ticks.append(
             {
-                "status": _status(r, readable_token(r.token_text, r.token_id, tokenizer), lang),
+                "status": _status(
+                    r, readable_token(r.token_text, r.token_id, tokenizer, pending), lang
+                ),
                 "settings": settings_text(r.config, lang),
                 "p": _prob(r.prob),
                 "rows": [

@@ -247,6 +247,31 @@ def test_a_recorded_gemma_clock_in_chinese(gemma_lm):
     assert "<html lang='zh-Hans'>" in page and "甜食" in clock.generated_text
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["embedded_lm", "gemma_lm"])
+def test_a_character_in_byte_tokens_is_named_in_either_model(model, request):
+    """龘 is three byte tokens in SmolLM2 (byte-level BPE) and in Gemma (byte fallback <0xE9>
+    ...): the candidate that completes it is labelled ⟨98⟩→龘 in the clock widget's chart and
+    force menu and in the recorded clock, and the text shows the pieces as one character."""
+    from helpers.trace import trace_data
+    from helpers.widgets import ClockWidget
+
+    lm = request.getfixturevalue(model)
+    pieces = lm.encode("龘")
+    assert len(pieces) == 3
+    clock = Clock(lm, "我最喜欢的字是", SamplingConfig(temperature=0))
+    for piece in pieces:
+        clock.force(piece)
+        clock.tick()
+    data = trace_data(clock)
+    last = data["ticks"][-1]
+    assert last["rows"][last["chosen_row"]][0] == "⟨98⟩→龘" and "⟨98⟩→龘" in last["status"]
+    assert [len(clock.ids) - 3, 3, "龘"] in data["groups"]   # the pieces belong to 龘
+    widget = ClockWidget(lm, clock=clock)
+    assert "⟨98⟩→龘" in widget.distribution.value
+    assert any(label.startswith("⟨98⟩→龘") for label, _ in widget.force_choice.options)
+
+
 def test_the_set_up_script_installs_exactly_the_pinned_packages_the_messages_name():
     setup = (Path(__file__).resolve().parent.parent / "scripts" / "setup.sh").read_text()
     for spec in embedded.EMBEDDED_MODELS.values():

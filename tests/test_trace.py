@@ -93,6 +93,17 @@ def test_byte_fragments_are_grouped_into_characters(tiny_lm):
     assert "\ufffd" not in fragments and re.sub(r"[^0-9a-f]", "", fragments) == "e68891"
 
 
+def test_a_fragment_that_completes_a_character_is_labelled_with_it(tiny_lm):
+    # 我 is three byte tokens in the tiny vocabulary (e6 88 91): forced one by one, the tick
+    # that completes it names it in its candidate rows and status line, not only ⟨91⟩.
+    clock = Clock(tiny_lm, "I like", SamplingConfig(temperature=0))
+    for piece in tiny_lm.encode("我"):
+        clock.force(piece)
+        clock.tick()
+    last = trace_data(clock)["ticks"][-1]
+    assert last["rows"][last["chosen_row"]][0] == "⟨91⟩→我" and "⟨91⟩→我" in last["status"]
+
+
 def test_the_file_is_self_contained(tiny_lm, tmp_path):
     clock = Clock(tiny_lm, "Once upon a time", SamplingConfig(temperature=0))
     clock.run(3)
