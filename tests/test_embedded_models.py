@@ -212,17 +212,17 @@ def test_gemma_batch_and_prompt_lookup_give_greedys_tokens(gemma_lm):
     continue as each does alone; prompt lookup drafts from the repeated line and still writes
     plain greedy's tokens, in fewer forward passes."""
     from helpers.batching import greedy_batch
-    from helpers.speculative import generate
+    from helpers.speculative import generate_speculatively
 
     prompts = ["我喜欢吃", "北京是中国的"]
     batch = greedy_batch(gemma_lm, prompts, 3)
     for i, prompt in enumerate(prompts):
-        alone = generate(gemma_lm, prompt, 3, draft_len=0, stop_at_end=False)
+        alone = generate_speculatively(gemma_lm, prompt, 3, draft_len=0, stop_at_end=False)
         assert batch.new_ids[i] == alone.new_ids, prompt
     assert gemma_lm.decode(batch.new_ids[1]).startswith("首都")
     lines = "一二三四五六七八九十\n" * 2 + "一二三"
-    plain = generate(gemma_lm, lines, 8, draft_len=0, stop_at_end=False)
-    spec = generate(gemma_lm, lines, 8, draft_len=4, stop_at_end=False)
+    plain = generate_speculatively(gemma_lm, lines, 8, draft_len=0, stop_at_end=False)
+    spec = generate_speculatively(gemma_lm, lines, 8, draft_len=4, stop_at_end=False)
     assert spec.new_ids == plain.new_ids and spec.accepted > 0
     assert spec.forward_passes == plain.forward_passes - spec.accepted
 
