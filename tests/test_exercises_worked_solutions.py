@@ -35,7 +35,7 @@ CONTEXT_FREE = {   # (module, solution name): the check, given what the solution
 @pytest.mark.parametrize("module, name", list(CONTEXT_FREE),
                          ids=[f"{m.__name__.rsplit('.', 1)[1]}.{n}" for m, n in CONTEXT_FREE])
 def test_worked_solution_passes_its_check(module, name):
-    namespace = {"math": math, "torch": torch}   # imported by every notebook's first cell
+    namespace = {"math": math, "torch": torch}   # imported by every notebook's import cell
     exec(module.SOLUTIONS[name], namespace)
     result = CONTEXT_FREE[module, name](namespace)
     assert result, result.message
