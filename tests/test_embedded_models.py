@@ -4,6 +4,7 @@ file changed) and named in a tick; Gemma 3 270M loads offline and writes Chinese
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -268,6 +269,7 @@ def test_a_character_in_byte_tokens_is_named_in_either_model(model, request):
     assert last["rows"][last["chosen_row"]][0] == "⟨98⟩→龘" and "⟨98⟩→龘" in last["status"]
     assert [len(clock.ids) - 3, 3, "龘"] in data["groups"]   # the pieces belong to 龘
     widget = ClockWidget(lm, clock=clock)
+    assert re.search(r"data-tokens='3'[^>]*>龘<", widget.text.value)   # 3 tokens, 1 character
     assert "⟨98⟩→龘" in widget.distribution.value
     assert any(label.startswith("⟨98⟩→龘") for label, _ in widget.force_choice.options)
 
