@@ -6,15 +6,98 @@
 A check prints a green ✔ line when right and an orange ✘ line with the reason and the hint
 when wrong; it never raises, so a learner's mistake does not stop the notebook.
 It returns True/False so a notebook can also assert on its own worked examples.
+
+Every word a check shows comes from the exercise catalogue of one language
+(helpers/messages/exercises_en.py, exercises_zh.py), by key. A chapter module names its texts
+with msg(key, **values), rendered only when shown, in the language of the check being run:
+
+    mistakes = [(lambda n, t: n + t + 1, msg("ch00.kv_cache_length.one_too_many"))]
+    check_function(fn, reference, cases, msg("ch00.kv_cache_length.name"), mistakes=mistakes)
+
+A check is written once, in English's module; an edition re-exports it with
+speaking("zh", check), which runs it with every text in Chinese. Plain strings still work
+(shown as they are) for a notebook's own ad-hoc checks.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import html
+from contextlib import contextmanager
 from typing import Any
 
+from .i18n import check_lang, messages
+
 __all__ = ["check", "check_equal", "check_close", "check_function", "same_token", "solution",
-           "solution_of", "CheckResult"]
+           "solution_of", "CheckResult", "Text", "msg", "say", "speaking", "check_language",
+           "heard"]
+
+_LANG: contextvars.ContextVar[str] = contextvars.ContextVar("llmclock_check_lang", default="en")
+_HEARD: contextvars.ContextVar[list | None] = contextvars.ContextVar("llmclock_check_heard",
+                                                                     default=None)
+
+
+def check_language() -> str:
+    """The language the check being run speaks ('en' outside speaking(...))."""
+    return _LANG.get()
+
+
+def say(key: str, **values) -> str:
+    """The catalogue text `key` in the language of the check being run, its {names} filled."""
+    heard_keys = _HEARD.get()
+    if heard_keys is not None:
+        heard_keys.append(key)
+    return messages(_LANG.get())(key, **values)
+
+
+class Text:
+    """A catalogue text not yet in a language: rendered (by say) when it is shown."""
+
+    def __init__(self, key: str, **values):
+        self.key, self.values = key, values
+
+    def __str__(self) -> str:
+        return say(self.key, **self.values)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"msg({self.key!r})"
+
+
+def msg(key: str, **values) -> Text:
+    """The text `key` of the exercise catalogue, with the values it fills in."""
+    return Text(key, **values)
+
+
+def speaking(lang: str, check_fn):
+    """`check_fn` answering in `lang`: what an edition's exercise module re-exports
+    (helpers/exercises/zh/chNN.py: check_x = speaking("zh", chNN.check_x))."""
+    check_lang(lang)
+
+    @functools.wraps(check_fn)
+    def in_language(*args, **kwargs):
+        token = _LANG.set(lang)
+        try:
+            return check_fn(*args, **kwargs)
+        finally:
+            _LANG.reset(token)
+
+    in_language.lang = lang
+    return in_language
+
+
+@contextmanager
+def heard():
+    """The keys of the texts shown while inside, in order (the tests compare the editions)."""
+    keys: list[str] = []
+    token = _HEARD.set(keys)
+    try:
+        yield keys
+    finally:
+        _HEARD.reset(token)
 
 
 class CheckResult:
@@ -56,13 +139,16 @@ def _show(result: CheckResult) -> CheckResult:
     return result
 
 
-def check(ok: bool, name: str, problem: str = "", hint: str = "") -> CheckResult:
-    """Report a yes/no check on `name`; `problem` says what is wrong, `hint` how to fix it."""
+def check(ok: bool, name, problem="", hint="") -> CheckResult:
+    """Report a yes/no check on `name`; `problem` says what is wrong, `hint` how to fix it.
+    Each is a str or a msg(...) (rendered here, in the language of the check being run)."""
+    name, problem, hint = str(name), str(problem), str(hint)
     if ok:
-        return _show(CheckResult(True, f"{name}: correct."))
-    text = f"{name}: not yet. {problem}".rstrip()
+        return _show(CheckResult(True, say("check.correct", name=name)))
+    text = (say("check.not_yet_because", name=name, problem=problem) if problem
+            else say("check.not_yet", name=name))
     if hint:
-        text += f"\nHint: {hint}"
+        text += "\n" + say("check.hint", hint=hint)
     return _show(CheckResult(False, text))
 
 
@@ -118,7 +204,7 @@ def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=No
     answer of an exercise.
     """
     if _is_empty(answer):
-        return check(False, name, "It is still empty: replace the ... with your code.", hint)
+        return check(False, name, msg("check.empty"), hint)
     answer_list, expected_list = _as_list(answer), _as_list(expected)
     try:
         ok = bool(answer_list == expected_list)
@@ -137,24 +223,26 @@ def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=No
 
 def _equal_problem(answer, expected, decode, reveal: bool) -> str:
     if reveal:
-        problem = f"Expected {expected!r:.200}, got {answer!r:.200}."
+        problem = say("check.equal.expected_got", expected=f"{expected!r:.200}",
+                      answer=f"{answer!r:.200}")
     else:
-        problem = f"Yours is {answer!r:.200}, which is not it."
+        problem = say("check.equal.yours_is", answer=f"{answer!r:.200}")
     if isinstance(expected, bool) or isinstance(answer, bool):
         pass
     elif type(answer) is not type(expected) and not (isinstance(answer, (int, float))
                                                      and isinstance(expected, (int, float))):
-        problem += (f" It is a {type(answer).__name__}, but the answer is a "
-                    f"{type(expected).__name__}.")
+        problem += say("check.equal.other_type", yours=type(answer).__name__,
+                       right=type(expected).__name__)
     elif decode is None and isinstance(expected, int) and isinstance(answer, int) \
             and abs(answer - expected) == 1:  # (neighbouring token ids mean nothing)
-        problem += f" It is one too {'many' if answer > expected else 'few'}: an off-by-one?"
+        problem += say("check.equal.one_too_many" if answer > expected
+                       else "check.equal.one_too_few")
     elif isinstance(expected, list) and isinstance(answer, list):
         if len(answer) != len(expected):
-            problem += f" It has {len(answer)} items; the answer has {len(expected)}."
+            problem += say("check.equal.length", yours=len(answer), right=len(expected))
         else:
             first = next(i for i, (a, e) in enumerate(zip(answer, expected)) if a != e)
-            problem += f" It first differs at position {first}."
+            problem += say("check.equal.differs_at", position=first)
     if decode is not None:
         problem += _as_text(answer, expected, decode, reveal)
     return problem
@@ -168,11 +256,11 @@ def _as_text(answer, expected, decode, reveal: bool) -> str:
     except Exception:  # the answer was not token ids after all
         return ""
     if reveal:
-        return f" As text: expected {right!r}, got {yours!r}."
-    text = f" As text, yours reads {yours!r}."
+        return say("check.as_text.expected_got", right=repr(right), yours=repr(yours))
+    text = say("check.as_text.yours", yours=repr(yours))
     if yours.strip() == right.strip() and yours != right:
-        space = "starts with a space" if right.startswith(" ") else "has no leading space"
-        text += f" The right token {space}: ' Rome' and 'Rome' are different tokens."
+        text += say("check.as_text.with_space" if right.startswith(" ")
+                    else "check.as_text.without_space")
     return text
 
 
@@ -187,23 +275,23 @@ def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: flo
     import torch
 
     if _is_empty(answer):
-        return check(False, name, "It is still empty: replace the ... with your code.", hint)
+        return check(False, name, msg("check.empty"), hint)
     if callable(answer):
-        return check(False, name, "That is a function; call it to get the number.", hint)
+        return check(False, name, msg("check.close.a_function"), hint)
     try:
         a = torch.as_tensor(answer, dtype=torch.float64)
         e = torch.as_tensor(expected, dtype=torch.float64)
     except Exception:
-        return check(False, name, f"Expected numbers, got {type(answer).__name__}.", hint)
+        return check(False, name, msg("check.close.not_numbers", kind=type(answer).__name__),
+                     hint)
     if a.shape != e.shape:
         if a.squeeze().shape == e.squeeze().shape:   # e.g. a [1, 576] row for a [576] vector
             a = a.reshape(e.shape)
         else:
-            return check(False, name, f"Shape {tuple(a.shape)} but expected {tuple(e.shape)}.",
-                         hint)
+            return check(False, name, msg("check.close.shape", yours=tuple(a.shape),
+                                          right=tuple(e.shape)), hint)
     if torch.isnan(a).any():
-        return check(False, name, "It contains NaN (not a number): look for 0/0, 0 × log 0 "
-                     "or inf - inf.", hint)
+        return check(False, name, msg("check.close.nan"), hint)
     ok = _close(a, e, atol, rtol)
     if ok:
         return check(True, name)
@@ -215,7 +303,8 @@ def check_close(answer: Any, expected: Any, name: str, hint: str = "", atol: flo
         if w.numel() == a.numel() and _close(a, w.reshape(a.shape), atol, rtol):
             return check(False, name, message, hint)
     diff = (a - e).abs()
-    problem = f"Largest difference {float(diff.max()):.3g} (allowed {atol:.0e})."
+    problem = say("check.close.difference", largest=f"{float(diff.max()):.3g}",
+                  allowed=f"{atol:.0e}")
     return check(False, name, problem + _likely_mistake(a, e, period), hint)
 
 
@@ -229,13 +318,11 @@ def _simple_factor(ratio: float) -> str | None:
     """A ratio that a slip would produce: a whole number or its inverse, ln 2, degrees."""
     import math
 
-    named = {math.log(2): "ln 2 (a natural log where log2 was meant?)",
-             1 / math.log(2): "1 / ln 2 (log2 where a natural log was meant?)",
-             180 / math.pi: "180/π (degrees instead of radians?)",
-             math.pi / 180: "π/180 (radians instead of degrees?)"}
-    for value, label in named.items():
+    named = {math.log(2): "check.factor.ln2", 1 / math.log(2): "check.factor.one_over_ln2",
+             180 / math.pi: "check.factor.degrees", math.pi / 180: "check.factor.radians"}
+    for value, key in named.items():
         if abs(ratio / value - 1) < 1e-3:
-            return label
+            return say(key)
     for n in range(2, 10001):
         for value, label in ((n, f"{n}"), (1 / n, f"1/{n}")):
             if abs(ratio / value - 1) < 1e-4:
@@ -258,25 +345,24 @@ def _likely_mistake(answer, expected, period: float | None = None) -> str:
     if expected.numel() > 1 and expected.min() >= 0 and abs(float(expected.sum()) - 1) < 1e-4:
         total = float(answer.sum())
         if abs(total - 1) > 1e-3:
-            return f" Your values sum to {total:.4g}, but a probability distribution sums to 1."
+            return say("check.likely.sum", total=f"{total:.4g}")
     if period is not None:
         turns = (answer - expected) / period
         if close(turns, turns.round()):
-            return (" It differs by whole turns of the period (e.g. reduced mod 2π): the same "
-                    "direction, but not the quantity asked for.")
+            return say("check.likely.whole_turns")
     if (expected != 0).all() and close(answer, 1 / expected):
-        return " It is the reciprocal of the expected value: the ratio is upside down."
+        return say("check.likely.reciprocal")
     if close(answer, -expected):
-        return " The sign is flipped."
+        return say("check.likely.sign")
     nonzero = expected.abs() > 1e-12
     if period is None and nonzero.any():
         ratio = answer[nonzero] / expected[nonzero]
         mean = float(ratio.mean())
         if ratio.numel() > 1 and float(ratio.std()) < 1e-6 and abs(mean - 1) > 1e-3:
-            return f" Every value is {mean:.4g} times the expected one: a missing or extra factor."
+            return say("check.likely.every_value_times", factor=f"{mean:.4g}")
         factor = _simple_factor(mean) if ratio.numel() == 1 else None
         if factor is not None:
-            return f" It is {factor} times the expected value: a missing or extra factor?"
+            return say("check.likely.times", factor=factor)
     return ""
 
 
@@ -297,11 +383,11 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
     import torch
 
     if _is_empty(fn):
-        return check(False, name, "It is still empty: replace the ... with your code.", hint)
+        return check(False, name, msg("check.empty"), hint)
     if not callable(fn):
-        return check(False, name, f"It should be a function (def ...), got "
-                     f"{type(fn).__name__}.", hint)
-    describe = describe or (lambda case: f"the arguments {case!r}")
+        return check(False, name, msg("check.function.not_a_function", kind=type(fn).__name__),
+                     hint)
+    describe = describe or (lambda case: msg("check.function.the_arguments", case=repr(case)))
 
     def same(x, y) -> bool:
         try:
@@ -324,19 +410,18 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
         except Exception as err:  # the learner's code failed: say where, not a traceback
             for kind, message in raised:
                 if isinstance(err, kind):
-                    return check(False, name, f"{message} (It raised {type(err).__name__}: "
-                                 f"{err} for {describe(case)}.)", hint)
-            return check(False, name, f"It raised {type(err).__name__}: {err} for "
-                         f"{describe(case)}.", hint)
+                    return check(False, name, msg("check.function.raised_known",
+                                                  message=message, error=type(err).__name__,
+                                                  detail=err, case=describe(case)), hint)
+            return check(False, name, msg("check.function.raised", error=type(err).__name__,
+                                          detail=err, case=describe(case)), hint)
     if all(got is Ellipsis for got in results):
-        return check(False, name, "It is still empty: replace the ... in the function with your "
-                     "code.", hint)
+        return check(False, name, msg("check.function.empty"), hint)
     wrong = [(case, got) for case, got in zip(cases, results) if not same(got, reference(*case))]
     if not wrong:
         return check(True, name)
     if all(got is None for got in results):
-        return check(False, name, "It returned None every time: replace the ... with your code "
-                     "and end the function with return ...", hint)
+        return check(False, name, msg("check.function.none_every_time"), hint)
     for wrong_fn, message in mistakes:
         try:
             if all(same(got, wrong_fn(*case)) for case, got in zip(cases, results)):
@@ -345,24 +430,28 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
             continue
     case, got = wrong[0]
     if any(got is None for _, got in wrong):
-        return check(False, name, "It returned None: end the function with return ...", hint)
-    expected = f", expected {_as_list(reference(*case))!r:.100}" if reveal else ""
-    return check(False, name, f"Wrong for {describe(case)}: yours gives {_as_list(got)!r:.100}"
-                 f"{expected} ({len(wrong)} of {len(cases)} cases wrong).", hint)
+        return check(False, name, msg("check.function.none"), hint)
+    key = "check.function.wrong_expected" if reveal else "check.function.wrong"
+    return check(False, name, msg(key, case=describe(case), yours=f"{_as_list(got)!r:.100}",
+                                  right=f"{_as_list(reference(*case))!r:.100}" if reveal else "",
+                                  n_wrong=len(wrong), n_cases=len(cases)), hint)
 
 
-def solution(code: str, title: str = "Show a worked solution"):
-    """A collapsed block with the worked solution; the learner clicks to reveal it."""
+def solution(code: str, title: str | None = None, lang: str = "en"):
+    """A collapsed block with the worked solution; the learner clicks to reveal it. The title
+    is the catalogue's "Show a worked solution" in `lang` unless given."""
     from IPython.display import HTML
 
+    title = messages(lang)("check.show_solution") if title is None else title
     summary = "cursor:pointer;color:#0072B2;font-weight:600"
     block = "background:#f6f8fa;padding:8px;border-radius:6px"
     return HTML(f"<details><summary style='{summary}'>{html.escape(title)}</summary>"
                 f"<pre style='{block}'>{html.escape(code.strip())}</pre></details>")
 
 
-def solution_of(solutions: dict[str, str], name: str):
-    """The worked solution `name` of an exercise module's SOLUTIONS, folded until clicked.
+def solution_of(solutions: dict[str, str], name: str, lang: str = "en"):
+    """The worked solution `name` of an exercise module's SOLUTIONS, folded until clicked
+    (under a title in `lang`).
 
     The source lives only in the module (helpers/exercises/chNN.py), never in a notebook cell,
     and the notebook tests execute exactly this source in place of the exercise's answer.
@@ -370,4 +459,4 @@ def solution_of(solutions: dict[str, str], name: str):
     if name not in solutions:
         raise KeyError(f"No worked solution named {name!r}; there are: "
                        f"{', '.join(map(repr, solutions))}.")
-    return solution(solutions[name])
+    return solution(solutions[name], lang=lang)

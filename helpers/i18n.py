@@ -7,6 +7,9 @@ message of the clock widget, the explorers, the recorded clock and the demo app.
 
 The texts live in helpers/messages/en.py and helpers/messages/zh.py (a dict per language, the
 same keys in both: a test checks it); code asks for them by key and never spells them itself.
+The exercise checks' texts (keys "check." and "chNN.") are a sub-catalogue beside them,
+helpers/messages/exercises_en.py and exercises_zh.py, merged into the same Messages: they are
+many and written with the notebooks, so they stay out of the interface's file.
 The terms follow docs/glossary.md.
 """
 
@@ -37,7 +40,9 @@ class Messages:
 
     def __init__(self, lang: str):
         self.lang = check_lang(lang)
-        self.texts: dict[str, str] = import_module(f"helpers.messages.{lang}").MESSAGES
+        interface = import_module(f"helpers.messages.{lang}").MESSAGES
+        exercises = import_module(f"helpers.messages.exercises_{lang}").MESSAGES
+        self.texts: dict[str, str] = {**interface, **exercises}
 
     def __call__(self, key: str, **values) -> str:
         return self.texts[key].format(**values) if values else self.texts[key]

@@ -45,6 +45,7 @@ class Exercise:
     name: str         # "softmax_t": check_softmax_t, SOLUTIONS["softmax_t"]
     unanswered: int   # index of the committed cell in the prepared notebook
     answered: int     # index of the cell with the worked solution in place
+    lang: str = "en"  # the language its check speaks (helpers.exercises.zh: "zh")
 
     @property
     def label(self) -> str:
@@ -105,7 +106,8 @@ def with_worked_solutions(nb):
             answered = nbformat.v4.new_code_cell(source)
             answered.id = f"{cell.get('id', index)}-solved"[:64]
             cells.append(answered)
-            exercises.append(Exercise(match[1], match[2], len(cells) - 2, len(cells) - 1))
+            exercises.append(Exercise(match[1], match[2], len(cells) - 2, len(cells) - 1,
+                                      "zh" if package.endswith(".zh") else "en"))
     prepared.cells = cells
     return prepared, exercises
 
@@ -151,22 +153,28 @@ def verdicts(outputs: list[dict]) -> tuple[list[str], str]:
     return VERDICT.findall(html), re.sub(r"<[^>]+>", " ", html)
 
 
+# What a committed exercise cell's check says, in its language (helpers/messages/exercises_*.py:
+# check.not_yet and check.empty; tests/test_exercise_messages.py keeps these in step).
+NOT_YET = {"en": ("not yet", "your code"), "zh": ("还不对", "你的代码")}
+
+
 def exercise_problems(cells: list[tuple[str, list[dict]]],
                       exercises: list[Exercise]) -> list[str]:
     """Committed exercise cells say 'not yet' kindly; with the worked solution every check
     passes."""
     problems = []
     for ex in exercises:
+        not_yet, your_code = NOT_YET[ex.lang]
         outputs = cells[ex.unanswered][1]
         errors = [t for kind, t in output_texts(outputs) if kind in ("error", "stderr")]
         found, text = verdicts(outputs)
         if errors:
             problems.append(f"{ex.label} as committed raised instead of saying 'not yet': "
                             f"{errors[0][:300]}")
-        elif not found or set(found) != {"fail"} or "not yet" not in text:
+        elif not found or set(found) != {"fail"} or not_yet not in text:
             problems.append(f"{ex.label} as committed: expected a 'not yet' check, got {found} "
                             f"{text[:300]!r}")
-        elif "your code" not in text:
+        elif your_code not in text:
             problems.append(f"{ex.label} as committed: the 'not yet' does not tell the learner to "
                             f"replace the ... with their code: {text[:300]!r}")
         found, text = verdicts(cells[ex.answered][1])

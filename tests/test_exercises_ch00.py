@@ -10,6 +10,7 @@ from helpers.clock import Clock
 from helpers.exercises import ch00
 from helpers.sampling import SamplingConfig
 from helpers.tokens import visible
+from exercise_language import assert_every_mistake_speaks
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,11 @@ def test_three_ticks_in_any_form(clock):
         assert result, (form, result.message)
     shuffled = ch00.check_three_ticks(ids[::-1], zh, lm)
     assert not shuffled or ids[::-1] == ids
+
+
+@pytest.mark.parametrize("name", ["kv_cache_length", "entropy", "three_ticks"])
+def test_every_mistake_in_chinese(name, clock, probs):
+    calls = {"kv_cache_length": lambda check, answer: check(answer, clock),
+             "entropy": lambda check, answer: check(answer, probs),
+             "three_ticks": lambda check, answer: check(answer, clock, clock.lm)}
+    assert assert_every_mistake_speaks("zh", getattr(ch00, f"check_{name}"), calls[name])

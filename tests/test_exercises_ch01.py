@@ -6,6 +6,7 @@ import pytest
 
 from helpers.exercises import ch01
 from helpers.tokens import TextCounts, merge_pair, token_bytes
+from exercise_language import assert_every_mistake_speaks
 
 TEXT = "披萨🍕"
 
@@ -140,3 +141,13 @@ def test_tokens_per_character():
                         (c.bytes / c.tokens, "bytes per token")]:
         result = ch01.check_tokens_per_character(wrong, c)
         assert not result and slip in result.message, (wrong, result.message)
+
+
+@pytest.mark.parametrize("name", ["n_bytes", "my_merge", "glued", "tokens_per_character"])
+def test_every_mistake_in_chinese(name, lm):
+    ids, counts = lm.encode("我"), TextCounts(characters=6, bytes=18, tokens=15)
+    calls = {"n_bytes": lambda check, answer: check(answer),
+             "my_merge": lambda check, answer: check(answer),
+             "glued": lambda check, answer: check(answer, lm, ids),
+             "tokens_per_character": lambda check, answer: check(answer, counts)}
+    assert assert_every_mistake_speaks("zh", getattr(ch01, f"check_{name}"), calls[name])

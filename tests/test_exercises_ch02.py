@@ -9,6 +9,7 @@ import torch
 
 from helpers.embeddings import embedding_matrix, single_token_id
 from helpers.exercises import ch02
+from exercise_language import assert_every_mistake_speaks
 
 THETA, HEAD_DIM = 100_000.0, 64
 
@@ -55,3 +56,23 @@ def test_rope_angle():
         result = ch02.check_rope_angle(wrong, THETA, HEAD_DIM)
         assert not result and slip in result.message, result.message
         assert "times the expected" not in result.message
+
+
+def _spaced_token(lm) -> int:
+    """A token ' word' whose 'word' is a token too (as ' Paris' and 'Paris' in SmolLM2)."""
+    for i in range(lm.vocab_size - 1, 0, -1):
+        text = lm.decode([i])
+        if text.startswith(" ") and text.strip() and len(lm.encode(text.strip())) == 1:
+            return i
+    return 10
+
+
+@pytest.mark.parametrize("name", ["paris_vector", "cosine", "rope_angle"])
+def test_every_mistake_in_chinese(name, tiny_llama):
+    torch.manual_seed(0)
+    a, b = torch.randn(576), torch.randn(576) + 0.5
+    E, token = embedding_matrix(tiny_llama), _spaced_token(tiny_llama)
+    calls = {"paris_vector": lambda check, answer: check(answer, tiny_llama, E, token),
+             "cosine": lambda check, answer: check(answer, a, b),
+             "rope_angle": lambda check, answer: check(answer, THETA, HEAD_DIM)}
+    assert assert_every_mistake_speaks("zh", getattr(ch02, f"check_{name}"), calls[name])

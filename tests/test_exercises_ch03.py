@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from helpers.exercises import ch03
+from exercise_language import assert_every_mistake_speaks
 
 
 def test_softmax_row():
@@ -67,3 +68,16 @@ def test_previous_token_score():
                         (torch.diagonal(W[1, 2], offset=-1).mean(), "swapped")]:
         result = ch03.check_previous_token_score(wrong, W, 2, 1)
         assert not result and slip in result.message, result.message
+
+
+@pytest.mark.parametrize("name", ["softmax_row", "kv_head", "previous_token_score"])
+def test_every_mistake_in_chinese(name):
+    torch.manual_seed(0)
+    scores = torch.randn(8)
+    masked = scores.masked_fill(torch.arange(8) > 3, float("-inf"))
+    future = torch.ones(6, 6).triu(1).bool()
+    W = torch.softmax(torch.randn(4, 3, 6, 6).masked_fill(future, float("-inf")), -1)
+    calls = {"softmax_row": lambda check, answer: check(answer, masked, scores),
+             "kv_head": lambda check, answer: check(answer),
+             "previous_token_score": lambda check, answer: check(answer, W, 2, 1)}
+    assert assert_every_mistake_speaks("zh", getattr(ch03, f"check_{name}"), calls[name])

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from helpers.attribution import logit_attribution, residual_writes
 from helpers.embeddings import final_norm, residual_stream
 from helpers.exercises import ch04
+from exercise_language import assert_every_mistake_speaks
 
 TEXT = "The capital of France is"
 
@@ -142,3 +143,13 @@ def test_share_slips(share_parts, mutation, slip):
     }[mutation]
     result = ch04.check_share(wrong, *share_parts)
     assert not result and slip in result.message, result.message
+
+
+@pytest.mark.parametrize("name", ["rms_norm", "silu", "top_after", "share"])
+def test_every_mistake_in_chinese(name, block0, share_parts, tiny_llama):
+    stream = residual_stream(tiny_llama, TEXT)
+    calls = {"rms_norm": lambda check, answer: check(answer, *block0),
+             "silu": lambda check, answer: check(answer, torch.linspace(-3, 3, 7)),
+             "top_after": lambda check, answer: check(answer, tiny_llama, stream),
+             "share": lambda check, answer: check(answer, *share_parts)}
+    assert assert_every_mistake_speaks("zh", getattr(ch04, f"check_{name}"), calls[name])

@@ -11,6 +11,7 @@ import torch
 from helpers.clock import next_token_logits
 from helpers.exercises import ch05
 from helpers.sampling import apply_top_p
+from exercise_language import assert_every_mistake_speaks
 
 
 @pytest.fixture(scope="module")
@@ -116,5 +117,14 @@ def test_the_notebook_asks_what_the_check_checks():
 
     path = Path(__file__).resolve().parent.parent / "notebooks" / "05_sampling.ipynb"
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    exercise = next("".join(c["source"]) for c in cells if "**Exercise 2.**" in "".join(c["source"]))
+    exercise = next("".join(c["source"]) for c in cells
+                    if "**Exercise 2.**" in "".join(c["source"]))
     assert f'"{ch05.TOP_P_PROMPT}"' in exercise and f"top-p = {ch05.TOP_P:g}" in exercise
+
+
+@pytest.mark.parametrize("name", ["softmax_t", "top_p_count", "penalised_logit"])
+def test_every_mistake_in_chinese(name, logits, tiny_lm):
+    calls = {"softmax_t": lambda check, answer: check(answer, logits),
+             "top_p_count": lambda check, answer: check(answer, tiny_lm, "The clock"),
+             "penalised_logit": lambda check, answer: check(answer)}
+    assert assert_every_mistake_speaks("zh", getattr(ch05, f"check_{name}"), calls[name])

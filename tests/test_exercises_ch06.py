@@ -7,6 +7,7 @@ import pytest
 from helpers.clock import Clock
 from helpers.exercises import ch06
 from helpers.sampling import SamplingConfig
+from exercise_language import assert_answers_speak, assert_every_mistake_speaks
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,28 @@ def test_rome_clock(embedded_lm):
     for answer, slip in slips:
         result = ch06.check_rome_clock(answer, lm)
         assert not result and slip in result.message, (slip, result.message)
+
+
+@pytest.mark.parametrize("name", ["tokens_per_second", "most_uncertain"])
+def test_every_mistake_in_chinese(name, history):
+    check = getattr(ch06, f"check_{name}")
+    assert assert_every_mistake_speaks("zh", check, lambda check, answer: check(answer, history))
+    record = lambda h: max(h, key=lambda r: r.entropy_bits)  # noqa: E731
+    assert_answers_speak("zh", check, lambda check, answer: check(answer, history),
+                         [lambda h: None, record, 3, lambda h: 1 / 0])
+
+
+def test_rome_clock_in_chinese(tiny_llama):
+    def clock(config=SamplingConfig(temperature=0.0), force=None, ticks=5, prompt=ch06.PROMPT):
+        c = Clock(tiny_llama, prompt, config)
+        if force is not None:
+            c.run(1)
+            c.force(force)
+        c.run(ticks)
+        return c
+
+    token = tiny_llama.decode(tiny_llama.encode(" Rome")[:1])
+    answers = [..., "Rome", clock(prompt="The capital of Italy is"), clock(ticks=0),
+               clock(SamplingConfig(temperature=0.7)), clock(), clock(force=token)]
+    assert_answers_speak("zh", ch06.check_rome_clock,
+                         lambda check, answer: check(answer, tiny_llama), answers)

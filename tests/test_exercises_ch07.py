@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from helpers.exercises import ch07
+from exercise_language import assert_every_mistake_speaks
 
 # SmolLM2-135M's shape, without loading it
 SMOL = SimpleNamespace(name="SmolLM2-135M", n_layers=30, n_heads=9, n_kv_heads=3, head_dim=64,
@@ -105,3 +106,15 @@ def test_the_other_shapes_break_the_coincidences():
     for m in ch07.OTHER_SHAPES:
         assert m.n_heads // m.n_kv_heads != m.n_kv_heads
         assert m.n_heads % m.n_kv_heads == 0 or m.n_kv_heads == 1
+
+
+@pytest.mark.parametrize("name", ["kv_cache_bytes", "times_bigger", "decode_bounds",
+                                  "decode_bounds_4bit"])
+def test_every_mistake_in_chinese(name, fake_lm):
+    right_fp32 = 20e9 / (sum(p.numel() for p in fake_lm.model.parameters()) * 4)
+    calls = {"kv_cache_bytes": lambda check, answer: check(answer, SMOL),
+             "times_bigger": lambda check, answer: check(answer, SMOL),
+             "decode_bounds": lambda check, answer: check(answer, 1.0, fake_lm),
+             "decode_bounds_4bit": lambda check, answer: check(right_fp32, answer, fake_lm)}
+    check = getattr(ch07, f"check_{name.removesuffix('_4bit')}")
+    assert assert_every_mistake_speaks("zh", check, calls[name])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check_equal, check_function, same_token, solution_of
+from ..checks import check_equal, check_function, msg, same_token, solution_of
 from ..tokens import visible
 from ..sampling import entropy_bits
 
@@ -52,20 +52,18 @@ def check_kv_cache_length(kv_cache_length, clock):
         assert _cache_length(n_prompt, record.index) == record.kv_cache_len
     cases = [(n_prompt, r.index) for r in clock.history] + [(1, 0), (12, 3), (30, 100)]
     mistakes = [
-        (lambda n, t: n + t + 1, "One too many: the token chosen at tick t has no keys and values "
-                                 "yet; they are written at tick t + 1, when it is fed in."),
-        (lambda n, t: n + t - 1, "One too few: tick 0 writes the whole prompt, and every later "
-                                 "tick adds the one token it was fed."),
-        (lambda n, t: t, "The prompt is missing: tick 0 writes all n_prompt prompt positions."),
-        (lambda n, t: n, "The cache does not stay at the prompt: each decode tick adds one "
-                         "position."),
-        (lambda n, t: t + 5, "That fits a 5-token prompt only: use n_prompt."),
-        (lambda n, t: n + 7, "That is tick 7 only: use t."),
+        (lambda n, t: n + t + 1, msg("ch00.kv_cache_length.one_too_many")),
+        (lambda n, t: n + t - 1, msg("ch00.kv_cache_length.one_too_few")),
+        (lambda n, t: t, msg("ch00.kv_cache_length.no_prompt")),
+        (lambda n, t: n, msg("ch00.kv_cache_length.only_prompt")),
+        (lambda n, t: t + 5, msg("ch00.kv_cache_length.five_tokens")),
+        (lambda n, t: n + 7, msg("ch00.kv_cache_length.tick_7")),
     ]
-    return check_function(kv_cache_length, _cache_length, cases, "KV cache length after tick t",
-                          hint="Tick 0 stores the whole prompt; every later tick adds the one "
-                               "token it was fed.", mistakes=mistakes,
-                          describe=lambda c: f"n_prompt = {c[0]}, t = {c[1]}")
+    return check_function(kv_cache_length, _cache_length, cases,
+                          msg("ch00.kv_cache_length.name"),
+                          hint=msg("ch00.kv_cache_length.hint"), mistakes=mistakes,
+                          describe=lambda c: msg("ch00.kv_cache_length.case", n_prompt=c[0],
+                                                 t=c[1]))
 
 
 def check_entropy(my_entropy, probs: torch.Tensor):
@@ -81,21 +79,17 @@ def check_entropy(my_entropy, probs: torch.Tensor):
         return float(-(p * p.log2()).sum())
 
     mistakes = [
-        (plain_sum, "NaN for a distribution with p = 0: 0 × log2(0) = 0 × (−inf) is NaN. "
-                    "A token with p = 0 adds nothing: use nansum, or keep only p > 0."),
-        (lambda p: float(-(p * p.log()).nansum()), "That is in nats: the natural log. "
-                                                   "Bits need log2."),
-        (lambda p: float((p * p.log2()).nansum()), "The sign is flipped: H = −Σ p log2 p "
-                                                   "is never negative."),
-        (lambda p: float(-p.log2().nansum()), "Each log2 p must be weighted by its p."),
-        (lambda p: float(-(p * p.log2()).nanmean()), "That is a mean over tokens; the entropy "
-                                                     "is a sum."),
+        (plain_sum, msg("ch00.entropy.plain_sum")),
+        (lambda p: float(-(p * p.log()).nansum()), msg("ch00.entropy.nats")),
+        (lambda p: float((p * p.log2()).nansum()), msg("ch00.entropy.sign")),
+        (lambda p: float(-p.log2().nansum()), msg("ch00.entropy.unweighted")),
+        (lambda p: float(-(p * p.log2()).nanmean()), msg("ch00.entropy.mean")),
     ]
-    return check_function(my_entropy, lambda p: entropy_bits(p), cases, "entropy in bits",
-                          hint="(probs * probs.log2()) gives p log2 p per token; p = 0 makes "
-                               "0 * -inf = nan, so sum with nansum.", mistakes=mistakes,
-                          describe=lambda c: f"a distribution of {c[0].numel()} tokens"
-                                             f"{' with zeros' if (c[0] == 0).any() else ''}")
+    return check_function(my_entropy, lambda p: entropy_bits(p), cases, msg("ch00.entropy.name"),
+                          hint=msg("ch00.entropy.hint"), mistakes=mistakes,
+                          describe=lambda c: msg("ch00.entropy.case_with_zeros"
+                                                 if (c[0] == 0).any() else "ch00.entropy.case",
+                                                 n=c[0].numel()))
 
 
 def _as_ids(answer, expected: list[int], lm):
@@ -125,11 +119,8 @@ def check_three_ticks(my_ids, zh, lm):
     if my_ids is not None and my_ids is not Ellipsis:
         my_ids = _as_ids(my_ids, expected, lm)
     mistakes = [
-        (prompt + expected, "That includes the prompt: keep only the three ids you appended."),
-        (expected[:1] * 3, "The same token three times: feed each pick back before the next "
-                           "tick."),
+        (prompt + expected, msg("ch00.three_ticks.with_prompt")),
+        (expected[:1] * 3, msg("ch00.three_ticks.same_token")),
     ]
-    return check_equal(my_ids, expected, "three greedy ticks for 我喜欢吃", decode=lm.decode,
-                       mistakes=mistakes,
-                       hint="Start from ids = list(zh.prompt_ids); each tick append the argmax of "
-                            "the last position's logits; keep only what you appended.")
+    return check_equal(my_ids, expected, msg("ch00.three_ticks.name", prompt=zh.prompt),
+                       decode=lm.decode, mistakes=mistakes, hint=msg("ch00.three_ticks.hint"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..checks import check_close, check_equal, check_function, solution_of
+from ..checks import check_close, check_equal, check_function, msg, solution_of
 from ..tokens import merge_pair, token_bytes
 
 __all__ = ["check_n_bytes", "check_my_merge", "check_glued", "check_tokens_per_character",
@@ -50,26 +50,20 @@ def check_n_bytes(n_bytes, text: str = "披萨🍕"):
     (ASCII, an accent, Chinese, emoji, empty), so that another encoding cannot coincide."""
     texts = [text] + [t for t in N_BYTES_TEXTS if t != text]
     mistakes = [
-        (len, "That counts characters; a Chinese character takes 3 bytes and this emoji 4."),
-        (lambda t: len(t.encode("utf-16")), "That is UTF-16 with its 2-byte byte-order mark: on "
-                                            "披萨🍕 it happens to give the UTF-8 count too, but not "
-                                            "on 'pizza'. The question is about UTF-8."),
-        (lambda t: len(t.encode("utf-16-le")), "That is UTF-16; the question is about UTF-8."),
-        (lambda t: len(t.encode("utf-32-le")), "That is UTF-32 (4 bytes for every character); "
-                                               "the question is about UTF-8."),
-        (lambda t: len(t.encode("utf-32")), "That is UTF-32 (4 bytes for every character); "
-                                            "the question is about UTF-8."),
-        (lambda t: len(t.encode("gb18030")), "That is GB18030, a Chinese encoding (2 bytes per "
-                                             "Chinese character); the question is about UTF-8."),
-        (lambda t: 3 * len(t), "Not every character is 3 bytes: the emoji takes 4, 'a' takes 1."),
-        (lambda t: t.encode("utf-8"), "Those are the bytes themselves: len() counts them."),
+        (len, msg("ch01.n_bytes.characters")),
+        (lambda t: len(t.encode("utf-16")), msg("ch01.n_bytes.utf16_bom")),
+        (lambda t: len(t.encode("utf-16-le")), msg("ch01.n_bytes.utf16")),
+        (lambda t: len(t.encode("utf-32-le")), msg("ch01.n_bytes.utf32")),
+        (lambda t: len(t.encode("utf-32")), msg("ch01.n_bytes.utf32")),
+        (lambda t: len(t.encode("gb18030")), msg("ch01.n_bytes.gb18030")),
+        (lambda t: 3 * len(t), msg("ch01.n_bytes.three_each")),
+        (lambda t: t.encode("utf-8"), msg("ch01.n_bytes.the_bytes")),
     ]
-    raised = [(UnicodeError, "That encoding cannot write every character (the emoji, or 萨): "
-                             "UTF-8 can; use .encode('utf-8').")]
+    raised = [(UnicodeError, msg("ch01.n_bytes.cannot_encode"))]
     return check_function(n_bytes, lambda t: len(t.encode("utf-8")), [(t,) for t in texts],
                           "n_bytes", mistakes=mistakes, raised=raised,
-                          describe=lambda c: f"the text {c[0]!r}",
-                          hint="Turn the text into bytes with .encode('utf-8'), then take len().")
+                          describe=lambda c: msg("ch01.n_bytes.case", text=repr(c[0])),
+                          hint=msg("ch01.n_bytes.hint"))
 
 
 MERGE_CASES = [
@@ -119,27 +113,17 @@ def check_my_merge(my_merge):
     def run(fn):  # fresh copies: a function that changes its input must not spoil the next case
         return lambda ids, pair, new_id: fn(list(ids), pair, new_id)
 
-    as_text = ("That treats the ids as text: joined into a string, the ids 1256, 259 contain the "
-               "characters of the pair (256, 259), so str.replace merges across two ids. Real BPE "
-               "ids are 256 and up, with several digits: compare the ids as numbers, pair by pair.")
+    as_text = msg("ch01.my_merge.as_text")
     mistakes = [(run(_merge_as_text(sep)), as_text) for sep in (" ", ",", ", ", "-", "|")]
     mistakes += [
-        (run(_merge_as_fenced_text), "That treats the ids as text with separators around them: "
-                                     "two pairs side by side share a separator, so str.replace "
-                                     "misses the second one. Compare the ids as numbers, pair by "
-                                     "pair."),
-        (run(_overlapping_merge), "After a merge, jump past both ids (i += 2): [5, 5, 5] with "
-                                  "the pair (5, 5) gives [7, 5], not two overlapping merges."),
-        (run(_merge_dropping_the_last), "The last id goes missing: when it is not part of a "
-                                        "merged pair, it must still be copied."),
+        (run(_merge_as_fenced_text), msg("ch01.my_merge.fenced_text")),
+        (run(_overlapping_merge), msg("ch01.my_merge.overlapping")),
+        (run(_merge_dropping_the_last), msg("ch01.my_merge.drops_the_last")),
     ]
-    raised = [(ValueError, "If you joined the ids into a string: int('') fails on an empty list, "
-                           "and as text 1256, 259 contains the pair (256, 259). Compare the ids "
-                           "as numbers, pair by pair.")]
-    return check_function(run(my_merge), run(merge_pair), MERGE_CASES, "my_merge", raised=raised,
-                          hint="Walk with an index i; if ids[i], ids[i+1] is the pair, append "
-                               "new_id and jump by 2, else append ids[i] and move by 1.",
-                          mistakes=mistakes, reveal=True,
+    raised = [(ValueError, msg("ch01.my_merge.value_error"))]
+    answer = run(my_merge) if callable(my_merge) else my_merge   # (... is still empty)
+    return check_function(answer, run(merge_pair), MERGE_CASES, "my_merge", raised=raised,
+                          hint=msg("ch01.my_merge.hint"), mistakes=mistakes, reveal=True,
                           describe=lambda c: f"ids={c[0]}, pair={c[1]}, new_id={c[2]}")
 
 
@@ -147,25 +131,22 @@ def check_glued(whole, lm, ids):
     """Exercise 3: the character made by joining the bytes of `ids`, then decoding once."""
     data = b"".join(token_bytes(lm, i) for i in ids)
     mistakes = [
-        (data, "Those are still bytes: .decode('utf-8') turns them into text."),
-        ("".join(lm.decode([i]) for i in ids), "Decoding each token alone gives '�': join the "
-                                               "bytes first, then decode once."),
-        ([token_bytes(lm, i) for i in ids], "That is a list of each token's bytes: glue them "
-                                            "with b''.join(...) and decode."),
+        (data, msg("ch01.glued.still_bytes")),
+        ("".join(lm.decode([i]) for i in ids), msg("ch01.glued.one_by_one")),
+        ([token_bytes(lm, i) for i in ids], msg("ch01.glued.list_of_bytes")),
     ]
-    return check_equal(whole, data.decode("utf-8"), "the glued character", mistakes=mistakes,
-                       hint='token_bytes(lm, i) gives the bytes of one token; b"".join(...) '
-                            'glues bytes together; .decode("utf-8") makes text.')
+    return check_equal(whole, data.decode("utf-8"), msg("ch01.glued.name"), mistakes=mistakes,
+                       hint=msg("ch01.glued.hint"))
 
 
 def check_tokens_per_character(value, counts):
     """Exercise 4: tokens per character of a text, from its TextCounts."""
     c = counts
     mistakes = [
-        (c.characters / c.tokens, "Upside down: that is characters per token."),
-        (c.tokens / c.bytes, "That is per byte; the question is per character."),
-        (c.bytes / c.characters, "That is bytes per character; count tokens."),
-        (c.bytes / c.tokens, "That is bytes per token; the question is tokens per character."),
+        (c.characters / c.tokens, msg("ch01.tokens_per_character.upside_down")),
+        (c.tokens / c.bytes, msg("ch01.tokens_per_character.per_byte")),
+        (c.bytes / c.characters, msg("ch01.tokens_per_character.bytes_per_character")),
+        (c.bytes / c.tokens, msg("ch01.tokens_per_character.bytes_per_token")),
     ]
-    return check_close(value, c.tokens / c.characters, "tokens per character", mistakes=mistakes,
-                       hint="Divide the number of tokens by the number of characters.")
+    return check_close(value, c.tokens / c.characters, msg("ch01.tokens_per_character.name"),
+                       mistakes=mistakes, hint=msg("ch01.tokens_per_character.hint"))

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ..checks import check_close, solution_of
+from ..checks import check_close, msg, solution_of
 from ..embeddings import cosine_similarity, embedding_matrix, rope_angles, single_token_id
 
 __all__ = ["check_paris_vector", "check_cosine", "check_rope_angle", "SOLUTIONS", "show_solution"]
@@ -32,15 +32,16 @@ def show_solution(name: str):
 
 def check_paris_vector(vector, lm, E: torch.Tensor, paris: int):
     """Exercise 1: row `paris` of the embedding table."""
-    mistakes = [(E[paris + 1], "That is the next row: row i of E is token i (ids count from 0)."),
-                (E[paris - 1], "That is the row before: row i of E is token i.")]
-    no_space = single_token_id(lm, "Paris") if len(lm.encode("Paris")) == 1 else None
-    if no_space is not None:
-        mistakes.append((E[no_space], "That is 'Paris' without the leading space, another token: "
-                                      "use the id in `paris`."))
+    mistakes = [(E[paris + 1], msg("ch02.paris_vector.next_row")),
+                (E[paris - 1], msg("ch02.paris_vector.row_before"))]
+    word = lm.decode([paris])   # ' Paris': the same word without its space is another token
+    bare = word.lstrip(" ")
+    if bare != word and bare and len(lm.encode(bare)) == 1:
+        mistakes.append((E[single_token_id(lm, bare)],
+                         msg("ch02.paris_vector.no_space", bare=repr(bare))))
     expected = embedding_matrix(lm)[paris]   # the table's row (Gemma's layer also scales it)
-    return check_close(vector, expected, "the vector of ' Paris'", mistakes=mistakes,
-                       hint="The vector of token i is row i of E: E[i].")
+    return check_close(vector, expected, msg("ch02.paris_vector.name", word=repr(word)),
+                       mistakes=mistakes, hint=msg("ch02.paris_vector.hint"))
 
 
 def check_cosine(cosine, a: torch.Tensor, b: torch.Tensor):
@@ -48,18 +49,16 @@ def check_cosine(cosine, a: torch.Tensor, b: torch.Tensor):
     dot = torch.dot(a, b)
     right = cosine_similarity(a, b)
     mistakes = [
-        (dot, "That is the plain dot product: divide by both lengths."),
-        (dot / a.norm() * b.norm(), "Operator precedence: dot / a.norm() * b.norm() divides by "
-                                    "|a| and then multiplies by |b|. Put the product of the "
-                                    "lengths in parentheses."),
-        (dot / a.norm(), "Divided by one length only: divide by |a| × |b|."),
-        (dot / b.norm(), "Divided by one length only: divide by |a| × |b|."),
-        (dot / (a.norm() ** 2 * b.norm() ** 2), "Divided by the squared lengths: use |a| × |b|."),
-        (dot / (a @ a * b.norm()), "Divided by a · a, the squared length: use |a| = a.norm()."),
-        (1 - right, "That is 1 − cos, the cosine distance."),
+        (dot, msg("ch02.cosine.dot_product")),
+        (dot / a.norm() * b.norm(), msg("ch02.cosine.precedence")),
+        (dot / a.norm(), msg("ch02.cosine.one_length")),
+        (dot / b.norm(), msg("ch02.cosine.one_length")),
+        (dot / (a.norm() ** 2 * b.norm() ** 2), msg("ch02.cosine.squared_lengths")),
+        (dot / (a @ a * b.norm()), msg("ch02.cosine.a_dot_a")),
+        (1 - right, msg("ch02.cosine.distance")),
     ]
-    return check_close(cosine, right, "cosine of ' king' and ' queen'", mistakes=mistakes,
-                       hint="cos = (a · b) / (|a| × |b|)", atol=1e-4)
+    return check_close(cosine, right, msg("ch02.cosine.name"), mistakes=mistakes,
+                       hint=msg("ch02.cosine.hint"), atol=1e-4)
 
 
 def check_rope_angle(angle, theta: float, head_dim: int, position: int = 10, pair: int = 1):
@@ -70,22 +69,19 @@ def check_rope_angle(angle, theta: float, head_dim: int, position: int = 10, pai
         return pos * theta ** (sign * two * i / dim)
 
     mistakes = [
-        (angle_of(position, 0), "That is pair 0, which turns by 1 radian per position: use i = 1."),
-        (angle_of(position, pair, sign=1), "The exponent's sign: theta ** (-2 * i / head_dim) "
-                                           "makes later pairs turn slower."),
-        (angle_of(position, pair, two=1), "The factor 2 in the exponent is missing: "
-                                          "-2 * i / head_dim."),
-        (angle_of(position, pair, dim=head_dim // 2), "Divide by head_dim (64), not by the number "
-                                                      "of pairs (32)."),
-        (angle_of(position - 1, pair), "Position 9: the query is at position 10."),
-        (angle_of(position + 1, pair), "Position 11: the query is at position 10."),
-        (math.degrees(right), "That is in degrees; the formula gives radians."),
-        (position * theta ** (-2) * pair / head_dim, "Operator precedence: ** binds tighter than "
-                                                     "* and /, so theta ** -2 * i / head_dim "
-                                                     "is (theta ** -2) * i / head_dim. Put the "
-                                                     "whole exponent in parentheses."),
+        (angle_of(position, pair, sign=1), msg("ch02.rope_angle.exponent_sign")),
+        (angle_of(position, pair, two=1), msg("ch02.rope_angle.factor_2")),
+        (angle_of(position, pair, dim=head_dim // 2),
+         msg("ch02.rope_angle.number_of_pairs", head_dim=head_dim, pairs=head_dim // 2)),
+        (angle_of(position - 1, pair),
+         msg("ch02.rope_angle.other_position", yours=position - 1, position=position)),
+        (angle_of(position + 1, pair),
+         msg("ch02.rope_angle.other_position", yours=position + 1, position=position)),
+        (math.degrees(right), msg("ch02.rope_angle.degrees")),
+        (position * theta ** (-2) * pair / head_dim, msg("ch02.rope_angle.precedence")),
     ]
-    return check_close(angle, right, f"RoPE angle of pair {pair} at position {position}",
+    if pair != 0:
+        mistakes.insert(0, (angle_of(position, 0), msg("ch02.rope_angle.pair_0", pair=pair)))
+    return check_close(angle, right, msg("ch02.rope_angle.name", pair=pair, position=position),
                        mistakes=mistakes, period=2 * math.pi, atol=1e-4,
-                       hint="Put position = 10 and i = 1 into the formula of section 4; Python "
-                            "writes a power as **.")
+                       hint=msg("ch02.rope_angle.hint", position=position, pair=pair))

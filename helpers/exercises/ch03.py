@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..attention import kv_head_index
-from ..checks import check_close, check_function, solution_of
+from ..checks import check_close, check_function, msg, solution_of
 
 __all__ = ["check_softmax_row", "check_kv_head", "check_previous_token_score", "KV_HEAD_CASES",
            "SOLUTIONS", "show_solution"]
@@ -38,12 +38,11 @@ def check_softmax_row(weights, masked_row: torch.Tensor, scores_row: torch.Tenso
     """Exercise 1: softmax of one masked row of scores, by hand."""
     right = torch.softmax(masked_row, dim=-1) if expected is None else expected
     mistakes = [(masked_row.exp() / masked_row.exp().max(),
-                 "Divided by the largest exp; divide by the sum of the exps.")]
+                 msg("ch03.softmax_row.by_the_largest"))]
     if scores_row is not None:
-        mistakes.append((torch.softmax(scores_row, dim=-1), "That softmax also weighs later "
-                         "tokens: start from the masked row, where they are −∞."))
-    return check_close(weights, right, "attention weights of one token", mistakes=mistakes,
-                       hint="exp of each score divided by the sum of the exps; exp(-inf) is 0.")
+        mistakes.append((torch.softmax(scores_row, dim=-1), msg("ch03.softmax_row.unmasked")))
+    return check_close(weights, right, msg("ch03.softmax_row.name"), mistakes=mistakes,
+                       hint=msg("ch03.softmax_row.hint"))
 
 
 # Every head of several layouts: SmolLM2 (9 query / 3 kv), Llama-3-8B-like (32 / 8),
@@ -62,25 +61,18 @@ def check_kv_head(kv_head):
         return n // k
 
     mistakes = [
-        (lambda h, n, k: h // k, "You divided by the number of kv heads; divide by the group size "
-                                 "n_heads // n_kv_heads (on SmolLM2 both are 3, elsewhere not)."),
-        (lambda h, n, k: h // 3, "That is SmolLM2's group size typed in: compute it from n_heads "
-                                 "and n_kv_heads."),
-        (lambda h, n, k: h % k, "The remainder deals heads out in turn (0, 1, 2, 0, ...); heads "
-                                "are grouped in consecutive blocks: integer division."),
-        (lambda h, n, k: h % group_size(n, k), "That is the head's place inside its group, not "
-                                               "the group: integer division, not %."),
-        (lambda h, n, k: (h + 1) // group_size(n, k), "Off by one: heads count from 0, so head "
-                                                      "0 is in group 0."),
-        (lambda h, n, k: h // group_size(n, k) + 1, "Off by one: kv heads count from 0."),
-        (lambda h, n, k: h // (k // n) if k >= n else None, "The group size is n_heads // "
-                                                            "n_kv_heads, not the other way round."),
+        (lambda h, n, k: h // k, msg("ch03.kv_head.by_kv_heads")),
+        (lambda h, n, k: h // 3, msg("ch03.kv_head.typed_in")),
+        (lambda h, n, k: h % k, msg("ch03.kv_head.remainder")),
+        (lambda h, n, k: h % group_size(n, k), msg("ch03.kv_head.place_in_group")),
+        (lambda h, n, k: (h + 1) // group_size(n, k), msg("ch03.kv_head.heads_from_0")),
+        (lambda h, n, k: h // group_size(n, k) + 1, msg("ch03.kv_head.kv_heads_from_0")),
+        (lambda h, n, k: h // (k // n) if k >= n else None, msg("ch03.kv_head.upside_down")),
     ]
     return check_function(kv_head, kv_head_index, KV_HEAD_CASES, "kv_head", mistakes=mistakes,
-                          describe=lambda c: f"head {c[0]} with {c[1]} query heads and {c[2]} "
-                                             f"kv heads",
-                          hint="Heads form groups of n_heads // n_kv_heads consecutive heads. "
-                               "Which group is the head in? Integer division (//), not %.")
+                          describe=lambda c: msg("ch03.kv_head.case", head=c[0], n_heads=c[1],
+                                                 n_kv_heads=c[2]),
+                          hint=msg("ch03.kv_head.hint"))
 
 
 def check_previous_token_score(score, W: torch.Tensor, layer: int, head: int):
@@ -89,16 +81,13 @@ def check_previous_token_score(score, W: torch.Tensor, layer: int, head: int):
     below = torch.diagonal(pattern, offset=-1)
     T = pattern.shape[-1]
     mistakes = [
-        (torch.diagonal(pattern).mean(), "That is the main diagonal (each token on itself): use "
-                                         "offset=-1."),
-        (torch.diagonal(pattern, offset=1).mean(), "offset=+1 is above the diagonal, the "
-                                                   "future, always 0: use offset=-1."),
-        (below.sum(), "That is the sum; the score is the mean over the T − 1 tokens."),
-        (below.sum() / T, "Divided by T; there are only T − 1 tokens with a token before them."),
-        (torch.diagonal(W[head, layer], offset=-1).mean(), "Layer and head are swapped: "
-                                                           "W[layer, head]."),
+        (torch.diagonal(pattern).mean(), msg("ch03.previous_token_score.main_diagonal")),
+        (torch.diagonal(pattern, offset=1).mean(), msg("ch03.previous_token_score.future")),
+        (below.sum(), msg("ch03.previous_token_score.sum")),
+        (below.sum() / T, msg("ch03.previous_token_score.by_t")),
+        (torch.diagonal(W[head, layer], offset=-1).mean(),
+         msg("ch03.previous_token_score.swapped")),
     ]
-    return check_close(score, below.mean(), f"previous-token score of layer {layer}, head {head}",
-                       mistakes=mistakes,
-                       hint="offset=-1 (not the main diagonal) gives the T - 1 weights on the "
-                            "token just before; then average them.")
+    return check_close(score, below.mean(),
+                       msg("ch03.previous_token_score.name", layer=layer, head=head),
+                       mistakes=mistakes, hint=msg("ch03.previous_token_score.hint"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check, check_function, solution_of
+from ..checks import check, check_function, msg, solution_of
 from ..embeddings import final_norm
 
 __all__ = ["check_rms_norm", "check_silu", "check_top_after", "check_share", "SOLUTIONS",
@@ -39,7 +39,7 @@ def show_solution(name: str):
     return solution_of(SOLUTIONS, name)
 
 
-_EMPTY = "It is still empty: replace the ... in the function with your code."
+_EMPTY = msg("check.function.empty")
 
 
 def _still_empty(fn, case) -> bool:
@@ -77,52 +77,47 @@ def check_rms_norm(my_rms_norm, x: torch.Tensor, weight: torch.Tensor, eps: floa
              (torch.randn(4, 6, generator=generator) * 5, torch.rand(6, generator=generator), 1e-5)]
     mistakes = [
         (lambda x, w, e: x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + e),
-         "The learned weight is missing: multiply by weight at the end."),
+         msg("ch04.rms_norm.no_weight")),
         (lambda x, w, e: w * x / torch.sqrt(x.pow(2).mean(-1, keepdim=True)),
-         "eps is missing inside the square root: it keeps a tiny vector from being blown up "
-         "(on SmolLM2's vectors it hardly shows; the check also tries tiny ones)."),
+         msg("ch04.rms_norm.no_eps")),
         (lambda x, w, e: w * x / (torch.sqrt(x.pow(2).mean(-1, keepdim=True)) + e),
-         "eps belongs inside the square root: sqrt(mean of squares + eps)."),
+         msg("ch04.rms_norm.eps_outside")),
         (lambda x, w, e: w * x / torch.sqrt(x.pow(2).mean(0, keepdim=True) + e),
-         "You averaged over the tokens (dim 0); average each vector's squares over its own "
-         "numbers (dim=-1)."),
+         msg("ch04.rms_norm.over_tokens")),
         (lambda x, w, e: w * x / torch.sqrt(x.pow(2).sum(-1, keepdim=True) + e),
-         "That divides by the length (sum of squares), not the root-mean-square: take the mean."),
+         msg("ch04.rms_norm.sum")),
         (lambda x, w, e: w * x / (x.pow(2).mean(-1, keepdim=True) + e),
-         "The square root is missing: divide by sqrt(mean of squares + eps)."),
+         msg("ch04.rms_norm.no_sqrt")),
         (lambda x, w, e: w * (x - x.mean(-1, keepdim=True))
          / torch.sqrt(x.var(-1, keepdim=True, unbiased=False) + e),
-         "That is LayerNorm: RMSNorm does not subtract the mean."),
+         msg("ch04.rms_norm.layer_norm")),
     ]
     if _still_empty(my_rms_norm, cases[1]):
         return check(False, "RMSNorm", _EMPTY)
     return check_function(my_rms_norm, _rms_norm, cases, "RMSNorm", mistakes=mistakes,
-                          describe=lambda c: f"vectors of shape {tuple(c[0].shape)} with eps = "
-                                             f"{c[2]:g}",
-                          hint="x.pow(2).mean(dim=-1, keepdim=True) is each row's mean of squares, "
-                               "kept as a column so that the division works row by row.")
+                          describe=lambda c: msg("ch04.rms_norm.case", shape=tuple(c[0].shape),
+                                                 eps=f"{c[2]:g}"),
+                          hint=msg("ch04.rms_norm.hint"))
 
 
 def check_silu(my_silu, gate: torch.Tensor):
     """Exercise 2: my_silu(z) on block 5's gate values and on z from -8 to 8."""
     cases = [(gate,), (torch.linspace(-8, 8, 33),)]
     mistakes = [
-        (lambda z: torch.sigmoid(z), "That is the sigmoid alone: multiply it by z."),
-        (lambda z: torch.relu(z), "That is ReLU: SiLU is smooth, and slightly negative for "
-                                  "negative z."),
-        (lambda z: z * torch.sigmoid(-z), "sigmoid(-z): the sign is flipped inside."),
-        (lambda z: F.gelu(z), "That is GELU (GPT-2's activation): close, but SiLU is "
-                              "z · sigmoid(z)."),
-        (lambda z: z * torch.tanh(z), "tanh is not the sigmoid: use torch.sigmoid."),
-        (lambda z: F.softplus(z), "That is softplus, log(1 + e^z): SiLU is z · sigmoid(z)."),
+        (lambda z: torch.sigmoid(z), msg("ch04.silu.sigmoid")),
+        (lambda z: torch.relu(z), msg("ch04.silu.relu")),
+        (lambda z: z * torch.sigmoid(-z), msg("ch04.silu.sign")),
+        (lambda z: F.gelu(z), msg("ch04.silu.gelu")),
+        (lambda z: z * torch.tanh(z), msg("ch04.silu.tanh")),
+        (lambda z: F.softplus(z), msg("ch04.silu.softplus")),
     ]
     if _still_empty(my_silu, cases[1]):
         return check(False, "SiLU", _EMPTY)
     return check_function(my_silu, F.silu, cases, "SiLU", mistakes=mistakes,
-                          describe=lambda c: f"{c[0].numel()} values from {float(c[0].min()):.1f} "
-                                             f"to {float(c[0].max()):.1f}",
-                          hint="Multiply z by its own sigmoid, element by element (*, not the "
-                               "matrix product @).")
+                          describe=lambda c: msg("ch04.silu.case", n=c[0].numel(),
+                                                 low=f"{float(c[0].min()):.1f}",
+                                                 high=f"{float(c[0].max()):.1f}"),
+                          hint=msg("ch04.silu.hint"))
 
 
 def check_top_after(top_after, lm, stream: torch.Tensor):
@@ -142,22 +137,18 @@ def check_top_after(top_after, lm, stream: torch.Tensor):
     cases = [(n,) for n in sorted(depths)]
     mistakes = [
         (lambda n: lens(stream[n, -1], normed=False),
-         "The final norm is missing: apply final_norm first (its learned gain changes which "
-         "token wins; dividing by the RMS alone would not)."),
-        (lambda n: lens(stream[min(n + 1, lm.n_layers), -1]),
-         "Off by one: stream[n] is the vector after n blocks (stream[0] = the embeddings)."),
-        (lambda n: lens(stream[n - 1, -1]), "Off by one: stream[n] is the vector after n blocks."),
-        (lambda n: lens(stream[n, 0]), "That is the first position; the next token is predicted "
-                                       "at the last one: stream[n, -1]."),
-        (lambda n: lens(stream[-1, -1]), "That is always the last block's prediction: use n."),
+         msg("ch04.top_after.no_final_norm")),
+        (lambda n: lens(stream[min(n + 1, lm.n_layers), -1]), msg("ch04.top_after.one_more")),
+        (lambda n: lens(stream[n - 1, -1]), msg("ch04.top_after.one_less")),
+        (lambda n: lens(stream[n, 0]), msg("ch04.top_after.first_position")),
+        (lambda n: lens(stream[-1, -1]), msg("ch04.top_after.last_block")),
     ]
+    name = msg("ch04.top_after.name")
     if _still_empty(top_after, cases[0]):
-        return check(False, "top token after n blocks", _EMPTY)
+        return check(False, name, _EMPTY)
     return check_function(_as_number(top_after, int), lambda n: lens(stream[n, -1]), cases,
-                          "top token after n blocks", mistakes=mistakes,
-                          describe=lambda c: f"n = {c[0]}",
-                          hint="stream[n, -1] is the last token after n blocks; apply final_norm "
-                               "before lm.model.lm_head, then .argmax().")
+                          name, mistakes=mistakes, describe=lambda c: f"n = {c[0]}",
+                          hint=msg("ch04.top_after.hint"))
 
 
 def check_share(share, parts, writes, final_weight: torch.Tensor, row: torch.Tensor):
@@ -180,22 +171,17 @@ def check_share(share, parts, writes, final_weight: torch.Tensor, row: torch.Ten
         return float((w * c * torch.rsqrt(c.pow(2).mean() + 1e-5)) @ r)
 
     mistakes = [
-        (lambda c, w, s, r: float((w * c) @ r), "The frozen scale (1/rms of the final vector) "
-                                                "is missing."),
-        (lambda c, w, s, r: float((c * s) @ r), "The final norm's weight is missing: multiply "
-                                                "by it, dimension by dimension."),
-        (lambda c, w, s, r: float(c @ r), "Both the norm's weight and the frozen scale are "
-                                          "missing."),
-        (rms_of_itself, "You normalised each write by its own rms: then the shares no longer add "
-                        "up. Freeze the scale of the final vector (parts.scale) for every write."),
-        (lambda c, w, s, r: float((w * c / s) @ r), "Divided by the scale; it is already 1/rms: "
-                                                    "multiply."),
+        (lambda c, w, s, r: float((w * c) @ r), msg("ch04.share.no_scale")),
+        (lambda c, w, s, r: float((c * s) @ r), msg("ch04.share.no_weight")),
+        (lambda c, w, s, r: float(c @ r), msg("ch04.share.neither")),
+        (rms_of_itself, msg("ch04.share.own_rms")),
+        (lambda c, w, s, r: float((w * c / s) @ r), msg("ch04.share.divided")),
     ]
+    name = msg("ch04.share.name")
     if _still_empty(share, cases[0]):
-        return check(False, "one write's share of the logit", _EMPTY)
-    return check_function(_as_number(share, float), right, cases,
-                          "one write's share of the logit", mistakes=mistakes,
-                          describe=lambda c: f"a write of length {float(c[0].norm()):.3g} with "
-                                             f"scale {c[2]:.3g}",
-                          hint="Multiply the write by the scale and by the norm's weight, then "
-                               "take the dot product with the target's unembedding row.")
+        return check(False, name, _EMPTY)
+    return check_function(_as_number(share, float), right, cases, name, mistakes=mistakes,
+                          describe=lambda c: msg("ch04.share.case",
+                                                 length=f"{float(c[0].norm()):.3g}",
+                                                 scale=f"{c[2]:.3g}"),
+                          hint=msg("ch04.share.hint"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..checks import check, check_function, solution_of
+from ..checks import check, check_function, msg, solution_of
 
 __all__ = ["check_tokens_per_second", "check_rome_clock", "check_most_uncertain", "made_up_history",
            "SOLUTIONS", "show_solution"]
@@ -73,35 +73,34 @@ def check_tokens_per_second(fn, history):
     mistakes = [
         (
             lambda h: 1000 / (sum(r.forward_ms + r.sampling_ms for r in h) / len(h)),
-            "The prefill is in: it reads the whole prompt at once, so keep only the decode ticks.",
+            msg("ch06.tokens_per_second.prefill"),
         ),
         (
             lambda h: 1000 / (sum(r.forward_ms for r in _decode(h)) / len(_decode(h))),
-            "Only the forward pass is counted: a tick is forward + sampling.",
+            msg("ch06.tokens_per_second.forward_only"),
         ),
         (
             lambda h: sum(r.forward_ms + r.sampling_ms for r in _decode(h)) / len(_decode(h)),
-            "That is milliseconds per token; tokens per second is 1000 divided by it.",
+            msg("ch06.tokens_per_second.ms_per_token"),
         ),
         (
             lambda h: sum(1000 / (r.forward_ms + r.sampling_ms) for r in _decode(h))
             / len(_decode(h)),
-            "That is the mean of each tick's rate; the rate of the mean tick is 1000 / (mean ms).",
+            msg("ch06.tokens_per_second.mean_of_rates"),
         ),
         (
             lambda h: 1000 / sum(r.forward_ms + r.sampling_ms for r in _decode(h)),
-            "Divided by the total time: that is runs per second; divide by the mean tick time.",
+            msg("ch06.tokens_per_second.total_time"),
         ),
     ]
     return check_function(
         fn,
         _tokens_per_second,
         [(history,), (made_up_history(),)],
-        "decode tokens per second",
+        msg("ch06.tokens_per_second.name"),
         mistakes=mistakes,
-        describe=lambda c: f"a history of {len(c[0])} ticks",
-        hint="Keep the records with phase 'decode'; a tick's time is "
-        "forward_ms + sampling_ms; a rate is 1000 / milliseconds.",
+        describe=lambda c: msg("ch06.history", n=len(c[0])),
+        hint=msg("ch06.tokens_per_second.hint"),
     )
 
 
@@ -114,22 +113,19 @@ def check_most_uncertain(fn, history):
     mistakes = [
         (
             lambda h: min(h, key=lambda r: r.prob).index,
-            "That is the tick whose chosen token was least likely; uncertainty about the next "
-            "token "
-            "is the entropy of the whole distribution (entropy_bits).",
+            msg("ch06.most_uncertain.least_likely"),
         ),
         (
             lambda h: max(h, key=lambda r: r.surprisal_bits).index,
-            "That is the most surprising chosen token (surprisal); the question is about the whole "
-            "distribution: entropy_bits.",
+            msg("ch06.most_uncertain.surprisal"),
         ),
         (
             lambda h: min(h, key=lambda r: r.entropy_bits).index,
-            "That is the lowest entropy: the tick the model was *most* sure about.",
+            msg("ch06.most_uncertain.lowest"),
         ),
         (
             lambda h: max(r.entropy_bits for r in h),
-            "That is the highest entropy itself; the answer is the tick's index.",
+            msg("ch06.most_uncertain.the_entropy"),
         ),
     ]
     result = None
@@ -140,19 +136,18 @@ def check_most_uncertain(fn, history):
     if result is not None and not isinstance(result, int) and hasattr(result, "index"):
         return check(
             False,
-            "the most uncertain tick",
-            "That is the whole record; return its .index.",
-            "The answer is a tick number (an int).",
+            msg("ch06.most_uncertain.name"),
+            msg("ch06.most_uncertain.whole_record"),
+            msg("ch06.most_uncertain.an_int"),
         )
     return check_function(
         fn,
         _most_uncertain,
         [(history,), (made_up_history(),)],
-        "the most uncertain tick",
+        msg("ch06.most_uncertain.name"),
         mistakes=mistakes,
-        describe=lambda c: f"a history of {len(c[0])} ticks",
-        hint="Each record has .entropy_bits (the uncertainty of that tick's raw "
-        "distribution); Python's max takes a key= function.",
+        describe=lambda c: msg("ch06.history", n=len(c[0])),
+        hint=msg("ch06.most_uncertain.hint"),
     )
 
 
@@ -164,52 +159,46 @@ def check_rome_clock(rome_clock, lm):
 
     name = "rome_clock"
     if rome_clock is ... or rome_clock is None:
-        return check(False, name, "It is still empty: replace the ... with your code.")
+        return check(False, name, msg("check.empty"))
     if not isinstance(rome_clock, Clock):
         return check(
             False,
             name,
-            f"Expected a Clock, got {type(rome_clock).__name__}.",
-            "Clock(lm, prompt, SamplingConfig(...)) makes one.",
+            msg("ch06.rome_clock.not_a_clock", kind=type(rome_clock).__name__),
+            msg("ch06.rome_clock.make_one"),
         )
     if rome_clock.prompt != PROMPT or rome_clock.chat:
-        return check(False, name, f"The prompt should be {PROMPT!r} as plain text (no chat).")
+        return check(False, name, msg("ch06.rome_clock.prompt", prompt=repr(PROMPT)))
     if not rome_clock.history:
-        return check(False, name, "No tick has run yet: run the clock.")
+        return check(False, name, msg("ch06.rome_clock.not_run"))
     if not all(r.config.is_greedy for r in rome_clock.history):
         hot = next(r for r in rome_clock.history if not r.config.is_greedy)
         return check(
             False,
             name,
-            f"Tick {hot.index} was sampled ({hot.config}); the exercise asks for "
-            "a greedy clock, so that every tick after the forced one is the model's top choice.",
-            "SamplingConfig(temperature=0.0) is greedy.",
+            msg("ch06.rome_clock.sampled", tick=hot.index, config=hot.config),
+            msg("ch06.rome_clock.greedy"),
         )
     rome = lm.encode(" Rome")
     first = rome_clock.history[0]
     if not first.forced:
         forced = [r.index for r in rome_clock.history if r.forced]
-        where = f"tick {forced[0]} was forced instead" if forced else "no tick was forced"
         return check(
             False,
             name,
-            f"Tick 0 was not forced ({where}).",
-            "Call .force(...) before the first tick.",
+            msg("ch06.rome_clock.forced_later", tick=forced[0]) if forced
+            else msg("ch06.rome_clock.not_forced"),
+            msg("ch06.rome_clock.force_first"),
         )
     if [first.token_id] != rome:
         text = lm.decode([first.token_id])
-        slip = (
-            " The space belongs to the token: ' Rome', not 'Rome'."
-            if text.strip() == "Rome"
-            else ""
-        )
-        return check(False, name, f"Tick 0 took {text!r} (id {first.token_id}).{slip}")
+        key = "ch06.rome_clock.no_space" if text.strip() == "Rome" else "ch06.rome_clock.other"
+        return check(False, name, msg(key, token=repr(text), id=first.token_id))
     if len(rome_clock.history) != 5:
         return check(
             False,
             name,
-            f"{len(rome_clock.history)} ticks ran; the exercise asks for 5 "
-            "in all, the forced tick 0 included.",
+            msg("ch06.rome_clock.ticks", n=len(rome_clock.history)),
         )
     reference = Clock(lm, PROMPT, SamplingConfig(temperature=0.0))
     reference.force(" Rome")
@@ -218,7 +207,6 @@ def check_rome_clock(rome_clock, lm):
         return check(
             False,
             name,
-            "The ticks after the forced one differ from a greedy clock's: "
-            "was a token forced later, or were the settings changed?",
+            msg("ch06.rome_clock.differ"),
         )
     return check(True, name)

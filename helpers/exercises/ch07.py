@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..checks import check_close, check_function, solution_of
+from ..checks import check_close, check_function, msg, solution_of
 
 __all__ = ["check_kv_cache_bytes", "check_times_bigger", "check_decode_bounds", "OTHER_SHAPES",
            "BANDWIDTH", "SOLUTIONS", "show_solution"]
@@ -54,10 +54,10 @@ OTHER_SHAPES = [   # published configurations; none has n_heads // n_kv_heads ==
 ]
 
 
-def _describe(model) -> str:
-    name = getattr(model, "name", "the model")
-    return (f"{name} ({model.n_layers} layers, {model.n_heads} query heads, {model.n_kv_heads} "
-            f"KV heads of size {model.head_dim})")
+def _describe(model):
+    name = getattr(model, "name", None) or msg("ch07.the_model")
+    return msg("ch07.model", name=name, n_layers=model.n_layers, n_heads=model.n_heads,
+               n_kv_heads=model.n_kv_heads, head_dim=model.head_dim)
 
 
 def _kv_cache_bytes(model, tokens: int, bytes_per_number: int) -> int:
@@ -72,29 +72,23 @@ def check_kv_cache_bytes(fn, lm):
     cases.append((lm, 1000, 4))
     mistakes = [
         (lambda m, t, b: m.n_layers * m.n_heads * m.head_dim * 2 * b * t,
-         "You used every query head (n_heads, or d_model = n_heads × head_dim); only the KV "
-         "heads have keys and values to cache: n_kv_heads."),
-        (lambda m, t, b: _kv_cache_bytes(m, t, b) // 2,
-         "Half the right size: the cache stores a key AND a value per position (× 2)."),
+         msg("ch07.kv_cache_bytes.query_heads")),
+        (lambda m, t, b: _kv_cache_bytes(m, t, b) // 2, msg("ch07.kv_cache_bytes.half")),
         (lambda m, t, b: m.n_layers * m.n_kv_heads * m.head_dim * 2 * 4 * t,
-         "bytes_per_number is ignored (4 typed in): use the argument."),
+         msg("ch07.kv_cache_bytes.typed_in", n=4)),
         (lambda m, t, b: m.n_layers * m.n_kv_heads * m.head_dim * 2 * 2 * t,
-         "bytes_per_number is ignored (2 typed in): use the argument."),
+         msg("ch07.kv_cache_bytes.typed_in", n=2)),
         (lambda m, t, b: _kv_cache_bytes(m, t, b) // m.n_layers,
-         "That is one layer's cache: every layer keeps its own (× n_layers)."),
-        (lambda m, t, b: _kv_cache_bytes(m, t, b) * 8,
-         "That is bits, not bytes: bytes_per_number already counts bytes."),
-        (lambda m, t, b: _kv_cache_bytes(m, 1, b),
-         "That is the size per token: multiply by the number of tokens."),
-        (lambda m, t, b: _kv_cache_bytes(lm, t, b),
-         "It uses lm, not the model passed in: write it with model.n_layers, model.n_kv_heads, "
-         "..."),
+         msg("ch07.kv_cache_bytes.one_layer")),
+        (lambda m, t, b: _kv_cache_bytes(m, t, b) * 8, msg("ch07.kv_cache_bytes.bits")),
+        (lambda m, t, b: _kv_cache_bytes(m, 1, b), msg("ch07.kv_cache_bytes.per_token")),
+        (lambda m, t, b: _kv_cache_bytes(lm, t, b), msg("ch07.kv_cache_bytes.uses_lm")),
     ]
     return check_function(fn, _kv_cache_bytes, cases, "kv_cache_bytes", mistakes=mistakes,
-                          describe=lambda c: f"{_describe(c[0])}, {c[1]} tokens, {c[2]} bytes "
-                                             f"per number",
-                          hint="layers × KV heads × head size × 2 (K and V) × bytes per number × "
-                               "tokens, all taken from the model and the arguments.")
+                          describe=lambda c: msg("ch07.kv_cache_bytes.case",
+                                                 model=_describe(c[0]), tokens=c[1],
+                                                 bytes_per_number=c[2]),
+                          hint=msg("ch07.kv_cache_bytes.hint"))
 
 
 def _times_bigger(model) -> float:
@@ -104,23 +98,16 @@ def _times_bigger(model) -> float:
 def check_times_bigger(fn, lm):
     """Exercise 2: fn(model) -> how many times bigger the cache would be without grouping."""
     mistakes = [
-        (lambda m: m.n_kv_heads, "That is the number of KV heads. On SmolLM2 it is 3, like the "
-                                 "answer, by coincidence; compare the heads with and without "
-                                 "grouping instead."),
-        (lambda m: m.n_heads, "That is the number of query heads: the cache grows from n_kv_heads "
-                              "to n_heads KV heads; how many times is that?"),
-        (lambda m: m.n_kv_heads / m.n_heads, "The ratio is upside down: without grouping the "
-                                             "cache is bigger, so the answer is ≥ 1."),
-        (lambda m: m.n_heads - m.n_kv_heads, "That is how many more heads, not how many times "
-                                             "more: divide."),
-        (lambda m: _times_bigger(lm), "It uses lm, not the model passed in (or SmolLM2's 3 typed "
-                                      "in): use model.n_heads and model.n_kv_heads."),
+        (lambda m: m.n_kv_heads, msg("ch07.times_bigger.kv_heads")),
+        (lambda m: m.n_heads, msg("ch07.times_bigger.query_heads")),
+        (lambda m: m.n_kv_heads / m.n_heads, msg("ch07.times_bigger.upside_down")),
+        (lambda m: m.n_heads - m.n_kv_heads, msg("ch07.times_bigger.difference")),
+        (lambda m: _times_bigger(lm), msg("ch07.times_bigger.uses_lm")),
     ]
     return check_function(fn, _times_bigger, [(lm,)] + [(m,) for m in OTHER_SHAPES],
                           "times_bigger", mistakes=mistakes,
                           describe=lambda c: _describe(c[0]),
-                          hint="The cache scales with the number of KV heads. Without grouping, "
-                               "every query head would be a KV head.")
+                          hint=msg("ch07.times_bigger.hint"))
 
 
 def check_decode_bounds(bound_fp32, bound_4bit, lm):
@@ -128,33 +115,23 @@ def check_decode_bounds(bound_fp32, bound_4bit, lm):
     n_params = sum(p.numel() for p in lm.model.parameters())
     fp32_bytes = n_params * 4
     gib = 20 * 2**30
-    fp32 = check_close(bound_fp32, BANDWIDTH / fp32_bytes, "the float32 bound (tokens/s)",
+    fp32 = check_close(bound_fp32, BANDWIDTH / fp32_bytes, msg("ch07.decode_bounds.fp32"),
                        rtol=1e-3, mistakes=[
-                           (fp32_bytes / BANDWIDTH, "That is seconds per token: the bound in "
-                                                    "tokens/s is bandwidth / bytes per token."),
-                           (gib / fp32_bytes, "20 GB/s means 20 × 10⁹ bytes/s (decimal), not "
-                                              "20 × 2³⁰."),
-                           (BANDWIDTH / n_params, "That counts one byte per parameter; float32 "
-                                                  "is 4 bytes (weight_bytes)."),
-                           (BANDWIDTH / (fp32_bytes * 8), "That divides by bits: the bandwidth "
-                                                          "is in bytes per second."),
+                           (fp32_bytes / BANDWIDTH, msg("ch07.decode_bounds.seconds")),
+                           (gib / fp32_bytes, msg("ch07.decode_bounds.gib")),
+                           (BANDWIDTH / n_params, msg("ch07.decode_bounds.one_byte")),
+                           (BANDWIDTH / (fp32_bytes * 8), msg("ch07.decode_bounds.bits")),
                        ],
-                       hint="Every decode tick reads all the weights once: tokens/s ≤ bandwidth "
-                            "/ weight_bytes.")
+                       hint=msg("ch07.decode_bounds.fp32_hint"))
     if not fp32:
         return fp32
-    return check_close(bound_4bit, BANDWIDTH / (n_params * 0.5), "the 4-bit bound (tokens/s)",
+    return check_close(bound_4bit, BANDWIDTH / (n_params * 0.5), msg("ch07.decode_bounds.4bit"),
                        rtol=1e-3, mistakes=[
-                           (BANDWIDTH / (fp32_bytes * 0.5), "weight_bytes is already float32 "
-                                                            "bytes; half a byte per *parameter* "
-                                                            "is n_params × 0.5."),
-                           (BANDWIDTH / (n_params * 4), "4 bits is half a byte, not 4 bytes."),
-                           (BANDWIDTH / (n_params * 5 / 8), "That is Q4_1's real 5 bits per "
-                                                            "weight; the exercise assumes ½ byte."),
-                           (gib / (n_params * 0.5), "20 GB/s means 20 × 10⁹ bytes/s, not "
-                                                    "20 × 2³⁰."),
+                           (BANDWIDTH / (fp32_bytes * 0.5), msg("ch07.decode_bounds.fp32_bytes")),
+                           (BANDWIDTH / (n_params * 4), msg("ch07.decode_bounds.4_bytes")),
+                           (BANDWIDTH / (n_params * 5 / 8), msg("ch07.decode_bounds.q4_1")),
+                           (gib / (n_params * 0.5), msg("ch07.decode_bounds.gib")),
                            (bound_fp32 / 8 if isinstance(bound_fp32, (int, float)) else None,
-                            "Fewer bytes per tick means *more* ticks per second: multiply."),
+                            msg("ch07.decode_bounds.divided")),
                        ],
-                       hint="Same bandwidth, 8 times fewer bytes per tick than float32: "
-                            "bandwidth / (n_params × 0.5).")
+                       hint=msg("ch07.decode_bounds.4bit_hint"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ..ch00 import check_entropy, check_kv_cache_length, check_three_ticks
-from ._solutions import show
+from .. import ch00 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_kv_cache_length", "check_entropy", "check_three_ticks", "SOLUTIONS",
            "show_solution"]
+
+check_entropy = in_chinese(english.check_entropy)
+check_kv_cache_length = in_chinese(english.check_kv_cache_length)
+check_three_ticks = in_chinese(english.check_three_ticks)
 
 SOLUTIONS = {
     "kv_cache_length": '''

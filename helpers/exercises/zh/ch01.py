@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from ..ch01 import check_glued, check_my_merge, check_n_bytes, check_tokens_per_character
-from ._solutions import show
+from .. import ch01 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_n_bytes", "check_my_merge", "check_glued", "check_tokens_per_character",
            "SOLUTIONS", "show_solution"]
+
+check_glued = in_chinese(english.check_glued)
+check_my_merge = in_chinese(english.check_my_merge)
+check_n_bytes = in_chinese(english.check_n_bytes)
+check_tokens_per_character = in_chinese(english.check_tokens_per_character)
 
 SOLUTIONS = {
     "n_bytes": '''

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from ..ch02 import check_cosine, check_paris_vector, check_rope_angle
-from ._solutions import show
+from .. import ch02 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_paris_vector", "check_cosine", "check_rope_angle", "SOLUTIONS", "show_solution"]
+
+check_cosine = in_chinese(english.check_cosine)
+check_paris_vector = in_chinese(english.check_paris_vector)
+check_rope_angle = in_chinese(english.check_rope_angle)
 
 SOLUTIONS = {
     "paris_vector": '''

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ..ch03 import check_kv_head, check_previous_token_score, check_softmax_row
-from ._solutions import show
+from .. import ch03 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_softmax_row", "check_kv_head", "check_previous_token_score", "SOLUTIONS",
            "show_solution"]
+
+check_kv_head = in_chinese(english.check_kv_head)
+check_previous_token_score = in_chinese(english.check_previous_token_score)
+check_softmax_row = in_chinese(english.check_softmax_row)
 
 SOLUTIONS = {
     "softmax_row": '''

@@ -7,10 +7,14 @@ NOT_IN_ZH in tests/test_editions.py).
 
 from __future__ import annotations
 
-from ..ch04 import check_rms_norm, check_share, check_top_after
-from ._solutions import show
+from .. import ch04 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_rms_norm", "check_top_after", "check_share", "SOLUTIONS", "show_solution"]
+
+check_rms_norm = in_chinese(english.check_rms_norm)
+check_share = in_chinese(english.check_share)
+check_top_after = in_chinese(english.check_top_after)
 
 SOLUTIONS = {
     "rms_norm": '''

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ..ch05 import check_penalised_logit, check_softmax_t, check_top_p_count
-from ._solutions import show
+from .. import ch05 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_softmax_t", "check_top_p_count", "check_penalised_logit", "SOLUTIONS",
            "show_solution"]
+
+check_penalised_logit = in_chinese(english.check_penalised_logit)
+check_softmax_t = in_chinese(english.check_softmax_t)
+check_top_p_count = in_chinese(english.check_top_p_count)
 
 SOLUTIONS = {
     "softmax_t": '''

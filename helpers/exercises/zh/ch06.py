@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ..ch06 import check_most_uncertain, check_rome_clock, check_tokens_per_second
-from ._solutions import show
+from .. import ch06 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_tokens_per_second", "check_rome_clock", "check_most_uncertain", "SOLUTIONS",
            "show_solution"]
+
+check_most_uncertain = in_chinese(english.check_most_uncertain)
+check_rome_clock = in_chinese(english.check_rome_clock)
+check_tokens_per_second = in_chinese(english.check_tokens_per_second)
 
 SOLUTIONS = {
     "tokens_per_second": '''

@@ -3,11 +3,15 @@ helpers.exercises.ch07."""
 
 from __future__ import annotations
 
-from ..ch07 import check_decode_bounds, check_kv_cache_bytes, check_times_bigger
-from ._solutions import show
+from .. import ch07 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_kv_cache_bytes", "check_times_bigger", "check_decode_bounds", "SOLUTIONS",
            "show_solution"]
+
+check_decode_bounds = in_chinese(english.check_decode_bounds)
+check_kv_cache_bytes = in_chinese(english.check_kv_cache_bytes)
+check_times_bigger = in_chinese(english.check_times_bigger)
 
 SOLUTIONS = {
     "kv_cache_bytes": '''
