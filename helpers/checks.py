@@ -408,12 +408,13 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
         try:
             results.append(fn(*case))
         except Exception as err:  # the learner's code failed: say where, not a traceback
+            kind_name = _error_name(err)
             for kind, message in raised:
                 if isinstance(err, kind):
                     return check(False, name, msg("check.function.raised_known",
-                                                  message=message, error=type(err).__name__,
+                                                  message=message, error=kind_name,
                                                   detail=err, case=describe(case)), hint)
-            return check(False, name, msg("check.function.raised", error=type(err).__name__,
+            return check(False, name, msg("check.function.raised", error=kind_name,
                                           detail=err, case=describe(case)), hint)
     if all(got is Ellipsis for got in results):
         return check(False, name, msg("check.function.empty"), hint)
@@ -435,6 +436,12 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
     return check(False, name, msg(key, case=describe(case), yours=f"{_as_list(got)!r:.100}",
                                   right=f"{_as_list(reference(*case))!r:.100}" if reveal else "",
                                   n_wrong=len(wrong), n_cases=len(cases)), hint)
+
+
+def _error_name(err: Exception) -> str:
+    """TypeError, or re.error for an exception that is not a builtin."""
+    kind = type(err)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def solution(code: str, title: str | None = None, lang: str = "en"):

@@ -22,17 +22,15 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 # Words a Chinese text keeps in Latin letters: terms the glossary keeps in English (logits,
 # softmax, top-p, KV 缓存, RoPE ...), names of code, units and the model names.
 LATIN_TERMS = {
-    "KV", "UTF", "BPE", "RoPE", "softmax", "logits", "logit", "top", "min", "NaN", "inf",
-    "nat", "argmax", "nansum", "def", "return", "None", "id", "ids", "GQA", "MLP", "RMSNorm",
-    "GELU", "GeGLU", "SiLU", "SwiGLU", "log", "exp", "mod", "ln", "int", "float", "str", "list",
-    "tuple", "dict", "bool", "len", "FLOP", "GB", "GiB", "MB", "Gemma", "Llama", "Mistral",
-    "Falcon", "Qwen", "GPT", "emoji", "nats", "bytes", "Rome", "Paris", "Tensor", "Python",
+    "KV", "kv", "UTF", "BPE", "BOM", "GB18030", "RoPE", "softmax", "logits", "logit", "top",
+    "min", "NaN", "inf", "nat", "nats", "argmax", "argmin", "nansum", "divmod", "def", "return",
+    "while", "None", "True", "False", "id", "ids", "lm", "GQA", "MLP", "RMSNorm", "LayerNorm",
+    "GELU", "GeGLU", "SiLU", "SwiGLU", "ReLU", "sigmoid", "tanh", "softplus", "rms", "RMS", "eps",
+    "log", "exp", "ln", "cos", "sin", "mod", "int", "float", "str", "list", "tuple", "dict",
+    "bool", "len", "torch", "math", "pi", "FLOP", "GB", "GiB", "MB", "emoji", "Gemma", "Llama",
+    "Mistral", "Falcon", "Qwen", "GPT", "SentencePiece", "Clock", "SamplingConfig", "Python",
     "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError", "UnicodeError",
-    "AttributeError", "RuntimeError", "NameError", "error", "sum", "mean", "max", "norm",
-    "dot", "tensor", "torch", "numpy", "ndarray", "function", "lambda", "in", "for", "if",
-    "else", "and", "or", "not", "is", "True", "False", "math", "pi", "SentencePiece",
-    "GB18030", "BOM", "cos", "sin", "kv", "Clock", "SamplingConfig", "lm", "rms", "RMS", "eps", "sigmoid", "tanh",
-    "ReLU", "LayerNorm", "softplus",
+    "AttributeError", "RuntimeError", "NameError",
 }
 QUOTED = re.compile(r"“[^”]*”|'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`|⟨[^⟩]*⟩")
 WORD = re.compile(r"\.?[A-Za-z_][\w.\-/()\[\]*]*")
@@ -42,7 +40,7 @@ PHRASE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}")   # three words: 
 
 def _is_code(run: str) -> bool:
     """An expression such as (probs * probs.log2()) or 0 * -inf = nan: code, not a sentence."""
-    return bool(re.search(r"[=*+<>()\[\]]", run)) and not PHRASE.search(run)
+    return bool(re.search(r"[=*+/<>()\[\]]", run)) and not PHRASE.search(run)
 
 
 def english_words(text: str) -> list[str]:

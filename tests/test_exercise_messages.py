@@ -63,6 +63,47 @@ def test_every_key_a_check_names_exists_and_every_text_is_used():
     assert not unused, unused
 
 
+# Sentences in the checks' code that are data, not words shown to the learner: prompts and
+# test cases the checks run (ch05, ch06, ch08), and the stopping decision's values (ch08).
+DATA = {"My favourite food is", "The capital of France is", "What is the capital of France?",
+        "You answer in one word.", "no stop here", "stop at the start",
+        "Paris is the capital. Next", "Paris. END more\nlines", "a*b and ab", "U.S.A. and USA",
+        "end of text", "max tokens"}
+
+
+def _sentences_in_code(path: Path) -> list[str]:
+    """String constants and f-strings of `path` with words in a row, outside docstrings,
+    SOLUTIONS, HTML and raised errors (a notebook author's mistake, not a learner's)."""
+    tree = ast.parse(path.read_text())
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) \
+                and ast.get_docstring(node):
+            skip.add(id(node.body[0].value))
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SOLUTIONS"
+                                                for t in node.targets):
+            skip.update(id(value) for value in node.value.values)
+        if isinstance(node, ast.Raise):
+            skip.update(id(inner) for inner in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        else:
+            continue
+        if "<" not in text and text not in DATA and re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", text):
+            found.append(f"{path.name}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+def test_the_checks_spell_no_sentence_themselves():
+    assert [line for path in SOURCES for line in _sentences_in_code(path)] == []
+
+
 def test_the_chinese_texts_are_chinese():
     for key, text in exercises_zh.MESSAGES.items():
         if not english_words(exercises_en.MESSAGES[key]):   # code or a formula in both
@@ -73,7 +114,7 @@ def test_the_chinese_texts_are_chinese():
 
 def test_the_scan_finds_english_left_in_chinese():
     assert english_words("还不对。The sign is flipped：请用 n_prompt。") == \
-        ["The", "sign", "flipped"]
+        ["The", "sign", "is", "flipped"]
     assert english_words("对 ids=[1, 2] 抛出了 TypeError：“'x' object is not callable”。") == []
     assert english_words("(probs * probs.log2()) 给出 p log2 p；p = 0 时 0 * -inf = nan") == []
     with pytest.raises(AssertionError, match="no Chinese"):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from helpers.exercises import ch07
-from exercise_language import assert_every_mistake_speaks
+from exercise_language import assert_answers_speak, assert_every_mistake_speaks
 
 # SmolLM2-135M's shape, without loading it
 SMOL = SimpleNamespace(name="SmolLM2-135M", n_layers=30, n_heads=9, n_kv_heads=3, head_dim=64,
@@ -118,3 +118,19 @@ def test_every_mistake_in_chinese(name, fake_lm):
              "decode_bounds_4bit": lambda check, answer: check(right_fp32, answer, fake_lm)}
     check = getattr(ch07, f"check_{name.removesuffix('_4bit')}")
     assert assert_every_mistake_speaks("zh", check, calls[name])
+
+
+def test_the_other_shapes_are_named_in_chinese():
+    def head_dim_64(model, tokens, bytes_per_number):   # wrong for Llama-3-8B's 128
+        return model.n_layers * model.n_kv_heads * 64 * 2 * bytes_per_number * tokens
+
+    def falcon_wrong(model):
+        return 70.0 if model.n_kv_heads == 1 else model.n_heads / model.n_kv_heads
+    assert_answers_speak("zh", ch07.check_kv_cache_bytes, lambda check, fn: check(fn, SMOL),
+                         [head_dim_64])
+    assert_answers_speak("zh", ch07.check_times_bigger, lambda check, fn: check(fn, SMOL),
+                         [falcon_wrong, lambda model: 3])
+    from helpers.exercises.zh import ch07 as ch07_zh
+
+    result = ch07_zh.check_times_bigger(falcon_wrong, SMOL)
+    assert "Falcon-7B（多查询）" in result.message and "multi-query" not in result.message

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from helpers.exercises import ch08
+from exercise_language import assert_answers_speak, assert_every_mistake_speaks
 
 DEFAULT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 
@@ -110,3 +111,18 @@ def test_decision_solution_passes():
 def test_decision_slips(wrong, slip):
     result = ch08.check_decision(wrong)
     assert not result and slip in result.message, result.message
+
+
+@pytest.mark.parametrize("name", ["chat_text", "cut_at_stop", "decision"])
+def test_every_mistake_in_chinese(name, chat_lm):
+    calls = {"chat_text": lambda check, answer: check(answer, chat_lm.tokenizer),
+             "cut_at_stop": lambda check, answer: check(answer),
+             "decision": lambda check, answer: check(answer)}
+    assert assert_every_mistake_speaks("zh", getattr(ch08, f"check_{name}"), calls[name])
+
+
+def test_a_regular_expression_in_chinese():
+    def by_regex(text, stops):
+        return re.split("|".join(stops), text)[0]
+    assert_answers_speak("zh", ch08.check_cut_at_stop, lambda check, answer: check(answer),
+                         [by_regex, lambda text, stops: re.split("(", text)[0]])

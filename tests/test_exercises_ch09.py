@@ -9,6 +9,7 @@ import torch
 
 from helpers.exercises import ch09
 from helpers.scoring import token_logprobs
+from exercise_language import assert_every_mistake_speaks
 
 
 @pytest.mark.parametrize("right", [lambda lp: -lp / math.log(2), lambda lp: -torch.log2(lp.exp()),
@@ -106,3 +107,14 @@ def test_biggest_jump_in_any_form_of_the_token(tiny_lm):
     assert not position and "position" in position.message
     other = next(i for i in error.ids[1:] if i != token_id)
     assert not ch09.check_biggest_jump(other, error, fluent)
+
+
+@pytest.mark.parametrize("name", ["to_bits", "perplexity", "token_logprobs", "biggest_jump"])
+def test_every_mistake_in_chinese(name, one_pass, tiny_lm):
+    fluent = token_logprobs(tiny_lm, "The capital of France is Paris.")
+    error = token_logprobs(tiny_lm, "The capital of France is Rome.")
+    calls = {"to_bits": lambda check, answer: check(answer),
+             "perplexity": lambda check, answer: check(answer),
+             "token_logprobs": lambda check, answer: check(answer, *one_pass),
+             "biggest_jump": lambda check, answer: check(answer, error, fluent)}
+    assert assert_every_mistake_speaks("zh", getattr(ch09, f"check_{name}"), calls[name])

@@ -7,6 +7,7 @@ import torch
 
 from helpers.decoding import apply_frequency_penalty, apply_presence_penalty
 from helpers.exercises import ch10
+from exercise_language import assert_answers_speak, assert_every_mistake_speaks
 
 
 @pytest.mark.parametrize("right", [lambda s, n, lp: s / n ** lp,
@@ -112,3 +113,27 @@ def test_penalties_indexing_with_repeated_ids_is_named():
         return z
     result = ch10.check_penalties(indexed)
     assert not result and "only once" in result.message
+
+
+@pytest.mark.parametrize("name", ["beam_score", "penalties", "top_head"])
+def test_every_mistake_in_chinese(name, scores):
+    calls = {"beam_score": lambda check, answer: check(answer),
+             "penalties": lambda check, answer: check(answer),
+             "top_head": lambda check, answer: check(answer, scores)}
+    if name != "top_head":
+        assert assert_every_mistake_speaks("zh", getattr(ch10, f"check_{name}"), calls[name])
+    else:   # a pair is judged step by step; a function against its catalogued mistakes
+        assert_answers_speak("zh", ch10.check_top_head, calls[name],
+                             [(6, 18), divmod(168, 30), (40, 2), (17, 4), "18, 6", ...,
+                              lambda s: divmod(int(s.flatten().argmax()), s.shape[0]),
+                              lambda s: divmod(int(s.flatten().argmax()), s.shape[1])[::-1],
+                              lambda s: (0, 0)])
+
+
+def test_penalties_in_place_in_chinese():
+    def in_place(logits, previous, frequency, presence):
+        for i in previous:
+            logits[i] -= frequency
+        return logits
+    assert_answers_speak("zh", ch10.check_penalties, lambda check, answer: check(answer),
+                         [in_place])

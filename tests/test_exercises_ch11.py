@@ -7,6 +7,7 @@ import math
 import pytest
 
 from helpers.exercises import ch11
+from exercise_language import assert_every_mistake_speaks
 from helpers.quantization import bytes_per_weight
 from helpers.speculative import VerifyStep
 
@@ -87,3 +88,9 @@ def test_block_bytes_solution_passes_and_agrees_with_the_helper():
 def test_block_bytes_slips(wrong, slip):
     result = ch11.check_block_bytes(wrong)
     assert not result and slip in result.message, result.message
+
+
+@pytest.mark.parametrize("name", ["accepted_tokens", "passes_if_always_right", "block_bytes"])
+def test_every_mistake_in_chinese(name):
+    check = getattr(ch11, f"check_{name}")
+    assert assert_every_mistake_speaks("zh", check, lambda check, answer: check(answer))

@@ -12,4 +12,14 @@ right answer by its content whatever its form (a tuple for a list, a token as it
 
 Each module's SOLUTIONS holds the worked solutions' source (the only copy): show_solution
 reveals it, and the notebook tests run exactly that source in place of the exercise's answer.
+
+A check spells no word itself: it names each text by key, msg("chNN.<exercise>.<what>", ...),
+in the catalogue of each language (helpers/messages/exercises_en.py, exercises_zh.py). An
+edition re-exports the checks in its language, with its own SOLUTIONS:
+
+    # helpers/exercises/zh/ch09.py
+    from .. import ch09 as english
+    from ._solutions import in_chinese, show
+
+    check_to_bits = in_chinese(english.check_to_bits)      # the same check, Chinese feedback
 """

@@ -48,8 +48,8 @@ def _shape(name: str, n_layers: int, n_heads: int, n_kv_heads: int, head_dim: in
 OTHER_SHAPES = [   # published configurations; none has n_heads // n_kv_heads == n_kv_heads
     _shape("Llama-3-8B", 32, 32, 8, 128),
     _shape("Mistral-7B", 32, 32, 8, 128),
-    _shape("GPT-2 (no grouping)", 12, 12, 12, 64),
-    _shape("Falcon-7B (multi-query)", 32, 71, 1, 64),
+    _shape(msg("ch07.shape.gpt2"), 12, 12, 12, 64),        # GPT-2, no grouping
+    _shape(msg("ch07.shape.falcon"), 32, 71, 1, 64),       # Falcon-7B, multi-query
     _shape("Qwen2-0.5B", 24, 14, 2, 64),
 ]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ..checks import check, check_function, solution_of
+from ..checks import check, check_function, msg, solution_of
 
 __all__ = ["check_chat_text", "check_cut_at_stop", "check_decision", "SOLUTIONS", "show_solution"]
 
@@ -67,22 +67,21 @@ def check_chat_text(fn, tokenizer):
     mistakes = [
         (lambda u, s: (turn("system", s) if s is not None else "") + turn("user", u)
          + "<|im_start|>assistant\n",
-         "Without a system prompt the template adds its default one silently (print the "
-         "template of a message with no system turn to see it)."),
+         msg("ch08.chat_text.default_system")),
         (lambda u, s: reference(u, s)[: -len("<|im_start|>assistant\n")],
-         "The generation prompt is missing: end with '<|im_start|>assistant\\n' so the model "
-         "writes the assistant's turn instead of guessing who speaks."),
+         msg("ch08.chat_text.no_generation_prompt")),
         (lambda u, s: reference(u, s).replace("<|im_end|>\n", "<|im_end|>"),
-         "A newline follows every <|im_end|> in this template."),
+         msg("ch08.chat_text.newline_after_end")),
         (lambda u, s: default + turn("user", u) + "<|im_start|>assistant\n",
-         "The system prompt you were given is ignored: use it instead of the default one."),
+         msg("ch08.chat_text.system_ignored")),
         (lambda u, s: reference(u, s).replace("<|im_start|>assistant\n", "<|im_start|>assistant"),
-         "The generation prompt ends with a newline: '<|im_start|>assistant\\n'."),
+         msg("ch08.chat_text.newline_after_assistant")),
     ]
-    return check_function(fn, reference, _MESSAGES, "the chat template by hand", mistakes=mistakes,
-                          describe=lambda c: f"user {c[0]!r}, system {c[1]!r}",
-                          hint="Each turn is <|im_start|>role, a newline, the text, <|im_end|>, a "
-                               "newline; then <|im_start|>assistant and a newline.")
+    return check_function(fn, reference, _MESSAGES, msg("ch08.chat_text.name"),
+                          mistakes=mistakes,
+                          describe=lambda c: msg("ch08.chat_text.case", user=repr(c[0]),
+                                                 system=repr(c[1])),
+                          hint=msg("ch08.chat_text.hint"))
 
 
 _STOP_CASES = [("Paris.\nQ: next?\n", ["\n"]), ("Paris. END more\nlines", ["\n", "END"]),
@@ -133,25 +132,22 @@ def check_cut_at_stop(fn):
         found = [text.rfind(s) for s in stops if s in text]
         return text[:max(found)] if found else text
 
-    regex = ("The stop strings went into a regular expression unescaped: there '.' matches any "
-             "character and '?' or '*' repeat what comes before. Use re.escape(s) for each, or "
-             "plain text.find(s).")
+    regex = msg("ch08.cut_at_stop.regex")
     mistakes = [
-        (first_listed, "It cut at the stop string listed first; cut at the one that occurs "
-                       "first in the text."),
-        (keeps_stop, "The stop string itself is kept; cut just before it."),
-        (last_one, "It cut at the last occurrence; generation stops at the first."),
+        (first_listed, msg("ch08.cut_at_stop.first_listed")),
+        (keeps_stop, msg("ch08.cut_at_stop.keeps_stop")),
+        (last_one, msg("ch08.cut_at_stop.last_one")),
         (lambda t, s: "" if not any(x in t for x in s) else _cut(t, s),
-         "With no stop string in the text, return the whole text (the budget ended it)."),
+         msg("ch08.cut_at_stop.no_stop")),
     ]
+    name, hint = msg("ch08.cut_at_stop.name"), msg("ch08.cut_at_stop.hint")
     if callable(fn) and _only_wrong_on_regex_characters(fn):
-        return check(False, "cut at the stop string", regex,
-                     "Find where each stop string starts in the text; the earliest one ends it.")
-    return check_function(fn, _cut, _STOP_CASES, "cut at the stop string", mistakes=mistakes,
+        return check(False, name, regex, hint)
+    return check_function(fn, _cut, _STOP_CASES, name, mistakes=mistakes,
                           raised=[(re.error, regex)],
-                          describe=lambda c: f"text {c[0]!r} and stop strings {c[1]!r}",
-                          hint="Find where each stop string starts in the text; the earliest one "
-                               "ends it.")
+                          describe=lambda c: msg("ch08.cut_at_stop.case", text=repr(c[0]),
+                                                 stops=repr(c[1])),
+                          hint=hint)
 
 
 _DECISION_CASES = [(2, 3, 10, {0, 2}), (0, 3, 10, {0, 2}), (198, 3, 10, {0, 2}),
@@ -171,18 +167,14 @@ def check_decision(fn):
     """Exercise 3: fn(token_id, n_new, max_new_tokens, end_ids) -> the decision after a tick."""
     mistakes = [
         (lambda t, n, m, e: "end of text" if t in e else "max tokens" if n > m else "continue",
-         "Off by one: after the tick that made the max_new_tokens-th token, the budget is used "
-         "up (n_new >= max_new_tokens)."),
+         msg("ch08.decision.off_by_one")),
         (lambda t, n, m, e: "max tokens" if n >= m else "end of text" if t in e else "continue",
-         "When the last token of the budget is also an end token, the end token explains the "
-         "stop: check the end ids first."),
+         msg("ch08.decision.budget_first")),
         (lambda t, n, m, e: "end of text" if t == 2 else "max tokens" if n >= m else "continue",
-         "Only <|im_end|> (2) ends it here; use end_ids: SmolLM2 also stops at <|endoftext|> (0), "
-         "and other models have other ids."),
+         msg("ch08.decision.only_im_end")),
     ]
-    return check_function(fn, _decision, _DECISION_CASES, "the stopping decision",
+    return check_function(fn, _decision, _DECISION_CASES, msg("ch08.decision.name"),
                           mistakes=mistakes,
-                          describe=lambda c: f"token {c[0]}, {c[1]} new tokens of "
-                                             f"{c[2]}, end ids {sorted(c[3])}",
-                          hint="End ids first, then the budget (n_new >= max_new_tokens), "
-                               "else 'continue'.")
+                          describe=lambda c: msg("ch08.decision.case", token=c[0], n_new=c[1],
+                                                 max_new=c[2], end_ids=sorted(c[3])),
+                          hint=msg("ch08.decision.hint"))

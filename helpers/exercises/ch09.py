@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ..checks import check, check_equal, check_function, same_token, solution_of
+from ..checks import check, check_equal, check_function, msg, same_token, solution_of
 
 __all__ = ["check_to_bits", "check_perplexity", "check_token_logprobs", "check_biggest_jump",
            "SOLUTIONS", "show_solution"]
@@ -51,50 +51,44 @@ def _still_empty(fn, case) -> bool:
         return False
 
 
-_EMPTY = "It is still empty: replace the ... in the function with your code."
+_EMPTY = msg("check.function.empty")
 
 
 def check_to_bits(to_bits):
     """Exercise 1: surprisal in bits from natural-log log-probabilities."""
     mistakes = [
-        (lambda lp: -lp, "Those are nats (natural-log units): divide by ln 2 to count bits."),
-        (lambda lp: lp / math.log(2), "The sign is flipped: surprisal is -log2 p, a positive "
-                                      "number of bits."),
-        (lambda lp: -lp * math.log(2), "Multiplied by ln 2; log2 p = ln p / ln 2, so divide."),
-        (lambda lp: -lp / math.log(10), "That is log base 10 (decimal digits), not bits."),
-        (lambda lp: -torch.log2(lp.exp()) * math.log(2), "Converted twice: log2 of exp(lp) is "
-                                                         "already in bits."),
+        (lambda lp: -lp, msg("ch09.to_bits.nats")),
+        (lambda lp: lp / math.log(2), msg("ch09.to_bits.sign")),
+        (lambda lp: -lp * math.log(2), msg("ch09.to_bits.multiplied")),
+        (lambda lp: -lp / math.log(10), msg("ch09.to_bits.base_10")),
+        (lambda lp: -torch.log2(lp.exp()) * math.log(2), msg("ch09.to_bits.twice")),
     ]
+    name = msg("ch09.to_bits.name")
     if _still_empty(to_bits, _LOGPROB_CASES[0]):
-        return check(False, "surprisal in bits", _EMPTY)
+        return check(False, name, _EMPTY)
     return check_function(to_bits, lambda lp: -lp / math.log(2), _LOGPROB_CASES,
-                          "surprisal in bits", mistakes=mistakes,
-                          describe=lambda c: f"log-probabilities {c[0].tolist()}",
-                          hint="log2 p = ln p / ln 2, and surprisal is minus that.")
+                          name, mistakes=mistakes,
+                          describe=lambda c: msg("ch09.logprobs", values=c[0].tolist()),
+                          hint=msg("ch09.to_bits.hint"))
 
 
 def check_perplexity(my_perplexity):
     """Exercise 2: perplexity from the log-probabilities of the scored tokens."""
     mistakes = [
-        (lambda lp: math.exp(-lp.sum()), "That is exp of the *total*: perplexity uses the mean "
-                                         "per token, so texts of different lengths compare."),
-        (lambda lp: math.exp(lp.mean()), "That is 1 / perplexity: the sign inside exp is "
-                                         "flipped (perplexity is at least 1)."),
-        (lambda lp: 2 ** (-lp.mean()), "2 to the power of a mean in nats: the log-probabilities "
-                                       "are natural logs, so use exp (or convert to bits first)."),
-        (lambda lp: lp.neg().exp().mean(), "That is the mean of 1/p; perplexity is exp of the "
-                                           "mean of -log p (a geometric mean, not arithmetic)."),
-        (lambda lp: math.exp(-lp.sum() / (len(lp) + 1)), "Divided by one token too many: the "
-                                                         "first token has no score."),
-        (lambda lp: -lp.mean(), "That is the mean negative log-probability (the loss); "
-                                "perplexity is exp of it."),
+        (lambda lp: math.exp(-lp.sum()), msg("ch09.perplexity.total")),
+        (lambda lp: math.exp(lp.mean()), msg("ch09.perplexity.inverse")),
+        (lambda lp: 2 ** (-lp.mean()), msg("ch09.perplexity.power_of_2")),
+        (lambda lp: lp.neg().exp().mean(), msg("ch09.perplexity.arithmetic")),
+        (lambda lp: math.exp(-lp.sum() / (len(lp) + 1)), msg("ch09.perplexity.one_too_many")),
+        (lambda lp: -lp.mean(), msg("ch09.perplexity.loss")),
     ]
+    name = msg("ch09.perplexity.name")
     if _still_empty(my_perplexity, _LOGPROB_CASES[0]):
-        return check(False, "perplexity", _EMPTY)
+        return check(False, name, _EMPTY)
     return check_function(my_perplexity, lambda lp: math.exp(-float(lp.mean())), _LOGPROB_CASES,
-                          "perplexity", mistakes=mistakes,
-                          describe=lambda c: f"log-probabilities {c[0].tolist()}",
-                          hint="Average the log-probabilities, flip the sign, take exp.")
+                          name, mistakes=mistakes,
+                          describe=lambda c: msg("ch09.logprobs", values=c[0].tolist()),
+                          hint=msg("ch09.perplexity.hint"))
 
 
 def _right_token_logprobs(logits, ids):
@@ -111,26 +105,25 @@ def check_token_logprobs(my_token_logprobs, logits: torch.Tensor, ids: torch.Ten
                              torch.tensor([3, 0, 6, 6, 2]))]
     mistakes = [
         (lambda lg, i: torch.log_softmax(lg, -1).gather(-1, i[:, None])[:, 0],
-         "No shift: row i predicts token i + 1, so pair logits[:-1] with ids[1:]."),
+         msg("ch09.token_logprobs.no_shift")),
         (lambda lg, i: torch.log_softmax(lg[1:], -1).gather(-1, i[1:, None])[:, 0],
-         "Shifted the wrong way: row i predicts token i + 1, so drop the *last* row of logits."),
+         msg("ch09.token_logprobs.wrong_way")),
         (lambda lg, i: torch.log_softmax(lg[:-1], -1).gather(-1, i[:-1, None])[:, 0],
-         "Each row scored the token it *read*; score the token after it: ids[1:]."),
+         msg("ch09.token_logprobs.token_read")),
         (lambda lg, i: torch.softmax(lg[:-1], -1).gather(-1, i[1:, None])[:, 0],
-         "Those are probabilities: take log_softmax, not softmax."),
-        (lambda lg, i: lg[:-1].gather(-1, i[1:, None])[:, 0],
-         "Those are raw logits: normalise with log_softmax first."),
+         msg("ch09.token_logprobs.probabilities")),
+        (lambda lg, i: lg[:-1].gather(-1, i[1:, None])[:, 0], msg("ch09.token_logprobs.raw")),
         (lambda lg, i: torch.log_softmax(lg[:-1], 0).gather(-1, i[1:, None])[:, 0],
-         "log_softmax over the wrong dimension: normalise over the vocabulary (dim=-1)."),
+         msg("ch09.token_logprobs.wrong_dimension")),
     ]
+    name = msg("ch09.token_logprobs.name")
     if _still_empty(my_token_logprobs, cases[1]):
-        return check(False, "log-probability of every next token", _EMPTY)
-    return check_function(my_token_logprobs, _right_token_logprobs, cases,
-                          "log-probability of every next token", mistakes=mistakes,
-                          describe=lambda c: f"a text of {c[0].shape[0]} tokens with a "
-                                             f"vocabulary of {c[0].shape[1]}",
-                          hint="log_softmax over the vocabulary; row i's score is for ids[i + 1] "
-                               "(.gather picks one entry per row).")
+        return check(False, name, _EMPTY)
+    return check_function(my_token_logprobs, _right_token_logprobs, cases, name,
+                          mistakes=mistakes,
+                          describe=lambda c: msg("ch09.token_logprobs.case", n=c[0].shape[0],
+                                                 vocab=c[0].shape[1]),
+                          hint=msg("ch09.token_logprobs.hint"))
 
 
 def check_biggest_jump(answer, error_scores, fluent_scores):
@@ -144,26 +137,19 @@ def check_biggest_jump(answer, error_scores, fluent_scores):
     if same_token(answer, error_scores.ids[at + 1], right, others=error_scores.scored_tokens):
         answer = right
     mistakes = [
-        (error_scores.tokens[at], "Off by one: tokens[0] has no score, so surprisal i belongs to "
-                                  "scored_tokens[i] (tokens[i + 1])."),
+        (error_scores.tokens[at], msg("ch09.biggest_jump.off_by_one")),
         (error_scores.scored_tokens[int(error_scores.surprisal_bits.argmax())],
-         "That is the most surprising token of the error sentence alone; compare it with the "
-         "fluent sentence, position by position."),
-        (error_scores.scored_tokens[int(jump.argmin())], "That is where the error sentence is "
-                                                         "*least* surprising by comparison: "
-                                                         "argmax, not argmin."),
+         msg("ch09.biggest_jump.error_alone")),
+        (error_scores.scored_tokens[int(jump.argmin())], msg("ch09.biggest_jump.argmin")),
     ]
     mistakes = [(wrong, message) for wrong, message in mistakes if wrong != right]
+    name = msg("ch09.biggest_jump.name")
     if isinstance(answer, int) or hasattr(answer, "tolist"):   # an id or a position
         if int(answer) == at:
-            return check(False, "the token with the biggest jump in surprisal",
-                         "That is its position in scored_tokens; the answer is the token itself: "
-                         "index scored_tokens with it.")
+            return check(False, name, msg("ch09.biggest_jump.position"))
         answer = _label_of(error_scores, answer)
-    return check_equal(answer, right, "the token with the biggest jump in surprisal",
-                       mistakes=mistakes,
-                       hint="error.surprisal_bits - fluent.surprisal_bits, .argmax(), then index "
-                            "scored_tokens (not tokens).")
+    return check_equal(answer, right, name, mistakes=mistakes,
+                       hint=msg("ch09.biggest_jump.hint"))
 
 
 def _label_of(scores, token_id) -> object:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..checks import check_function, solution_of
+from ..checks import check_function, msg, solution_of
 
 __all__ = ["check_accepted_tokens", "check_passes_if_always_right", "check_block_bytes",
            "SOLUTIONS", "show_solution"]
@@ -72,24 +72,16 @@ def check_accepted_tokens(fn):
     choices[i] is the model's greedy token after reading the last token and drafted[:i], so
     there is one more choice than drafts."""
     mistakes = [
-        (lambda d, c: _accepted_tokens(d, c)[:-1], "The model's own token is missing: the pass "
-         "also gives its choice after the accepted drafts (a correction, or a bonus when all "
-         "drafts were right)."),
-        (_matches_anywhere, "A draft after a wrong one cannot be kept: it was read after a token "
-         "that will not be in the text. Accept from the left and stop at the first mismatch."),
-        (_first_wrong_draft, "After the accepted drafts, the next token is the model's choice, "
-         "not the rejected draft."),
-        (lambda d, c: list(c), "That keeps every choice; only the choices after *accepted* "
-         "drafts are valid, the rest were computed after a wrong token."),
-        (lambda d, c: list(d) + [c[len(d)]], "That accepts every draft without checking it "
-         "against the model's choices."),
+        (lambda d, c: _accepted_tokens(d, c)[:-1], msg("ch11.accepted_tokens.no_own_token")),
+        (_matches_anywhere, msg("ch11.accepted_tokens.after_a_wrong_one")),
+        (_first_wrong_draft, msg("ch11.accepted_tokens.rejected_draft")),
+        (lambda d, c: list(c), msg("ch11.accepted_tokens.every_choice")),
+        (lambda d, c: list(d) + [c[len(d)]], msg("ch11.accepted_tokens.every_draft")),
     ]
     return check_function(fn, _accepted_tokens, ACCEPT_CASES, "accepted_tokens",
                           mistakes=mistakes, reveal=True,
                           describe=lambda case: f"drafted={case[0]}, choices={case[1]}",
-                          hint="Count how many drafts from the left equal the choice at the "
-                               "same index (a while loop), keep those, then append "
-                               "choices[count].")
+                          hint=msg("ch11.accepted_tokens.hint"))
 
 
 def _passes(n_new, k):
@@ -102,21 +94,15 @@ PASS_CASES = [(40, 4), (41, 4), (10, 1), (1, 8), (100, 0), (17, 5), (64, 7)]
 def check_passes_if_always_right(fn):
     """Exercise 2: fn(n_new, k) -> forward passes for n_new tokens when every draft is right."""
     mistakes = [
-        (lambda n, k: math.ceil(n / (k + 1)), "The prefill is missing: it is a pass of its own, "
-         "and it yields exactly one token (there is nothing to verify yet)."),
-        (lambda n, k: 1 + math.ceil((n - 1) / k) if k else n, "A pass with k right drafts adds "
-         "k + 1 tokens: the drafts and the model's own token after them."),
-        (lambda n, k: 1 + (n - 1) // (k + 1), "The last pass may add fewer than k + 1 tokens, "
-         "but it is still a pass: round up (math.ceil), not down."),
-        (lambda n, k: math.ceil(n / k) if k else n, "Count the prefill, and k + 1 tokens per "
-         "later pass."),
-        (lambda n, k: n, "That is plain greedy: one pass per token. With k right drafts per "
-         "pass there are far fewer."),
+        (lambda n, k: math.ceil(n / (k + 1)), msg("ch11.passes.no_prefill")),
+        (lambda n, k: 1 + math.ceil((n - 1) / k) if k else n, msg("ch11.passes.k_plus_1")),
+        (lambda n, k: 1 + (n - 1) // (k + 1), msg("ch11.passes.round_down")),
+        (lambda n, k: math.ceil(n / k) if k else n, msg("ch11.passes.neither")),
+        (lambda n, k: n, msg("ch11.passes.plain_greedy")),
     ]
     return check_function(fn, _passes, PASS_CASES, "passes_if_always_right", mistakes=mistakes,
                           reveal=True, describe=lambda c: f"n_new = {c[0]}, k = {c[1]}",
-                          hint="One prefill pass gives the first token; every later pass gives "
-                               "k + 1 tokens (round up the last one).")
+                          hint=msg("ch11.passes.hint"))
 
 
 def _block_bytes(bits, block_size, extra_bytes):
@@ -129,20 +115,15 @@ BLOCK_CASES = [(4, 32, 4), (8, 32, 2), (4, 32, 2), (5, 32, 4), (4, 64, 4), (2, 1
 def check_block_bytes(fn):
     """Exercise 3: fn(bits, block_size, extra_bytes) -> bytes per weight of a block format."""
     mistakes = [
-        (lambda b, n, e: b / 8, "The scales are missing: each block also stores extra_bytes "
-         "(Q4_1: a float16 scale and a float16 minimum), shared by its weights."),
-        (lambda b, n, e: b / 8 + e, "The extra bytes are shared by the whole block: divide "
-         "them by block_size."),
-        (lambda b, n, e: (n * b + e) / n, "Those are bits and bytes mixed: the weights take "
-         "bits / 8 bytes each."),
-        (lambda b, n, e: (n * b / 8 + e) / 32, "32 is typed in: use block_size."),
-        (lambda b, n, e: b / 8 + e / 32, "32 is typed in: use block_size."),
-        (lambda b, n, e: 8 * _block_bytes(b, n, e), "That is bits per weight: the question "
-         "asks for bytes."),
+        (lambda b, n, e: b / 8, msg("ch11.block_bytes.no_scales")),
+        (lambda b, n, e: b / 8 + e, msg("ch11.block_bytes.not_shared")),
+        (lambda b, n, e: (n * b + e) / n, msg("ch11.block_bytes.bits_and_bytes")),
+        (lambda b, n, e: (n * b / 8 + e) / 32, msg("ch11.block_bytes.typed_in")),
+        (lambda b, n, e: b / 8 + e / 32, msg("ch11.block_bytes.typed_in")),
+        (lambda b, n, e: 8 * _block_bytes(b, n, e), msg("ch11.block_bytes.bits")),
     ]
     return check_function(fn, _block_bytes, BLOCK_CASES, "block_bytes", mistakes=mistakes,
                           reveal=True,
                           describe=lambda c: f"bits={c[0]}, block_size={c[1]}, "
                                              f"extra_bytes={c[2]}",
-                          hint="A block holds block_size weights of bits / 8 bytes each, plus "
-                               "extra_bytes; divide the block's bytes by block_size.")
+                          hint=msg("ch11.block_bytes.hint"))

@@ -352,6 +352,8 @@ MESSAGES = {
                               "a token forced later, or were the settings changed?",
     # ---------------------------------------------------------------- 07 · The KV cache and speed
     "ch07.the_model": "the model",
+    "ch07.shape.gpt2": "GPT-2 (no grouping)",
+    "ch07.shape.falcon": "Falcon-7B (multi-query)",
     "ch07.model": "{name} ({n_layers} layers, {n_heads} query heads, {n_kv_heads} KV heads of "
                   "size {head_dim})",
     "ch07.kv_cache_bytes.case": "{model}, {tokens} tokens, {bytes_per_number} bytes per number",
@@ -402,4 +404,176 @@ MESSAGES = {
     "ch07.decode_bounds.q4_1": "That is Q4_1's real 5 bits per weight; the exercise assumes ½ "
                                "byte.",
     "ch07.decode_bounds.divided": "Fewer bytes per tick means *more* ticks per second: multiply.",
+    # ---------------------------------------------------------------- 08 · Chat and stopping
+    "ch08.chat_text.name": "the chat template by hand",
+    "ch08.chat_text.hint": "Each turn is <|im_start|>role, a newline, the text, <|im_end|>, a "
+                           "newline; then <|im_start|>assistant and a newline.",
+    "ch08.chat_text.case": "user {user}, system {system}",
+    "ch08.chat_text.default_system": "Without a system prompt the template adds its default one "
+                                     "silently (print the template of a message with no system "
+                                     "turn to see it).",
+    "ch08.chat_text.no_generation_prompt": "The generation prompt is missing: end with "
+                                           "'<|im_start|>assistant\\n' so the model writes the "
+                                           "assistant's turn instead of guessing who speaks.",
+    "ch08.chat_text.newline_after_end": "A newline follows every <|im_end|> in this template.",
+    "ch08.chat_text.system_ignored": "The system prompt you were given is ignored: use it "
+                                     "instead of the default one.",
+    "ch08.chat_text.newline_after_assistant": "The generation prompt ends with a newline: "
+                                              "'<|im_start|>assistant\\n'.",
+    "ch08.cut_at_stop.name": "cut at the stop string",
+    "ch08.cut_at_stop.hint": "Find where each stop string starts in the text; the earliest one "
+                             "ends it.",
+    "ch08.cut_at_stop.case": "text {text} and stop strings {stops}",
+    "ch08.cut_at_stop.regex": "The stop strings went into a regular expression unescaped: there "
+                              "'.' matches any character and '?' or '*' repeat what comes "
+                              "before. Use re.escape(s) for each, or plain text.find(s).",
+    "ch08.cut_at_stop.first_listed": "It cut at the stop string listed first; cut at the one "
+                                     "that occurs first in the text.",
+    "ch08.cut_at_stop.keeps_stop": "The stop string itself is kept; cut just before it.",
+    "ch08.cut_at_stop.last_one": "It cut at the last occurrence; generation stops at the first.",
+    "ch08.cut_at_stop.no_stop": "With no stop string in the text, return the whole text (the "
+                                "budget ended it).",
+    "ch08.decision.name": "the stopping decision",
+    "ch08.decision.hint": "End ids first, then the budget (n_new >= max_new_tokens), else "
+                          "'continue'.",
+    "ch08.decision.case": "token {token}, {n_new} new tokens of {max_new}, end ids {end_ids}",
+    "ch08.decision.off_by_one": "Off by one: after the tick that made the max_new_tokens-th "
+                                "token, the budget is used up (n_new >= max_new_tokens).",
+    "ch08.decision.budget_first": "When the last token of the budget is also an end token, the "
+                                  "end token explains the stop: check the end ids first.",
+    "ch08.decision.only_im_end": "Only <|im_end|> (2) ends it here; use end_ids: SmolLM2 also "
+                                 "stops at <|endoftext|> (0), and other models have other ids.",
+    # ---------------------------------------------------------------- 09 · Scoring a text
+    "ch09.logprobs": "log-probabilities {values}",
+    "ch09.to_bits.name": "surprisal in bits",
+    "ch09.to_bits.hint": "log2 p = ln p / ln 2, and surprisal is minus that.",
+    "ch09.to_bits.nats": "Those are nats (natural-log units): divide by ln 2 to count bits.",
+    "ch09.to_bits.sign": "The sign is flipped: surprisal is -log2 p, a positive number of bits.",
+    "ch09.to_bits.multiplied": "Multiplied by ln 2; log2 p = ln p / ln 2, so divide.",
+    "ch09.to_bits.base_10": "That is log base 10 (decimal digits), not bits.",
+    "ch09.to_bits.twice": "Converted twice: log2 of exp(lp) is already in bits.",
+    "ch09.perplexity.name": "perplexity",
+    "ch09.perplexity.hint": "Average the log-probabilities, flip the sign, take exp.",
+    "ch09.perplexity.total": "That is exp of the *total*: perplexity uses the mean per token, so "
+                             "texts of different lengths compare.",
+    "ch09.perplexity.inverse": "That is 1 / perplexity: the sign inside exp is flipped "
+                               "(perplexity is at least 1).",
+    "ch09.perplexity.power_of_2": "2 to the power of a mean in nats: the log-probabilities are "
+                                  "natural logs, so use exp (or convert to bits first).",
+    "ch09.perplexity.arithmetic": "That is the mean of 1/p; perplexity is exp of the mean of "
+                                  "-log p (a geometric mean, not arithmetic).",
+    "ch09.perplexity.one_too_many": "Divided by one token too many: the first token has no "
+                                    "score.",
+    "ch09.perplexity.loss": "That is the mean negative log-probability (the loss); perplexity is "
+                            "exp of it.",
+    "ch09.token_logprobs.name": "log-probability of every next token",
+    "ch09.token_logprobs.hint": "log_softmax over the vocabulary; row i's score is for "
+                                "ids[i + 1] (.gather picks one entry per row).",
+    "ch09.token_logprobs.case": "a text of {n} tokens with a vocabulary of {vocab}",
+    "ch09.token_logprobs.no_shift": "No shift: row i predicts token i + 1, so pair logits[:-1] "
+                                    "with ids[1:].",
+    "ch09.token_logprobs.wrong_way": "Shifted the wrong way: row i predicts token i + 1, so drop "
+                                     "the *last* row of logits.",
+    "ch09.token_logprobs.token_read": "Each row scored the token it *read*; score the token after "
+                                      "it: ids[1:].",
+    "ch09.token_logprobs.probabilities": "Those are probabilities: take log_softmax, not softmax.",
+    "ch09.token_logprobs.raw": "Those are raw logits: normalise with log_softmax first.",
+    "ch09.token_logprobs.wrong_dimension": "log_softmax over the wrong dimension: normalise over "
+                                           "the vocabulary (dim=-1).",
+    "ch09.biggest_jump.name": "the token with the biggest jump in surprisal",
+    "ch09.biggest_jump.hint": "error.surprisal_bits - fluent.surprisal_bits, .argmax(), then "
+                              "index scored_tokens (not tokens).",
+    "ch09.biggest_jump.off_by_one": "Off by one: tokens[0] has no score, so surprisal i belongs "
+                                    "to scored_tokens[i] (tokens[i + 1]).",
+    "ch09.biggest_jump.error_alone": "That is the most surprising token of the error sentence "
+                                     "alone; compare it with the fluent sentence, position by "
+                                     "position.",
+    "ch09.biggest_jump.argmin": "That is where the error sentence is *least* surprising by "
+                                "comparison: argmax, not argmin.",
+    "ch09.biggest_jump.position": "That is its position in scored_tokens; the answer is the "
+                                  "token itself: index scored_tokens with it.",
+    # ---------------------------------------------------------------- 10 · Decoding strategies
+    "ch10.beam_score.name": "finished-beam score",
+    "ch10.beam_score.hint": "Divide the sum by a power of the length; the length counts new "
+                            "tokens only, and the length penalty is the exponent.",
+    "ch10.beam_score.case": "sum {total}, {n} new tokens, length_penalty {length_penalty}",
+    "ch10.beam_score.no_power": "That divides by the length whatever the length penalty: raise "
+                                "the length to the power length_penalty.",
+    "ch10.beam_score.multiplied": "Multiplied by length ** length_penalty; beam search divides by "
+                                  "it (an average log-prob per token at 1.0).",
+    "ch10.beam_score.one_too_many": "One token too many: the length counts the new tokens only "
+                                    "(the end token included).",
+    "ch10.beam_score.factor": "The penalty is an exponent on the length, not a factor.",
+    "ch10.beam_score.on_the_score": "The exponent belongs on the length, not on the score.",
+    "ch10.beam_score.sign": "The sign is flipped: log-probabilities are negative and so is the "
+                            "score.",
+    "ch10.penalties.name": "frequency and presence penalties",
+    "ch10.penalties.hint": "Count each id (torch.bincount); the frequency penalty scales with the "
+                           "count, the presence penalty only with count > 0.",
+    "ch10.penalties.case": "previous ids {previous}, frequency {frequency}, presence {presence}",
+    "ch10.penalties.in_place": "It changed the logits passed in (logits[i] -= ... works in "
+                               "place): start from a copy, logits.clone(), or build a new tensor.",
+    "ch10.penalties.presence_per_occurrence": "The presence penalty is subtracted once per "
+                                              "occurrence; it counts only whether the token "
+                                              "appeared (count > 0), once.",
+    "ch10.penalties.frequency_once": "The frequency penalty is subtracted only once; it grows "
+                                     "with the count of the token.",
+    "ch10.penalties.added": "The penalties are added; subtract them, so that repeated tokens "
+                            "become less likely.",
+    "ch10.penalties.divided": "Divided the logits; these penalties subtract a fixed amount "
+                              "(dividing is what the repetition penalty does, and it goes the "
+                              "wrong way for negative logits).",
+    "ch10.penalties.swapped": "frequency and presence are swapped: frequency x count, presence x "
+                              "(count > 0).",
+    "ch10.top_head.name": "the strongest induction head",
+    "ch10.top_head.hint": "flatten().argmax() gives one index into the flattened table; unravel "
+                          "it with divmod by the length of a row.",
+    "ch10.top_head.case": "a score table of shape {shape}",
+    "ch10.top_head.by_layers": "Unravelled with the number of layers; divide by the number of "
+                               "heads per layer (the row length, scores.shape[1]).",
+    "ch10.top_head.swapped": "(head, layer): the pair is (layer, head).",
+    "ch10.top_head.not_a_pair": "Give a pair (layer, head), got {answer}.",
+    "ch10.top_head.no_such_head": "There is no layer {layer}, head {head}: the table is "
+                                  "{n_layers} layers x {n_heads} heads.",
+    "ch10.top_head.lower": "Layer {layer}, head {head} scores {score}; a higher score exists.",
+    # ---------------------------------------------------------------- 11 · Faster clocks
+    "ch11.accepted_tokens.hint": "Count how many drafts from the left equal the choice at the "
+                                 "same index (a while loop), keep those, then append "
+                                 "choices[count].",
+    "ch11.accepted_tokens.no_own_token": "The model's own token is missing: the pass also gives "
+                                         "its choice after the accepted drafts (a correction, or "
+                                         "a bonus when all drafts were right).",
+    "ch11.accepted_tokens.after_a_wrong_one": "A draft after a wrong one cannot be kept: it was "
+                                              "read after a token that will not be in the text. "
+                                              "Accept from the left and stop at the first "
+                                              "mismatch.",
+    "ch11.accepted_tokens.rejected_draft": "After the accepted drafts, the next token is the "
+                                           "model's choice, not the rejected draft.",
+    "ch11.accepted_tokens.every_choice": "That keeps every choice; only the choices after "
+                                         "*accepted* drafts are valid, the rest were computed "
+                                         "after a wrong token.",
+    "ch11.accepted_tokens.every_draft": "That accepts every draft without checking it against "
+                                        "the model's choices.",
+    "ch11.passes.hint": "One prefill pass gives the first token; every later pass gives k + 1 "
+                        "tokens (round up the last one).",
+    "ch11.passes.no_prefill": "The prefill is missing: it is a pass of its own, and it yields "
+                              "exactly one token (there is nothing to verify yet).",
+    "ch11.passes.k_plus_1": "A pass with k right drafts adds k + 1 tokens: the drafts and the "
+                            "model's own token after them.",
+    "ch11.passes.round_down": "The last pass may add fewer than k + 1 tokens, but it is still a "
+                              "pass: round up (math.ceil), not down.",
+    "ch11.passes.neither": "Count the prefill, and k + 1 tokens per later pass.",
+    "ch11.passes.plain_greedy": "That is plain greedy: one pass per token. With k right drafts "
+                                "per pass there are far fewer.",
+    "ch11.block_bytes.hint": "A block holds block_size weights of bits / 8 bytes each, plus "
+                             "extra_bytes; divide the block's bytes by block_size.",
+    "ch11.block_bytes.no_scales": "The scales are missing: each block also stores extra_bytes "
+                                  "(Q4_1: a float16 scale and a float16 minimum), shared by its "
+                                  "weights.",
+    "ch11.block_bytes.not_shared": "The extra bytes are shared by the whole block: divide them "
+                                   "by block_size.",
+    "ch11.block_bytes.bits_and_bytes": "Those are bits and bytes mixed: the weights take bits / 8 "
+                                       "bytes each.",
+    "ch11.block_bytes.typed_in": "32 is typed in: use block_size.",
+    "ch11.block_bytes.bits": "That is bits per weight: the question asks for bytes.",
 }

@@ -263,7 +263,7 @@ MESSAGES = {
                                          "时间。",
     "ch06.most_uncertain.name": "最不确定的一拍",
     "ch06.most_uncertain.hint": "每条记录都有 .entropy_bits（这一拍原始分布的不确定性）；"
-                                "Python 的 max 可以传一个 key= 函数。",
+                                "Python 的 max() 可以传一个 key= 函数。",
     "ch06.most_uncertain.least_likely": "这是选中的词元概率最低的那一拍；对下一个词元的不确定性"
                                         "是整个分布的熵（entropy_bits）。",
     "ch06.most_uncertain.surprisal": "这是最出人意料的那个选中词元（惊异度）；题目问的是整个"
@@ -290,6 +290,8 @@ MESSAGES = {
                               "词元，或者改了设置？",
     # ---------------------------------------------------------------- 07 · KV 缓存与速度
     "ch07.the_model": "该模型",
+    "ch07.shape.gpt2": "GPT-2（不分组）",
+    "ch07.shape.falcon": "Falcon-7B（多查询）",
     "ch07.model": "{name}（{n_layers} 层，{n_heads} 个查询头，{n_kv_heads} 个 KV 头，每个头 "
                   "{head_dim} 维）",
     "ch07.kv_cache_bytes.case": "{model}，{tokens} 个词元，每个数 {bytes_per_number} 个字节",
@@ -332,4 +334,150 @@ MESSAGES = {
     "ch07.decode_bounds.4_bytes": "4 比特是半个字节，不是 4 个字节。",
     "ch07.decode_bounds.q4_1": "这是 Q4_1 实际的每个权重 5 比特；练习假设的是 ½ 个字节。",
     "ch07.decode_bounds.divided": "每一拍读的字节更少，意味着每秒能跑*更多*拍：要用乘法。",
+    # ---------------------------------------------------------------- 08 · 对话与停止
+    "ch08.chat_text.name": "手写对话模板",
+    "ch08.chat_text.hint": "每一轮是 <|im_start|> 加角色、一个换行、文本、<|im_end|>、一个换行；"
+                           "最后是 <|im_start|>assistant 加一个换行。",
+    "ch08.chat_text.case": "用户 {user}，系统 {system}",
+    "ch08.chat_text.default_system": "没有系统提示词时，模板会悄悄加上它默认的那一个（打印一条"
+                                     "没有系统轮次的消息的模板就能看到）。",
+    "ch08.chat_text.no_generation_prompt": "少了生成提示：要以 '<|im_start|>assistant\\n' 结尾，"
+                                           "这样模型会写助手的那一轮，而不是去猜谁在说话。",
+    "ch08.chat_text.newline_after_end": "在这个模板里，每个 <|im_end|> 后面都跟一个换行。",
+    "ch08.chat_text.system_ignored": "忽略了给你的系统提示词：要用它，而不是默认的那一个。",
+    "ch08.chat_text.newline_after_assistant": "生成提示以换行结尾：'<|im_start|>assistant\\n'。",
+    "ch08.cut_at_stop.name": "在停止字符串处截断",
+    "ch08.cut_at_stop.hint": "找出每个停止字符串在文本中开始的位置；最早出现的那个结束生成。",
+    "ch08.cut_at_stop.case": "文本 {text} 和停止字符串 {stops}",
+    "ch08.cut_at_stop.regex": "停止字符串未经转义就放进了正则表达式：在那里 '.' 匹配任意字符，"
+                              "'?' 或 '*' 会重复前面的内容。对每个字符串用 re.escape(s)，或者直接"
+                              "用 text.find(s)。",
+    "ch08.cut_at_stop.first_listed": "它在列表里排第一的停止字符串处截断了；要在文本里最先出现的"
+                                     "那个处截断。",
+    "ch08.cut_at_stop.keeps_stop": "停止字符串本身被保留了；要在它前面截断。",
+    "ch08.cut_at_stop.last_one": "它在最后一次出现处截断了；生成在第一次出现时就停止。",
+    "ch08.cut_at_stop.no_stop": "文本里没有停止字符串时，返回整段文本（是预算让它结束的）。",
+    "ch08.decision.name": "停止判断",
+    "ch08.decision.hint": "先看结束 id，再看预算（n_new >= max_new_tokens），否则 'continue'。",
+    "ch08.decision.case": "词元 {token}，已生成 {n_new} 个（上限 {max_new}），结束 id {end_ids}",
+    "ch08.decision.off_by_one": "差了一：生成第 max_new_tokens 个词元的那一拍之后，预算就用完了"
+                                "（n_new >= max_new_tokens）。",
+    "ch08.decision.budget_first": "预算内的最后一个词元同时也是结束词元时，停止的原因是结束词元："
+                                  "先检查结束 id。",
+    "ch08.decision.only_im_end": "这里只有 <|im_end|>（2）会结束；请用 end_ids：SmolLM2 遇到 "
+                                 "<|endoftext|>（0）也会停止，其他模型的 id 又不一样。",
+    # ---------------------------------------------------------------- 09 · 给文本打分
+    "ch09.logprobs": "对数概率 {values}",
+    "ch09.to_bits.name": "以比特计的惊异度",
+    "ch09.to_bits.hint": "log2 p = ln p / ln 2，惊异度是它的相反数。",
+    "ch09.to_bits.nats": "这是以 nat 为单位的（自然对数）：除以 ln 2 才是比特。",
+    "ch09.to_bits.sign": "符号反了：惊异度是 -log2 p，是一个正的比特数。",
+    "ch09.to_bits.multiplied": "乘以了 ln 2；log2 p = ln p / ln 2，所以要除。",
+    "ch09.to_bits.base_10": "这是以 10 为底的对数（十进制位数），不是比特。",
+    "ch09.to_bits.twice": "换算了两次：exp(lp) 的 log2 已经是比特了。",
+    "ch09.perplexity.name": "困惑度",
+    "ch09.perplexity.hint": "对对数概率取平均，变号，再取 exp。",
+    "ch09.perplexity.total": "这是*总和*的 exp：困惑度用的是每个词元的平均值，这样长度不同的"
+                             "文本才能比较。",
+    "ch09.perplexity.inverse": "这是 1 / 困惑度：exp 里的符号反了（困惑度至少是 1）。",
+    "ch09.perplexity.power_of_2": "用 2 的幂去算一个以 nat 为单位的平均值：对数概率是自然对数，"
+                                  "所以用 exp（或者先换算成比特）。",
+    "ch09.perplexity.arithmetic": "这是 1/p 的平均值；困惑度是 -log p 平均值的 exp（几何平均，"
+                                  "不是算术平均）。",
+    "ch09.perplexity.one_too_many": "多除了一个词元：第一个词元没有分数。",
+    "ch09.perplexity.loss": "这是负对数概率的平均值（损失）；困惑度是它的 exp。",
+    "ch09.token_logprobs.name": "每个下一个词元的对数概率",
+    "ch09.token_logprobs.hint": "在词表上做 log_softmax；第 i 行的分数属于 ids[i + 1]"
+                                "（.gather 每行取一个值）。",
+    "ch09.token_logprobs.case": "一段 {n} 个词元、词表大小为 {vocab} 的文本",
+    "ch09.token_logprobs.no_shift": "没有错位：第 i 行预测的是词元 i + 1，所以要把 logits[:-1] "
+                                    "和 ids[1:] 配对。",
+    "ch09.token_logprobs.wrong_way": "错位方向反了：第 i 行预测的是词元 i + 1，所以要去掉 logits "
+                                     "的*最后*一行。",
+    "ch09.token_logprobs.token_read": "每一行打分的是它*读入*的词元；要给它后面的那个词元打分："
+                                      "ids[1:]。",
+    "ch09.token_logprobs.probabilities": "这些是概率：要用 log_softmax，不是 softmax。",
+    "ch09.token_logprobs.raw": "这些是原始的 logits：先用 log_softmax 归一化。",
+    "ch09.token_logprobs.wrong_dimension": "log_softmax 用错了维度：要在词表上归一化"
+                                           "（dim=-1）。",
+    "ch09.biggest_jump.name": "惊异度跳得最高的词元",
+    "ch09.biggest_jump.hint": "error.surprisal_bits - fluent.surprisal_bits，.argmax()，然后去"
+                              "索引 scored_tokens（不是 error.tokens）。",
+    "ch09.biggest_jump.off_by_one": "差了一：tokens[0] 没有分数，所以第 i 个惊异度属于 "
+                                    "scored_tokens[i]（即 tokens[i + 1]）。",
+    "ch09.biggest_jump.error_alone": "这只是错误句子里最出人意料的词元；要逐个位置和通顺的句子"
+                                     "比较。",
+    "ch09.biggest_jump.argmin": "这是错误句子相比之下*最不*出人意料的地方：要用 argmax，不是 "
+                                "argmin。",
+    "ch09.biggest_jump.position": "这是它在 scored_tokens 里的位置；答案是词元本身：用它去索引 "
+                                  "scored_tokens。",
+    # ---------------------------------------------------------------- 10 · 解码策略
+    "ch10.beam_score.name": "完成的束的得分",
+    "ch10.beam_score.hint": "用总和除以长度的幂；长度只数新生成的词元，长度惩罚是指数。",
+    "ch10.beam_score.case": "总和 {total}，{n} 个新词元，length_penalty {length_penalty}",
+    "ch10.beam_score.no_power": "不管长度惩罚是多少都除以长度：要把长度取 length_penalty 次幂。",
+    "ch10.beam_score.multiplied": "乘以了 length ** length_penalty；束搜索是除以它（为 1.0 时"
+                                  "就是每个词元的平均对数概率）。",
+    "ch10.beam_score.one_too_many": "多算了一个词元：长度只数新生成的词元（包括结束词元）。",
+    "ch10.beam_score.factor": "惩罚是长度的指数，不是一个系数。",
+    "ch10.beam_score.on_the_score": "指数应该加在长度上，而不是得分上。",
+    "ch10.beam_score.sign": "符号反了：对数概率是负的，得分也是负的。",
+    "ch10.penalties.name": "频率惩罚和存在惩罚",
+    "ch10.penalties.hint": "数出每个 id 出现的次数（torch.bincount）；频率惩罚随次数增长，存在"
+                           "惩罚只看 count > 0。",
+    "ch10.penalties.case": "之前的 id {previous}，频率惩罚 {frequency}，存在惩罚 {presence}",
+    "ch10.penalties.in_place": "它改动了传进来的 logits（logits[i] -= ... 是原地修改）：先复制"
+                               "一份 logits.clone()，或者构造一个新的张量。",
+    "ch10.penalties.presence_per_occurrence": "存在惩罚按出现次数减了多次；它只看这个词元是否"
+                                              "出现过（count > 0），只减一次。",
+    "ch10.penalties.frequency_once": "频率惩罚只减了一次；它应该随这个词元出现的次数增长。",
+    "ch10.penalties.added": "惩罚被加上去了；要减去，这样重复的词元才会变得更不可能。",
+    "ch10.penalties.divided": "对 logits 做了除法；这两种惩罚是减去一个固定的量（除法是重复"
+                              "惩罚的做法，而且对负的 logits 方向是反的）。",
+    "ch10.penalties.swapped": "频率惩罚和存在惩罚弄反了：频率惩罚 × 次数，存在惩罚 × "
+                              "(count > 0)。",
+    "ch10.top_head.name": "最强的归纳头",
+    "ch10.top_head.hint": "flatten().argmax() 给出展平后表格里的一个下标；用 divmod 除以一行的"
+                          "长度把它还原。",
+    "ch10.top_head.case": "形状为 {shape} 的分数表",
+    "ch10.top_head.by_layers": "用层数去还原了；要除以每层的头数（一行的长度，"
+                               "scores.shape[1]）。",
+    "ch10.top_head.swapped": "(head, layer)：要的是 (layer, head)。",
+    "ch10.top_head.not_a_pair": "请给出一对 (layer, head)，你给的是 {answer}。",
+    "ch10.top_head.no_such_head": "没有第 {layer} 层的头 {head}：这张表是 {n_layers} 层 × "
+                                  "{n_heads} 个头。",
+    "ch10.top_head.lower": "第 {layer} 层的头 {head} 得分 {score}；还有更高的。",
+    # ---------------------------------------------------------------- 11 · 更快的时钟
+    "ch11.accepted_tokens.hint": "从左边开始数有多少个草稿词元等于同一下标处的选择（用 while "
+                                 "循环），保留它们，再追加 choices[count]。",
+    "ch11.accepted_tokens.no_own_token": "少了模型自己的词元：这次前向计算还会在被接受的草稿之后"
+                                         "给出它的选择（一个纠正，或者草稿全对时的一个额外"
+                                         "词元）。",
+    "ch11.accepted_tokens.after_a_wrong_one": "错误草稿之后的草稿不能保留：它是在一个不会出现在"
+                                              "文本里的词元之后读入的。从左边开始接受，遇到第一个"
+                                              "不一致就停。",
+    "ch11.accepted_tokens.rejected_draft": "在被接受的草稿之后，下一个词元是模型的选择，而不是"
+                                           "被拒绝的草稿。",
+    "ch11.accepted_tokens.every_choice": "这保留了所有选择；只有*被接受*的草稿之后的选择才有效，"
+                                         "其余的是在一个错误词元之后算出来的。",
+    "ch11.accepted_tokens.every_draft": "这接受了所有草稿，却没有和模型的选择核对。",
+    "ch11.passes.hint": "预填充那一次前向计算给出第一个词元；之后每次给出 k + 1 个词元"
+                        "（最后一次向上取整）。",
+    "ch11.passes.no_prefill": "少了预填充：它本身就是一次前向计算，而且正好产生一个词元"
+                              "（那时还没有可验证的草稿）。",
+    "ch11.passes.k_plus_1": "有 k 个正确草稿的一次前向计算会加上 k + 1 个词元：这些草稿，再加上"
+                            "模型在它们之后自己的词元。",
+    "ch11.passes.round_down": "最后一次可能不到 k + 1 个词元，但它仍然是一次前向计算：要向上取整"
+                              "（math.ceil），而不是向下。",
+    "ch11.passes.neither": "要算上预填充，之后每次是 k + 1 个词元。",
+    "ch11.passes.plain_greedy": "这是普通的贪心解码：每个词元一次前向计算。每次有 k 个正确草稿时"
+                                "要少得多。",
+    "ch11.block_bytes.hint": "一个块里有 block_size 个权重，每个 bits / 8 个字节，再加上 "
+                             "extra_bytes；用块的字节数除以 block_size。",
+    "ch11.block_bytes.no_scales": "少了缩放系数：每个块还要存 extra_bytes（Q4_1：一个 float16 的"
+                                  "缩放系数和一个 float16 的最小值），由块里的权重共同分担。",
+    "ch11.block_bytes.not_shared": "额外的字节由整个块分担：要把它除以 block_size。",
+    "ch11.block_bytes.bits_and_bytes": "比特和字节混在一起了：每个权重占 bits / 8 个字节。",
+    "ch11.block_bytes.typed_in": "直接写了 32：请用 block_size。",
+    "ch11.block_bytes.bits": "这是每个权重的比特数：题目问的是字节数。",
 }
