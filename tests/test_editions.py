@@ -31,10 +31,6 @@ NO_ZH_EDITION = {
     "08": "not yet, and only in part applicable: the embedded Gemma 3 270M is a base model "
           "and its tokenizer (from the GGUF) has no chat template, so the chat-template half "
           "has no Gemma example; stopping (end ids, budget, stop strings) holds, to be written",
-    "09": "not yet: scoring a text holds for a base model (teacher forcing, perplexity); "
-          "to be written with Chinese sentences",
-    "10": "not yet: greedy loops, induction heads and beam search hold for a base model; "
-          "to be written",
     "11": "not yet: batching, speculative decoding and quantization hold; to be written",
 }
 
