@@ -92,7 +92,11 @@ def run_pip(args: list[str]) -> str:
         raise InstallError("pip found no version at all of a package it needs: is this machine "
                            "offline, or does its package index (PIP_INDEX_URL) lack it? Connect "
                            "and run this again.")
-    errors = [line for line in output.splitlines() if line.startswith("ERROR")] or [
+    if "externally-managed-environment" in output:
+        raise InstallError("pip may not install into this Python: your system manages it (PEP "
+                           "668). Make a virtual environment (python3 -m venv ~/llm-clock-venv), "
+                           "choose it as the notebook's kernel and run this again.")
+    errors = [line for line in output.splitlines() if line.lower().startswith("error")] or [
         line for line in output.splitlines() if line.strip()][-1:]
     raise InstallError(f"`pip {' '.join(args)}` failed: {' / '.join(errors[:3])}")
 

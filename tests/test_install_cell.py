@@ -177,6 +177,32 @@ def test_offline_pip_gets_a_short_message(tmp_path, monkeypatch):
         installer["run_pip"](download)
 
 
+PEP_668 = """\
+error: externally-managed-environment
+
+× This environment is externally managed
+╰─> To install Python packages system-wide, try apt install
+    python3-xyz, where xyz is the package you are trying to
+    install.
+note: If you believe this is a mistake, please contact your Python installation or OS
+hint: See PEP 668 for the detailed specification.
+"""
+
+
+@pytest.mark.parametrize("output, message", [
+    (PEP_668, r"your system manages it \(PEP 668\)\. Make a virtual environment"),
+    ("Collecting x\nERROR: Could not install packages due to an OSError: [Errno 13] Permission "
+     "denied: '/usr/lib'\n", r"failed: ERROR: Could not install packages .* Permission denied"),
+])
+def test_a_pip_failure_is_said_in_one_line_with_its_fix(output, message, monkeypatch):
+    """Messages pip gives on a system Python (Ubuntu's, say) or without write access."""
+    installer = runpy.run_path(str(SCRIPT))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a[0], 1, stdout="", stderr=output))
+    with pytest.raises(installer["InstallError"], match=message):
+        installer["run_pip"](["install", "x"])
+
+
 def test_the_installer_tells_which_imported_packages_pip_replaced():
     installer = runpy.run_path(str(SCRIPT))
     before = {"pytest": "1.0", "a-package-not-imported": "1.0", "torch": "2.13.0"}
