@@ -3,11 +3,16 @@ helpers.exercises.ch09."""
 
 from __future__ import annotations
 
-from ..ch09 import check_biggest_jump, check_perplexity, check_to_bits, check_token_logprobs
-from ._solutions import show
+from .. import ch09 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_to_bits", "check_perplexity", "check_token_logprobs", "check_biggest_jump",
            "SOLUTIONS", "show_solution"]
+
+check_biggest_jump = in_chinese(english.check_biggest_jump)
+check_perplexity = in_chinese(english.check_perplexity)
+check_to_bits = in_chinese(english.check_to_bits)
+check_token_logprobs = in_chinese(english.check_token_logprobs)
 
 SOLUTIONS = {
     "to_bits": '''

@@ -3,10 +3,14 @@ helpers.exercises.ch10."""
 
 from __future__ import annotations
 
-from ..ch10 import check_beam_score, check_penalties, check_top_head
-from ._solutions import show
+from .. import ch10 as english
+from ._solutions import in_chinese, show
 
 __all__ = ["check_beam_score", "check_penalties", "check_top_head", "SOLUTIONS", "show_solution"]
+
+check_beam_score = in_chinese(english.check_beam_score)
+check_penalties = in_chinese(english.check_penalties)
+check_top_head = in_chinese(english.check_top_head)
 
 SOLUTIONS = {
     "beam_score": '''
