@@ -174,14 +174,23 @@ def test_the_notebooks_markdown_loads_nothing_remote_and_runs_no_script():
 
 
 def test_the_recorded_clock_speaks_the_page_language(tiny_lm):
-    """The clock widget's snapshot on a page: the trace player's fragment in the page's
-    language, also when nothing has run yet."""
+    """A clock widget on a page: the trace player's fragment in the page's language under the
+    catalogue's note; a clock that ran no tick gets a note saying so, not an empty player."""
+    from helpers.build.site import widget_snapshots
     from helpers.clock import Clock
     from helpers.trace import snapshot_html
+    from helpers.widgets import ClockWidget
 
     clock = Clock(tiny_lm, "我喜欢")
     assert messages("zh")("trace.nothing_recorded") in snapshot_html(clock, lang="zh")
     assert "no tick has run yet" in snapshot_html(clock)
-    clock.tick()
-    data = snapshot_html(clock, lang="zh")
-    assert '"lang":"zh"' in data and "LLM 时钟录像" in data and "LLM Clock" not in data
+    cw = ClockWidget(tiny_lm, "我喜欢", temperature=0, lang="zh")
+    zh = messages("zh")
+    model_id = cw.ui.model_id
+    assert widget_snapshots([model_id], "zh") == {
+        model_id: f"<div class='llmclock-snapshot-note'>{zh('site.clock_not_run')}</div>"}
+    cw.step()
+    page = widget_snapshots([model_id], "zh")[model_id]
+    assert page.startswith(f"<div class='llmclock-snapshot-note'>{zh('site.clock_note')}</div>")
+    assert '"lang":"zh"' in page and "LLM 时钟录像" in page and "LLM Clock" not in page
+    assert "llmclock-trace-data" in page

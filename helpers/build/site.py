@@ -35,6 +35,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -189,12 +190,16 @@ def widget_snapshots(model_ids: list[str], lang: str = "en") -> dict[str, str]:
     # read from sys.modules, so a notebook without a clock does not load it (and its plots) here.
     clock_widget = sys.modules.get("helpers.widgets.clock_widget")
     if clock_widget is not None:
-        for obj in gc.get_objects():
-            if isinstance(obj, clock_widget.ClockWidget):
-                clocks[obj.ui.model_id] = obj
+        with warnings.catch_warnings():  # isinstance() on every object wakes deprecation shims
+            warnings.simplefilter("ignore")  # (torch.distributed.reduce_op): none is ours
+            for obj in gc.get_objects():
+                if isinstance(obj, clock_widget.ClockWidget):
+                    clocks[obj.ui.model_id] = obj
     snapshots = {}
     for model_id in model_ids:
-        if model_id in clocks:
+        if model_id in clocks and not clocks[model_id].clock.history:
+            snapshots[model_id] = _note(t("site.clock_not_run"))  # nothing to replay
+        elif model_id in clocks:
             from ..trace import snapshot_html
 
             snapshots[model_id] = _note(t("site.clock_note")) + snapshot_html(

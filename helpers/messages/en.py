@@ -259,6 +259,9 @@ MESSAGES = {
     'site.clock_note': 'Recorded clock: this is a replay of the ticks the clock widget ran when '
                        'the notebook was built (Step, Back, Play, the scrubber or the arrow '
                        'keys). Open the notebook in JupyterLab to run the clock yourself.',
+    'site.clock_not_run': 'A clock widget: it had run no tick when the notebook was built, so '
+                          'there is nothing to replay. Open the notebook in JupyterLab to run '
+                          'the clock yourself.',
     'site.widget_note': 'A snapshot of an interactive widget, as it was after the notebook ran; '
                         'open the notebook in JupyterLab to use it.',
     'site.no_snapshot': '(an interactive widget: open the notebook in JupyterLab to use it)',

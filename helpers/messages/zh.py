@@ -240,6 +240,8 @@ MESSAGES = {
     'site.edition.zh': '中文版',
     'site.clock_note': '时钟录像：这是生成本页时时钟小部件运行过的那些拍的回放（单步、后退、播放、'
                        '进度条或方向键）。要亲自运行时钟，请在 JupyterLab 中打开这本笔记。',
+    'site.clock_not_run': '时钟小部件：生成本页时它还没有运行任何一拍，所以没有可以回放的录像。'
+                          '要亲自运行时钟，请在 JupyterLab 中打开这本笔记。',
     'site.widget_note': '交互小部件的快照，是笔记运行结束时的样子；要使用它，请在 JupyterLab '
                         '中打开这本笔记。',
     'site.no_snapshot': '（交互小部件：请在 JupyterLab 中打开这本笔记来使用它）',
