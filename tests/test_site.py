@@ -9,6 +9,7 @@ import json
 
 import ipywidgets as w
 import nbformat
+import pytest
 import plotly.graph_objects as go
 
 import re
@@ -194,3 +195,16 @@ def test_the_recorded_clock_speaks_the_page_language(tiny_lm):
     assert page.startswith(f"<div class='llmclock-snapshot-note'>{zh('site.clock_note')}</div>")
     assert '"lang":"zh"' in page and "LLM 时钟录像" in page and "LLM Clock" not in page
     assert "llmclock-trace-data" in page
+
+
+def test_the_command_names_a_missing_notebook_and_a_bad_language(capsys, tmp_path):
+    from helpers.build.site import main
+
+    assert main(["zh/99_nothing", "--out", str(tmp_path)]) == 2
+    assert "99_nothing.ipynb" in capsys.readouterr().err
+    assert main(["00_the_clock", "--lang", "zh", "--out", str(tmp_path)]) == 2
+    assert "No notebook to build (languages: zh)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "fr"])
+    assert "invalid choice: 'fr'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written

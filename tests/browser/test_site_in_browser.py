@@ -132,7 +132,28 @@ def site(tmp_path_factory, tiny_llama_dir):
     return out, pages
 
 
-def test_every_page_draws_its_figures_offline(browser, site):
+@pytest.fixture(scope="module")
+def opened(browser, site):
+    """open(site file) -> (page, guard), each page opened once for the module: a page with its
+    plots and player takes seconds to open on a busy machine, and the tests only read the pages
+    (the one test that steps a player back checks the player last)."""
+    out, _ = site
+    contexts, cache = [], {}
+
+    def open_page(file: str):
+        if file not in cache:
+            context, page, guard = open_file(browser, out / file)
+            contexts.append(context)
+            page.wait_for_load_state("load")
+            cache[file] = (page, guard)
+        return cache[file]
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def test_every_page_draws_its_figures_offline(opened, site):
     out, pages = site
     assert [p["file"] for p in pages[:2]] == ["test_page.html", "zh/test_page.html"]
     for page_info in pages:
@@ -142,59 +163,52 @@ def test_every_page_draws_its_figures_offline(browser, site):
             out / "executed" / page_info["file"].replace(".html", ".ipynb"), as_version=4
         )
         want_plots, want_clocks = _expected(executed)
-        context, page, guard = open_file(browser, out / page_info["file"])
-        try:
-            page.wait_for_load_state("load")
-            page.wait_for_function(
-                f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                f"{want_plots} && document.querySelectorAll("
-                f"'.llmclock-trace[data-mounted=ready]').length >= {want_clocks}"
-            )
-            plots = plotly_figures(page)
-            assert len(plots) == want_plots, (page_info["name"], plots)
-            if plots:
-                assert_plotly_drawn(plots)  # each drawn, with traces or a heatmap in it
-            assert page.locator(".llmclock-trace[data-mounted=ready]").count() == want_clocks
-            text = page.locator("body").inner_text()
-            for pattern in (BAD_TEXT, BROKEN_RENDER):
-                match = pattern.search(text)
-                assert not match, f"{page_info['file']}: {match.group(0)!r} on the page"
-            # Previous / contents / next links lead to pages that exist, in the same edition;
-            # the other edition's link to the same notebook's page there (or its index).
-            hrefs = page.eval_on_selector_all(
-                ".llmclock-nav a", "links => links.map(a => a.getAttribute('href'))"
-            )
-            assert "index.html" in hrefs
-            if index + 1 < len(edition):
-                assert edition[index + 1]["file"].split("/")[-1] in hrefs
-            here = (out / page_info["file"]).parent
-            assert all((here / h).exists() for h in hrefs), hrefs
-            guard.assert_clean()
-        finally:
-            context.close()
-
-
-def test_math_and_prompts_on_the_english_page(browser, site):
-    out, _ = site
-    context, page, guard = open_file(browser, out / "test_page.html")
-    try:
-        page.wait_for_selector(".js-plotly-plot .main-svg")
-        assert page.evaluate("() => document.documentElement.lang") == "en"
-        # Math as MathML, not as TeX; the dollar in code is left alone.
-        assert page.locator("math").count() == 2
-        assert page.locator("math[display=block]").count() == 1
+        page, guard = opened(page_info["file"])
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+            f"{want_plots} && document.querySelectorAll("
+            f"'.llmclock-trace[data-mounted=ready]').length >= {want_clocks}"
+        )
+        plots = plotly_figures(page)
+        assert len(plots) == want_plots, (page_info["name"], plots)
+        if plots:
+            assert_plotly_drawn(plots)  # each drawn, with traces or a heatmap in it
+        assert page.locator(".llmclock-trace[data-mounted=ready]").count() == want_clocks
         text = page.locator("body").inner_text()
-        assert "\\frac" not in text and "echo $HOME" in text
-        assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
-        assert page.locator("a.llmclock-edition[href='zh/test_page.html']").count() == 2
-        assert messages("en")("site.edition.zh") in text
-        # JupyterLab's prompts ("[2]:"), not nbconvert's English "In [2]:".
-        prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputPrompt",
-                                            "ns => ns.map(n => n.innerText)")
-        assert prompts == ["[1]:", "[2]:"]
+        for pattern in (BAD_TEXT, BROKEN_RENDER):
+            match = pattern.search(text)
+            assert not match, f"{page_info['file']}: {match.group(0)!r} on the page"
+        # Previous / contents / next links lead to pages that exist, in the same edition;
+        # the other edition's link to the same notebook's page there (or its index).
+        hrefs = page.eval_on_selector_all(
+            ".llmclock-nav a", "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert "index.html" in hrefs
+        if index + 1 < len(edition):
+            assert edition[index + 1]["file"].split("/")[-1] in hrefs
+        here = (out / page_info["file"]).parent
+        assert all((here / h).exists() for h in hrefs), hrefs
         guard.assert_clean()
-    finally:
-        context.close()
+
+
+def test_math_and_prompts_on_the_english_page(opened, site):
+    out, _ = site
+    page, guard = opened("test_page.html")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    # Math as MathML, not as TeX; the dollar in code is left alone.
+    assert page.locator("math").count() == 2
+    assert page.locator("math[display=block]").count() == 1
+    text = page.locator("body").inner_text()
+    assert "\\frac" not in text and "echo $HOME" in text
+    assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
+    assert page.locator("a.llmclock-edition[href='zh/test_page.html']").count() == 2
+    assert messages("en")("site.edition.zh") in text
+    # JupyterLab's prompts ("[2]:"), not nbconvert's English "In [2]:".
+    prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputPrompt",
+                                        "ns => ns.map(n => n.innerText)")
+    assert prompts == ["[1]:", "[2]:"]
+    guard.assert_clean()
 
 
 def _interface_text(page) -> str:
@@ -212,58 +226,55 @@ OWN_WORDS = (".llmclock-nav, .llmclock-snapshot-note, .jp-InputPrompt, .jp-Outpu
              ".trace-panel > div:first-child")
 
 
-def test_the_chinese_page_speaks_chinese_at_720p(browser, site):
+def test_the_chinese_page_speaks_chinese_at_720p(opened, site):
     """zh/test_page.html: lang zh-CN, every word of the interface from the Chinese catalogue
     (nav, titles, notes, the recorded clock, an untitled accordion part), none from the English
     one, Chinese drawn with a CJK font, and the clock's recording steps back."""
     out, _ = site
     zh, en = messages("zh"), messages("en")
-    context, page, guard = open_file(browser, out / "zh" / "test_page.html")
-    try:
-        page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
-        assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
-        assert page.title() == zh("site.page_title", title="测试用的一页")
-        assert page.evaluate("() => innerWidth") == 1280
-        text = page.locator("body").inner_text()
-        for key in ("site.clock_note", "site.widget_note", "site.contents", "site.edition.en"):
-            assert zh(key) in text, key
-        assert zh("site.part", n=1) in text and "第一部分的内容" in text
-        # The FigureWidget as it was at the end of the run, in its box with the other widgets.
-        specs = [
-            json.loads(s)
-            for s in page.eval_on_selector_all(
-                ".llmclock-plot-spec", "nodes => nodes.map(n => n.textContent)"
-            )
-        ]
-        assert [5, 6, 7] in [list(t.get("y", [])) for s in specs for t in s["data"]]
-        assert "一个盒子" in text and page.locator("input[type=range][disabled]").count() == 1
-        assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
-        assert page.locator("math").count() == 1
-        shown = _interface_text(page)
-        english = [v for k, v in en.texts.items()
-                   if k.startswith(("site.", "player.", "status.", "phase.", "trace."))
-                   and len(v.strip()) > 3 and "{" not in v]
-        assert not [e for e in english if e.strip() in shown], shown
-        own = " ".join(page.eval_on_selector_all(OWN_WORDS, "ns => ns.map(n => n.innerText)"))
-        assert "JupyterLab" in own and "第" in own
-        own = re.sub(r"⟨[0-9a-f ]+⟩", "", own)  # byte tokens of the model, shown as their bytes
-        words = set(re.findall(r"[A-Za-z]+", own))
-        # Names and the terms the glossary keeps in English (top-k ...), the keys Home and End.
-        assert words <= {"LLM", "JupyterLab", "top", "k", "p", "min", "Home", "End"}, words
-        # The recorded clock in Chinese, opened at the newest tick, steps back.
-        player = page.locator(".llmclock-trace")
-        assert player.locator(".trace-position").inner_text() == zh("player.position", i=3, n=3)
-        player.locator(".trace-back").click()
-        status = player.locator(".trace-status").inner_text()
-        assert status.startswith(zh("status.tick", index=2) + " · " + zh("phase.decode"))
-        for selector in (".llmclock-nav", ".llmclock-snapshot-note", ".jp-RenderedMarkdown h1",
-                         ".trace-status"):
-            assert cjk_drawn(page, selector), f"{selector}: CJK drawn as missing-glyph boxes"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "site-zh-page.png"))
-        guard.assert_clean()
-    finally:
-        context.close()
+    page, guard = opened("zh/test_page.html")
+    page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    assert page.title() == zh("site.page_title", title="测试用的一页")
+    assert page.evaluate("() => innerWidth") == 1280
+    text = page.locator("body").inner_text()
+    for key in ("site.clock_note", "site.widget_note", "site.contents", "site.edition.en"):
+        assert zh(key) in text, key
+    assert zh("site.part", n=1) in text and "第一部分的内容" in text
+    # The FigureWidget as it was at the end of the run, in its box with the other widgets.
+    specs = [
+        json.loads(s)
+        for s in page.eval_on_selector_all(
+            ".llmclock-plot-spec", "nodes => nodes.map(n => n.textContent)"
+        )
+    ]
+    assert [5, 6, 7] in [list(t.get("y", [])) for s in specs for t in s["data"]]
+    assert "一个盒子" in text and page.locator("input[type=range][disabled]").count() == 1
+    assert page.locator(".jp-RenderedMarkdown a[href='00_the_clock.html']").count() == 1
+    assert page.locator("math").count() == 1
+    shown = _interface_text(page)
+    english = [v for k, v in en.texts.items()
+               if k.startswith(("site.", "player.", "status.", "phase.", "trace."))
+               and len(v.strip()) > 3 and "{" not in v]
+    assert not [e for e in english if e.strip() in shown], shown
+    own = " ".join(page.eval_on_selector_all(OWN_WORDS, "ns => ns.map(n => n.innerText)"))
+    assert "JupyterLab" in own and "第" in own
+    own = re.sub(r"⟨[0-9a-f ]+⟩", "", own)  # byte tokens of the model, shown as their bytes
+    words = set(re.findall(r"[A-Za-z]+", own))
+    # Names and the terms the glossary keeps in English (top-k ...), the keys Home and End.
+    assert words <= {"LLM", "JupyterLab", "top", "k", "p", "min", "Home", "End"}, words
+    # The recorded clock in Chinese, opened at the newest tick, steps back.
+    player = page.locator(".llmclock-trace")
+    assert player.locator(".trace-position").inner_text() == zh("player.position", i=3, n=3)
+    player.locator(".trace-back").click()
+    status = player.locator(".trace-status").inner_text()
+    assert status.startswith(zh("status.tick", index=2) + " · " + zh("phase.decode"))
+    for selector in (".llmclock-nav", ".llmclock-snapshot-note", ".jp-RenderedMarkdown h1",
+                     ".trace-status"):
+        assert cjk_drawn(page, selector), f"{selector}: CJK drawn as missing-glyph boxes"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "site-zh-page.png"))
+    guard.assert_clean()
 
 
 def test_each_index_lists_its_edition_and_links_the_other(browser, site):
