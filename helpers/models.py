@@ -6,7 +6,7 @@ dequantized once into safetensors folders (helpers/embedded.py says what they ho
 the conversion keeps them intact). `load_model("gpt2")` or `load_model("/path/to/folder")`
 loads anything else of the GPT-2, Llama or Gemma 3 families.
 
-    >>> from helpers import load_model
+    >>> from helpers.models import load_model
     >>> lm = load_model("gemma-3-270m")
     >>> lm.encode("我喜欢吃")                 # token ids, without special tokens
     >>> lm.encode_prompt("我喜欢吃")          # what the clock reads: Gemma's <bos> first

@@ -2,14 +2,18 @@
 the helpers modules, function-level imports included, and no module, notebook or bench that
 imports another module's private (_name) name. A private name is the defining module's own
 business; a name another module needs is made public (and documented) where it is defined.
-
 Tests may reach into the module they test; everything else goes through public names.
+
+The notebooks, the demo app and the README/docs examples use one import style,
+`from helpers.<module> import name` from the module that defines the name (not a package that
+re-exports it), so the import line says which file to open to read the function.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 from conftest import REPO
@@ -212,3 +216,64 @@ def test_the_private_name_check_sees_each_form():
                             False) == ["line 1: from helpers.exercises.zh._solutions import show"]
     assert _private_reaches("import helpers.clock\nhelpers.clock._mb(1)\n", None, False) == [
         "line 2: helpers.clock._mb"]
+
+
+# ------------------------------------------------------------------ one import style for learners
+
+def _defined_names(module: str) -> set[str]:
+    """The names a helpers module defines itself (def, class, assignment), not those it imports."""
+    names: set[str] = set()
+    for node in ast.parse(MODULES[module].read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def _style_problems(source: str) -> list[str]:
+    """Imports of helpers not in the one style: `from helpers.<module> import name`, where the
+    module is the one that defines `name` (or `name` is a submodule, e.g. exercises.ch05)."""
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            problems += [f"line {node.lineno}: import {a.name} (write from helpers.<module> "
+                         f"import name)" for a in node.names
+                         if a.name == "helpers" or a.name.startswith("helpers.")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "helpers":
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in MODULES:
+                    continue
+                if node.module not in MODULES or alias.name not in _defined_names(node.module):
+                    home = [m for m in MODULES if alias.name in _defined_names(m)]
+                    problems.append(f"line {node.lineno}: from {node.module} import {alias.name}"
+                                    f" (defined in {', '.join(home) or 'no helpers module'})")
+    return problems
+
+
+def _learner_sources():
+    for path in [*sorted((REPO / "notebooks").glob("**/*.ipynb")), REPO / "demo/clock_app.ipynb"]:
+        yield str(path.relative_to(REPO)), _notebook_code(path)
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("**/*.md"))]:
+        blocks = re.findall(r"^```python\n(.*?)^```", path.read_text(encoding="utf-8"),
+                            flags=re.S | re.M)
+        for number, block in enumerate(blocks, start=1):
+            yield f"{path.relative_to(REPO)} (python example {number})", block
+
+
+def test_notebooks_and_examples_import_each_name_from_the_module_that_defines_it():
+    problems = [f"{label} {p}" for label, source in _learner_sources()
+                for p in _style_problems(source)]
+    assert not problems, ("one import style in the notebooks, the demo and the README/docs "
+                          "examples: `from helpers.<module> import name`, the module that defines "
+                          "the name, so a learner knows which file to open:\n"
+                          + "\n".join(problems))
+
+
+def test_the_style_check_names_the_defining_module():
+    assert _style_problems("from helpers.models import load_model\n"
+                           "from helpers.exercises import ch05\n") == []
+    assert _style_problems("from helpers import load_model\nimport helpers.clock\n") == [
+        "line 1: from helpers import load_model (defined in helpers.models)",
+        "line 2: import helpers.clock (write from helpers.<module> import name)"]
