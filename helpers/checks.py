@@ -31,7 +31,7 @@ from .i18n import check_lang, messages
 
 __all__ = ["check", "check_equal", "check_close", "check_function", "same_token", "solution",
            "solution_of", "CheckResult", "Text", "msg", "say", "speaking", "check_language",
-           "heard"]
+           "heard", "shown"]
 
 _LANG: contextvars.ContextVar[str] = contextvars.ContextVar("llmclock_check_lang", default="en")
 _HEARD: contextvars.ContextVar[list | None] = contextvars.ContextVar("llmclock_check_heard",
@@ -166,6 +166,12 @@ def _as_list(x: Any) -> Any:
     return x
 
 
+def shown(value: Any, limit: int) -> str:
+    """repr(value), cut to `limit` characters with … when longer (a long list or tensor)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _is_empty(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
@@ -223,10 +229,10 @@ def check_equal(answer: Any, expected: Any, name: str, hint: str = "", decode=No
 
 def _equal_problem(answer, expected, decode, reveal: bool) -> str:
     if reveal:
-        problem = say("check.equal.expected_got", expected=f"{expected!r:.200}",
-                      answer=f"{answer!r:.200}")
+        problem = say("check.equal.expected_got", expected=shown(expected, 200),
+                      answer=shown(answer, 200))
     else:
-        problem = say("check.equal.yours_is", answer=f"{answer!r:.200}")
+        problem = say("check.equal.yours_is", answer=shown(answer, 200))
     if isinstance(expected, bool) or isinstance(answer, bool):
         pass
     elif type(answer) is not type(expected) and not (isinstance(answer, (int, float))
@@ -433,8 +439,8 @@ def check_function(fn: Any, reference, cases, name: str, hint: str = "", mistake
     if any(got is None for _, got in wrong):
         return check(False, name, msg("check.function.none"), hint)
     key = "check.function.wrong_expected" if reveal else "check.function.wrong"
-    return check(False, name, msg(key, case=describe(case), yours=f"{_as_list(got)!r:.100}",
-                                  right=f"{_as_list(reference(*case))!r:.100}" if reveal else "",
+    return check(False, name, msg(key, case=describe(case), yours=shown(_as_list(got), 100),
+                                  right=shown(_as_list(reference(*case)), 100) if reveal else "",
                                   n_wrong=len(wrong), n_cases=len(cases)), hint)
 
 

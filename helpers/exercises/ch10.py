@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check, check_function, msg, solution_of
+from ..checks import check, check_function, msg, shown, solution_of
 
 __all__ = ["check_beam_score", "check_penalties", "check_top_head", "SOLUTIONS", "show_solution"]
 
@@ -139,8 +139,7 @@ def check_top_head(answer, scores: torch.Tensor):
     try:
         layer, head = (int(v) for v in answer)
     except Exception:
-        return check(False, name, msg("ch10.top_head.not_a_pair", answer=f"{answer!r:.60}"),
-                     hint)
+        return check(False, name, msg("ch10.top_head.not_a_pair", answer=shown(answer, 60)), hint)
     best = divmod(int(scores.flatten().argmax()), scores.shape[1])
     if (layer, head) == best:
         return check(True, name)

@@ -41,13 +41,14 @@ MESSAGES = {
     "check.likely.times": "它是正确值的 {factor} 倍：是不是少了或多了一个因子？",
     "check.function.not_a_function": "这里应该是一个函数（def ...），你给的是 {kind}。",
     "check.function.the_arguments": "参数 {case}",
-    "check.function.raised_known": "{message}（对 {case} 抛出了 {error}：“{detail}”。）",
-    "check.function.raised": "对 {case} 抛出了 {error}：“{detail}”。",
+    "check.function.raised_known": "{message}（用 {case} 检验时抛出了 {error}：“{detail}”。）",
+    "check.function.raised": "用 {case} 检验时抛出了 {error}：“{detail}”。",
     "check.function.empty": "还是空的：把函数里的 ... 换成你的代码。",
     "check.function.none_every_time": "每次都返回 None：把 ... 换成你的代码，并在函数末尾写 return ...",
     "check.function.none": "返回了 None：在函数末尾写 return ...",
-    "check.function.wrong": "对 {case} 不对：你的结果是 {yours}（{n_cases} 个用例中错了 {n_wrong} 个）。",
-    "check.function.wrong_expected": "对 {case} 不对：你的结果是 {yours}，应为 {right}"
+    "check.function.wrong": "用 {case} 检验时不对：你的结果是 {yours}"
+                            "（{n_cases} 个用例中错了 {n_wrong} 个）。",
+    "check.function.wrong_expected": "用 {case} 检验时不对：你的结果是 {yours}，应为 {right}"
                                      "（{n_cases} 个用例中错了 {n_wrong} 个）。",
     # ---------------------------------------------------------------- 00 · 时钟
     "ch00.kv_cache_length.name": "第 t 拍之后 KV 缓存的长度",
