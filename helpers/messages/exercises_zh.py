@@ -402,8 +402,9 @@ MESSAGES = {
     "ch09.token_logprobs.wrong_dimension": "log_softmax 用错了维度：要在词表上归一化"
                                            "（dim=-1）。",
     "ch09.biggest_jump.name": "惊异度跳得最高的词元",
-    "ch09.biggest_jump.hint": "error.surprisal_bits - fluent.surprisal_bits，.argmax()，然后去"
-                              "索引 scored_tokens（不是 error.tokens）。",
+    "ch09.biggest_jump.hint": "scored[\"事实错误\"].surprisal_bits - "
+                              "scored[\"通顺\"].surprisal_bits，.argmax()，然后去索引 "
+                              "scored_tokens（不是 .tokens）。",
     "ch09.biggest_jump.off_by_one": "差了一：tokens[0] 没有分数，所以第 i 个惊异度属于 "
                                     "scored_tokens[i]（即 tokens[i + 1]）。",
     "ch09.biggest_jump.error_alone": "这只是错误句子里最出人意料的词元；要逐个位置和通顺的句子"
