@@ -28,12 +28,6 @@ ZH = NOTEBOOKS / "zh"
 
 # English notebooks that have no Chinese edition yet, or should not have one, and why.
 NO_ZH_EDITION = {
-    "08": "not written for the base model: most of 08 teaches the chat template, and the "
-          "embedded Gemma 3 270M is a base model (not instruction-tuned) whose tokenizer has no "
-          "chat template; wrapped in Gemma's turn markers it only copies the question and "
-          "writes nonsense, so 'the same question, raw and in the template' has no honest Gemma "
-          "example. Stopping (end ids, token budget, stop strings) holds and matters more on a "
-          "base model: teach it from the English 08, section 3 (zh/10 uses 。 as an end id)",
     "11": "not written: speculative decoding needs a smaller draft model with Gemma's "
           "tokenizer, and Gemma 3 270M is the smallest Gemma 3 (none is shipped); batching "
           "holds, and quantization holds but Gemma's file is Q4_K_M, not the Q4_1 blocks the "
