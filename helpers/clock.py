@@ -483,7 +483,8 @@ class Clock:
         logits, attention = reading.logits, reading.attention.to(torch.float16)
         if not bool(torch.isfinite(logits).all()):
             raise ClockError(f"The model computed a logit that is not a number (NaN or infinite):"
-                             f" the weights of {self.lm.name} are damaged. {self.lm.repair_hint()}.")
+                             f" the weights of {self.lm.name} are damaged. "
+                             f"{self.lm.repair_hint()}.")
         forward_ms = (time.perf_counter() - start) * 1000
 
         start = time.perf_counter()

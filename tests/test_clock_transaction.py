@@ -30,7 +30,8 @@ def _fault_points(lm):
 def _snapshot(clock: Clock):
     cache = clock.kv_cache
     layers = [] if cache is None else [(l.keys.clone(), l.values.clone()) for l in cache.layers]
-    return dict(ids=clock.ids, tokens=clock.tokens[:], history=list(clock.history), stop=clock.stop_reason,
+    return dict(ids=clock.ids, tokens=clock.tokens[:], history=list(clock.history),
+                stop=clock.stop_reason,
                 forced=clock.next_forced, rng=clock._generator.get_state().clone(),
                 rng_states=[s.clone() for s in clock._rng_states], layers=layers)
 
@@ -66,7 +67,8 @@ CONFIGS = [SamplingConfig(temperature=0), SamplingConfig(temperature=2.0, top_k=
 @pytest.mark.parametrize("config", CONFIGS, ids=["greedy", "sampled"])
 @pytest.mark.parametrize("exc_type", [RuntimeError, KeyboardInterrupt])
 @pytest.mark.parametrize("fail_at_tick", [0, 3], ids=["prefill", "decode"])
-def test_a_fault_at_any_layer_leaves_the_clock_as_before_the_tick(tiny_lm, config, exc_type, fail_at_tick):
+def test_a_fault_at_any_layer_leaves_the_clock_as_before_the_tick(tiny_lm, config, exc_type,
+                                                                  fail_at_tick):
     reference = Clock(tiny_lm, PROMPT, config, seed=5)
     reference.run(TICKS)
     for where, module in _fault_points(tiny_lm):
@@ -126,7 +128,8 @@ def test_rewind_cuts_every_layer_to_the_target_length(tiny_lm):
     clock = Clock(tiny_lm, PROMPT, SamplingConfig(temperature=0))
     clock.run(5)
     clock.rewind(3)
-    assert [l.get_seq_length() for l in clock.kv_cache.layers] == [len(clock.prompt_ids) + 1] * tiny_lm.n_layers
+    lengths = [layer.get_seq_length() for layer in clock.kv_cache.layers]
+    assert lengths == [len(clock.prompt_ids) + 1] * tiny_lm.n_layers
 
 
 # ----- long prompts ----------------------------------------------------------------------------
@@ -143,7 +146,8 @@ def test_chunked_reading_equals_one_full_forward_pass(tiny_lm, monkeypatch, chun
     torch.testing.assert_close(reading.logits, full.logits[0, -1], atol=1e-4, rtol=1e-4)
     full_rows = torch.stack([a[0, :, -1, :] for a in full.attentions])
     torch.testing.assert_close(reading.attention, full_rows, atol=1e-5, rtol=1e-4)
-    torch.testing.assert_close(next_token_logits(tiny_lm, ids), full.logits[0, -1], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(next_token_logits(tiny_lm, ids), full.logits[0, -1],
+                               atol=1e-4, rtol=1e-4)
     # and the clock built on it still matches: the prefill record equals the full pass
     clock = Clock(tiny_lm, tiny_lm.decode(ids[len(tiny_lm.prompt_prefix):]),
                   SamplingConfig(temperature=0))
@@ -243,7 +247,8 @@ def test_a_keyboard_interrupt_at_any_layer_of_the_embedded_model_changes_nothing
         for fail_at_tick in (0, 3):
             c = Clock(embedded_lm, prompt, SamplingConfig(temperature=0))
             c.run(fail_at_tick)
-            h = embedded_lm.model.model.layers[layer].register_forward_pre_hook(_raiser(KeyboardInterrupt))
+            block = embedded_lm.model.model.layers[layer]
+            h = block.register_forward_pre_hook(_raiser(KeyboardInterrupt))
             try:
                 with pytest.raises(KeyboardInterrupt):
                     c.tick()

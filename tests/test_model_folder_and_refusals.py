@@ -46,20 +46,23 @@ def test_a_model_dir_with_other_files_keeps_them(tmp_path, monkeypatch, fake_con
     target = d / "SmolLM2-135M-Instruct"
     assert embedded.embedded_model_dir() == target and embedded._stamp_problem(target) is None
     assert lm.n_layers == 2  # the stand-in model was loaded from the subfolder
-    assert {p.name for p in d.iterdir()} == {"notes.txt", "other_model", "SmolLM2-135M-Instruct", ".llm-clock.lock"}
+    assert {p.name for p in d.iterdir()} == {"notes.txt", "other_model", "SmolLM2-135M-Instruct",
+                                             ".llm-clock.lock"}
     # a second run converts nothing
     embedded.prepare_embedded_model(quiet=True)
     assert len(fake_convert) == 1
 
 
-def test_a_folder_not_written_by_llm_clock_is_refused_and_left_alone(tmp_path, monkeypatch, fake_convert):
+def test_a_folder_not_written_by_llm_clock_is_refused_and_left_alone(tmp_path, monkeypatch,
+                                                                     fake_convert):
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
     target = tmp_path / "SmolLM2-135M-Instruct"
     target.mkdir()
     (target / "config.json").write_text("{}")
     (target / "my_notes.txt").write_text("mine")
     before = _tree(target)
-    with pytest.raises(ModelLoadError, match="not written by LLM Clock.*Move it away, or set LLM_CLOCK_MODEL_DIR"):
+    with pytest.raises(ModelLoadError,
+                       match="not written by LLM Clock.*Move it away, or set LLM_CLOCK_MODEL_DIR"):
         embedded.prepare_embedded_model(quiet=True)
     assert _tree(target) == before and not fake_convert
     # a foreign stamp-like file is not a stamp
@@ -74,7 +77,8 @@ def test_an_empty_target_folder_is_used(tmp_path, monkeypatch, fake_convert):
     assert embedded._stamp_problem(embedded.prepare_embedded_model(quiet=True)) is None
 
 
-def test_a_truncated_model_file_in_our_folder_is_converted_again(tmp_path, monkeypatch, fake_convert, capsys):
+def test_a_truncated_model_file_in_our_folder_is_converted_again(tmp_path, monkeypatch,
+                                                                  fake_convert, capsys):
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
     target = embedded.prepare_embedded_model(quiet=True)
     weights = target / "model.safetensors"
@@ -96,7 +100,8 @@ def test_an_outdated_stamp_is_converted_again(tmp_path, monkeypatch, fake_conver
     assert len(fake_convert) == 2 and embedded._stamp_problem(target) is None
 
 
-def test_a_legacy_conversion_in_the_repository_is_replaced(tmp_path, monkeypatch, fake_convert, tiny_llama_dir):
+def test_a_legacy_conversion_in_the_repository_is_replaced(tmp_path, monkeypatch, fake_convert,
+                                                            tiny_llama_dir):
     monkeypatch.delenv("LLM_CLOCK_MODEL_DIR", raising=False)
     monkeypatch.setattr(embedded, "REPO_ROOT", tmp_path)
     legacy = tmp_path / "data" / "models" / "SmolLM2-135M-Instruct"
@@ -105,7 +110,8 @@ def test_a_legacy_conversion_in_the_repository_is_replaced(tmp_path, monkeypatch
     assert len(fake_convert) == 1 and embedded._stamp_problem(legacy) is None
 
 
-def test_stale_partial_folders_of_ours_are_removed_and_others_kept(tmp_path, monkeypatch, fake_convert):
+def test_stale_partial_folders_of_ours_are_removed_and_others_kept(tmp_path, monkeypatch,
+                                                                   fake_convert):
     monkeypatch.setenv("LLM_CLOCK_MODEL_DIR", str(tmp_path))
     ours = tmp_path / ".SmolLM2-135M-Instruct-partial-abc123"
     ours.mkdir()
@@ -135,7 +141,8 @@ def test_interrupted_conversion_leaves_nothing_behind(monkeypatch, tmp_path):
     assert [p.name for p in (tmp_path / "models").iterdir()] == [".llm-clock.lock"]
 
 
-@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only")])
+@pytest.mark.parametrize("code, words",
+                         [(errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only")])
 def test_full_or_read_only_model_folder_names_the_fix(tmp_path, monkeypatch, code, words):
     monkeypatch.setenv(embedded.MODEL_DIR_ENV, str(tmp_path))
 
@@ -143,7 +150,8 @@ def test_full_or_read_only_model_folder_names_the_fix(tmp_path, monkeypatch, cod
         raise OSError(code, words)
 
     monkeypatch.setattr(embedded, "_convert", fail)
-    with pytest.raises(ModelLoadError, match=f"{words}.*set LLM_CLOCK_MODEL_DIR to a writable folder"):
+    with pytest.raises(ModelLoadError,
+                       match=f"{words}.*set LLM_CLOCK_MODEL_DIR to a writable folder"):
         embedded.prepare_embedded_model(quiet=True)
     assert not (tmp_path / "SmolLM2-135M-Instruct").exists()
 
@@ -162,7 +170,8 @@ def test_remote_code_is_refused_in_llm_clock_words(tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_cuda_is_a_clear_error_before_loading(tiny_gpt2_dir, monkeypatch):
     monkeypatch.setattr(models_module, "_cache", {})
-    monkeypatch.setattr(models_module, "_resolve_folder", lambda name: pytest.fail("loaded before checking"))
+    monkeypatch.setattr(models_module, "_resolve_folder",
+                        lambda name: pytest.fail("loaded before checking"))
     with pytest.raises(ModelLoadError, match="device='cpu'"):
         load_model(str(tiny_gpt2_dir), device="cuda")
     with pytest.raises(ModelLoadError, match="not a device"):
@@ -176,7 +185,8 @@ def test_decode_of_impossible_ids_is_a_clear_error(tiny_lm):
     assert tiny_lm.decode([]) == ""
 
 
-def test_damaged_safetensors_in_a_model_folder_says_delete_and_run_again(tiny_gpt2_dir, tmp_path, monkeypatch):
+def test_damaged_safetensors_in_a_model_folder_says_delete_and_run_again(tiny_gpt2_dir, tmp_path,
+                                                                         monkeypatch):
     monkeypatch.setattr(models_module, "_cache", {})
     folder = tmp_path / "damaged"
     shutil.copytree(tiny_gpt2_dir, folder)
@@ -193,7 +203,8 @@ TOKENIZATION = {  # the published tokenizer splits digits off first (pre-tokeniz
     "\n    10": ["ĊĠĠĠĠ", "1", "0"],
     "a\n\n\n1": ["a", "ĊĊĊ", "1"],
     "12345": ["1", "2", "3", "4", "5"],
-    "The year 2024 and  42 apples": ["The", "Ġyear", "Ġ", "2", "0", "2", "4", "Ġand", "ĠĠ", "4", "2", "Ġapples"],
+    "The year 2024 and  42 apples": ["The", "Ġyear", "Ġ", "2", "0", "2", "4", "Ġand", "ĠĠ", "4",
+                                     "2", "Ġapples"],
     "\t\tx = 3.14": ["ĉ", "ĉ", "x", "Ġ=", "Ġ", "3", ".", "1", "4"],
 }
 
