@@ -19,7 +19,9 @@ With this Python's own pip it runs
 
 then puts the checkout on sys.path, so that a running kernel imports `helpers` without a
 restart. The models convert on first use (load_model(); about 30 s for SmolLM2). If pip
-replaced a package the running kernel had already imported, it says to restart the kernel.
+replaced a package that the running kernel had imported already and a notebook uses (the
+extra's, or the kernel's widget plumbing: KERNEL_SIDE), it says to restart the kernel; any
+other package so replaced it names in a note.
 """
 
 from __future__ import annotations
