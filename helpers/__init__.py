@@ -19,6 +19,7 @@
     ablation        switching attention heads off to measure what they do
     timing          timings that other programs on the machine cannot easily fool
     threads         the worker thread the ticks run on
+    tick_view       one tick's words and numbers (status line, %, KiB/MiB, labels) for every view
     trace           a recorded clock replayed from one self-contained HTML file
     trace_command   python -m helpers trace: run a clock, save its trace
     validate        checking what a learner passes in: one set of validators for every helper

@@ -24,7 +24,7 @@ import torch
 
 from .anatomy import BY_HAND_MODEL_TYPES, anatomy, capture
 from .embeddings import apply_rope
-from .tokens import visible
+from .tick_view import token_label
 from .validate import token_ids_of
 
 __all__ = [
@@ -50,9 +50,7 @@ def as_ids(lm, text_or_ids: str | Sequence[int] | torch.Tensor) -> list[int]:
 def token_labels(lm, ids: Sequence[int]) -> list[str]:
     """One readable label per token: spaces and newlines made visible ('·the', '↵'), and a
     fragment of a character shown as its bytes ('⟨e6 88⟩') rather than as '�'."""
-    from .plots.text import readable_token
-
-    return [visible(readable_token(lm.decode([i]), i, lm.tokenizer)) for i in ids]
+    return [token_label(lm.decode([i]), i, lm.tokenizer) for i in ids]
 
 
 def check_layer_head(lm, layer: int, head: int | None = None) -> None:

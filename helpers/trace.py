@@ -7,16 +7,18 @@ From a shell (helpers/trace_command.py runs a clock, then calls save_trace):
 
     python -m helpers trace --prompt "The capital of France is" --ticks 20 --out paris.html
 
-The player (helpers/trace_player/: plain JavaScript + SVG, a few KB) shows what the clock widget
+The player (helpers/trace_player/: plain JavaScript + SVG, a few KiB) shows what the clock widget
 shows, tick by tick: the text so far with the newest token marked, the next-token distribution
 raw vs sampled-from with the chosen token marked, and the attention of the newest position per
 layer and head. Step / Back / Play / a scrubber, and the arrow keys. A teacher can record a good
-run before class and project it even if the kernel or the network fails.
+run before class and project it even if the kernel or the network fails. Every word and number
+on it (status line, percentages, sizes, labels, which axis positions carry a label) comes in the
+data, made by helpers.tick_view as the widget's are: the player only draws them.
 
 Only what the player shows is stored: the top candidates of each tick (probabilities rounded to
 4 decimals) and the newest position's attention row per layer and head, in thousandths as
 16-bit integers, compressed (zlib) and base64-encoded. The file grows linearly with the ticks
-(and with the context, for the attention): about 0.4 MB for 50 ticks of SmolLM2 after a
+(and with the context, for the attention): about 0.4 MiB for 50 ticks of SmolLM2 after a
 six-token prompt.
 """
 
@@ -35,20 +37,36 @@ import numpy as np
 from .escaping import script_json
 from .i18n import messages
 from .attention import content_head
-from .plots.distribution import distribution_rows, percent_label
+from .plots.attention_over_context import attention_title
 from .plots.style import (
     CHOSEN_COLOR,
     FILTERED_COLOR,
     FONT_FAMILY,
     GENERATED_COLOR,
+    MONO_FONT,
     NEW_TOKEN_COLOR,
     PALETTE,
     PROMPT_COLOR,
     RAW_COLOR,
     presenter_mode,
 )
-from .plots.text import MONO_FONT, context_pieces, pending_bytes, readable_token
-from .sampling import SamplingConfig
+from .tick_view import (
+    AXIS_LABEL_CHARS,
+    PERCENT_AXIS,
+    TITLE_TOKEN_CHARS,
+    WEIGHT_AXIS,
+    axis_percent,
+    axis_weight,
+    context_pieces,
+    label_room,
+    percent_label,
+    readable_token,
+    row_text,
+    settings_text,
+    short,
+    thin_labels,
+    tick_view,
+)
 from .tokens import VISIBLE_GLYPHS, visible
 
 __all__ = ["trace_data", "player_html", "trace_html", "save_trace", "check_target",
@@ -69,6 +87,13 @@ _COLORS = {  # CSS variables of player.css: the widget's colours (helpers/plots/
 }
 
 
+# The player's charts (player.js draws them from these numbers): px wide at normal and
+# presenter sizes, the attention chart's margins, and its token labels' font size.
+PLAYER_CHART = {"width": [600, 460], "left": 62, "right": 16, "label_px": 14}
+_LABEL_ROOM = [label_room(width - PLAYER_CHART["left"] - PLAYER_CHART["right"],
+                          PLAYER_CHART["label_px"]) for width in PLAYER_CHART["width"]]
+
+
 class TraceError(ValueError):
     """Nothing to record, or a bad option; the message names the fix."""
 
@@ -78,55 +103,6 @@ def _prob(p: float | None) -> float | None:
     if p is None:
         return None
     return max(round(float(p), 4), 0.0001) if p > 0 else 0.0
-
-
-def _settings_parts(config: SamplingConfig, lang: str = "en") -> str:
-    """The sampling settings in words, e.g. 'temperature 0.7 · top-k 50 · top-p off ...'."""
-    t = messages(lang)
-    if config.is_greedy:
-        head = t("trace.greedy")
-    else:
-        head = t("trace.temperature", value=f"{config.temperature:g}")
-
-    def setting(key: str, on: bool, value) -> str:
-        return t(f"trace.{key}", value=value) if on else t(f"trace.{key}_off")
-
-    parts = [
-        head,
-        setting("top_k", bool(config.top_k), config.top_k),
-        setting("top_p", config.top_p < 1, f"{config.top_p:g}"),
-        setting("min_p", config.min_p > 0, f"{config.min_p:g}"),
-        setting("repetition_penalty", config.repetition_penalty != 1,
-                f"{config.repetition_penalty:g}"),
-    ]
-    return " · ".join(parts)
-
-
-def settings_text(config: SamplingConfig, lang: str = "en") -> str:
-    """'sampling at this tick: temperature 0.7 · top-k off · ...' (in the language `lang`)."""
-    return messages(lang)("trace.settings", settings=_settings_parts(config, lang))
-
-
-def _kb(n: int) -> str:
-    return f"{n / 2**20:.2f} MB" if n >= 2**20 else f"{n / 2**10:.1f} KB"
-
-
-def _status(record, label: str, lang: str = "en") -> str:
-    """The widget's status line for one tick."""
-    t = messages(lang)
-    parts = [
-        t("status.tick", index=record.index),
-        t("trace.prefill") if record.phase == "prefill" else t(f"phase.{record.phase}"),
-        t("trace.chose", token=visible(label), p=percent_label(record.prob),
-          raw=percent_label(record.raw_prob))
-        + (t("trace.forced") if record.forced else ""),
-        t("trace.kv", n=record.kv_cache_len, size=_kb(record.kv_cache_bytes)),
-        t("trace.ms", forward=f"{record.forward_ms:.1f}", sampling=f"{record.sampling_ms:.1f}"),
-    ]
-    if record.stop_reason:
-        reason = t.get(f"stop.{record.stop_reason}", record.stop_reason)
-        parts.append(t("status.stopped", reason=reason))
-    return " · ".join(parts)
 
 
 def trace_data(clock, title: str | None = None, start: str = "first", lang: str = "en") -> dict:
@@ -153,26 +129,29 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
     ]
     ticks, attention, offset = [], [], 0
     for r in clock.history:
-        chosen = (r.token_id, r.token_text, r.raw_prob, r.prob)
-        pending = pending_bytes(tokenizer, ids[: r.context_len])  # a fragment names its character
-        rows = distribution_rows(r.top_raw, r.top_filtered, chosen, tokenizer, pending=pending)
-        chosen_row = next((i for i, row in enumerate(rows) if row.token_id == r.token_id), None)
+        view = tick_view(r, tokenizer, lang, context_ids=ids)
         att = np.rint(r.attention.float().numpy() * 1000).clip(0, 1000).astype("<u2")
         attention.append(att.reshape(-1))  # empty when the history dropped it (memory bound)
+        reading = short(text[r.context_len - 1], TITLE_TOKEN_CHARS)
         ticks.append(
             {
-                "status": _status(
-                    r, readable_token(r.token_text, r.token_id, tokenizer, pending), lang
-                ),
-                "settings": settings_text(r.config, lang),
-                "p": _prob(r.prob),
+                "status": view.status,
+                "settings": view.settings,
+                "p": view.p,
+                # label, raw p, sampled-from p (bar lengths), token id, the three texts
                 "rows": [
-                    [row.label, _prob(row.raw), _prob(row.filtered), row.token_id] for row in rows
+                    [row.label, _prob(row.raw), _prob(row.filtered), row.token_id,
+                     percent_label(row.raw), percent_label(row.filtered), row_text(row, lang)]
+                    for row in view.candidates
                 ],
-                "chosen_row": chosen_row,
+                "chosen_row": view.chosen_row,
                 "context_len": r.context_len,
                 "attention_offset": offset if r.has_attention else None,
                 "attention_note": clock.attention_note(r),
+                "attention_title": attention_title(0, None, compact=True, reading=reading,
+                                                   lang=lang),
+                # The positions the attention chart labels, at the player's two chart sizes.
+                "labelled": [thin_labels(r.context_len, room) for room in _LABEL_ROOM],
             }
         )
         offset += att.size
@@ -181,7 +160,7 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
         "trace.meta", model=lm.name, n=n_ticks,
         when=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
         mode=t("trace.mode_chat") if clock.chat else t("trace.mode_raw"), seed=clock.seed,
-        settings=_settings_parts(config, lang),
+        settings=settings_text(config, lang, prefix=False),
     )
     return {
         "version": 1,
@@ -200,6 +179,12 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
         "start": start,
         "glyphs": VISIBLE_GLYPHS,
         "text": text,
+        # Each position's label under the attention chart (normal, presenter), as the widget's.
+        "axis_labels": [[short(visible(x), AXIS_LABEL_CHARS[on]) for x in text]
+                        for on in (False, True)],
+        "percent_axis": [[p, axis_percent(p)] for p in PERCENT_AXIS],
+        "weight_axis": [[w, axis_weight(w)] for w in WEIGHT_AXIS],
+        "chart": PLAYER_CHART,
         "ids": ids,
         "groups": groups,
         "ticks": ticks,

@@ -200,9 +200,9 @@ def test_the_widget_warns_before_a_run_and_says_where_attention_was_dropped(tiny
         cw._say = lambda text, error=False: (said.append(text), original(text, error))
         assert cw.run(4, background=False)
         assert said and "only the newest 1 ticks will keep their attention" in said[0]
-        cw.scrubber.value = 0
-        assert "The attention of tick 0 was not kept" in cw.attention.value
-        cw.scrubber.value = len(cw.clock.history) - 1
-        assert "<svg" in cw.attention.value
+        cw.view.scrubber.value = 0
+        assert "The attention of tick 0 was not kept" in cw.view.attention.value
+        cw.view.scrubber.value = len(cw.clock.history) - 1
+        assert "<svg" in cw.view.attention.value
     finally:
         cw.close()

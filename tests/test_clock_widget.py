@@ -35,18 +35,18 @@ def shown_tick(cw) -> int | None:
 
 def tokens_drawn(cw, kind: str) -> int:
     """Tokens in the text panel's boxes of one kind (a box may glue byte tokens into a character)."""
-    return sum(int(n) for n in re.findall(rf"llmclock-{kind}-token' data-tokens='(\d+)'", cw.text.value))
+    return sum(int(n) for n in re.findall(rf"llmclock-{kind}-token' data-tokens='(\d+)'", cw.view.text.value))
 
 
 def raw_bars(cw) -> list[tuple[int, float]]:
     """(token id, probability) of the distribution chart's raw bars, top to bottom."""
-    found = re.findall(r'llmclock-bar-raw" data-token-id="(\d+)" data-p="([^"]+)"', cw.distribution.value)
+    found = re.findall(r'llmclock-bar-raw" data-token-id="(\d+)" data-p="([^"]+)"', cw.view.distribution.value)
     return [(int(i), float(p)) for i, p in found]
 
 
 def attention_bars(cw, kind: str = "llmclock-bar") -> list[float]:
     """The attention chart's bar heights (or, kind='llmclock-mean-point', its mean line)."""
-    return [float(p) for p in re.findall(rf'class="{kind}" data-pos="\d+" data-w="([^"]+)"', cw.attention.value)]
+    return [float(p) for p in re.findall(rf'class="{kind}" data-pos="\d+" data-w="([^"]+)"', cw.view.attention.value)]
 
 
 def assert_consistent(cw, shown: int | None = "newest"):
@@ -55,43 +55,43 @@ def assert_consistent(cw, shown: int | None = "newest"):
     newest = len(history) - 1 if history else None
     shown = newest if shown == "newest" else shown
     assert cw.shown == shown and shown_tick(cw) == shown
-    assert cw.scrubber.max == max(0, len(history) - 1)
+    assert cw.view.scrubber.max == max(0, len(history) - 1)
     if shown is None:
-        assert "not started" in status(cw) and "llmclock-new-token" not in cw.text.value
-        assert raw_bars(cw) == [] and cw.force_choice.options == ()
+        assert "not started" in status(cw) and "llmclock-new-token" not in cw.view.text.value
+        assert raw_bars(cw) == [] and cw.view.force_choice.options == ()
         return
-    assert cw.scrubber.value == shown
+    assert cw.view.scrubber.value == shown
     record = history[shown]
     # The text: prompt tokens + the generated ones up to this tick, the last one highlighted;
     # a middle left out is counted ('… 12 tokens …'), the prompt's first token always drawn.
-    left_out = sum(int(n) for n in re.findall(r"… (\d+) tokens …", cw.text.value))
+    left_out = sum(int(n) for n in re.findall(r"… (\d+) tokens …", cw.view.text.value))
     drawn = sum(tokens_drawn(cw, kind) for kind in ("prompt", "generated", "new"))
     assert drawn + left_out == len(cw.clock.prompt_ids) + shown + 1
-    assert "position 0 (prompt)" in cw.text.value
-    assert cw.text.value.count("llmclock-new-token") == 1
+    assert "position 0 (prompt)" in cw.view.text.value
+    assert cw.view.text.value.count("llmclock-new-token") == 1
     # The token read at this tick is framed; the title of the attention chart names it.
-    assert cw.text.value.count("llmclock-reading-token") == 1
-    assert "read at this tick, looked" in cw.attention.value
+    assert cw.view.text.value.count("llmclock-reading-token") == 1
+    assert "read at this tick, looked" in cw.view.attention.value
     # The distribution panel shows this tick's raw top candidates, most likely first.
     raw = raw_bars(cw)
     assert [p for _, p in raw] == pytest.approx([c.prob for c in record.top_raw][: len(raw)], rel=1e-4)
     assert len(raw) >= min(len(record.top_raw), 10)
-    chosen = re.findall(r'data-token-id="(\d+)" data-p="[^"]+" [^>]*stroke-width="3"', cw.distribution.value)
+    chosen = re.findall(r'data-token-id="(\d+)" data-p="[^"]+" [^>]*stroke-width="3"', cw.view.distribution.value)
     assert chosen and set(chosen) == {str(record.token_id)}  # the chosen token is outlined
-    assert "llmclock-chosen" in cw.distribution.value
+    assert "llmclock-chosen" in cw.view.distribution.value
     # The attention panel: the chosen layer's head (or the mean over heads), over this tick's context.
-    att = record.attention[cw.layer.value].float()
-    expected = att.mean(0) if cw.head.value < 0 else att[cw.head.value]
+    att = record.attention[cw.view.layer.value].float()
+    expected = att.mean(0) if cw.view.head.value < 0 else att[cw.view.head.value]
     assert torch.allclose(torch.tensor(attention_bars(cw)), expected, atol=1e-3)
     assert len(attention_bars(cw)) == record.context_len
-    assert {value for _, value in cw.force_choice.options} >= {c.token_id for c in record.top_raw}
+    assert {value for _, value in cw.view.force_choice.options} >= {c.token_id for c in record.top_raw}
 
 
 def test_status_names_the_passes_of_a_prefill_longer_than_one_chunk(widget, monkeypatch):
     import helpers.clock as clock_module
 
     monkeypatch.setattr(clock_module, "PREFILL_CHUNK", 2)
-    widget.step_button.click()
+    widget.view.step_button.click()
     record = widget.clock.history[0]
     assert record.passes == -(-len(widget.clock.prompt_ids) // 2) > 1
     assert f"tick 0 · prefill in {record.passes} passes" in status(widget)
@@ -100,11 +100,11 @@ def test_status_names_the_passes_of_a_prefill_longer_than_one_chunk(widget, monk
 def test_step_fills_every_panel(widget):
     assert_consistent(widget)
     assert "tick –" in status(widget)
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert_consistent(widget)
     assert "tick 0" in status(widget) and "prefill" in status(widget)
     assert "passes" not in status(widget)  # a short prompt is one forward pass
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert_consistent(widget)
     record = widget.clock.history[1]
     assert "tick 1" in status(widget) and "decode" in status(widget)
@@ -115,64 +115,64 @@ def test_step_fills_every_panel(widget):
 
 
 def test_charts_are_updated_in_place_not_recreated(widget):
-    dist, att = widget.distribution, widget.attention
+    dist, att = widget.view.distribution, widget.view.attention
     before = dist.value
     for _ in range(3):
-        widget.step_button.click()
-    assert widget.distribution is dist and widget.attention is att and dist.value != before
+        widget.view.step_button.click()
+    assert widget.view.distribution is dist and widget.view.attention is att and dist.value != before
 
 
 def test_scrubber_shows_history_without_recomputing(widget, monkeypatch):
     for _ in range(4):
-        widget.step_button.click()
-    newest_html = widget.text.value
+        widget.view.step_button.click()
+    newest_html = widget.view.text.value
 
     def no_tick():
         raise AssertionError("the scrubber must not tick")
 
     monkeypatch.setattr(widget.clock, "tick", no_tick)
-    widget.scrubber.value = 1
+    widget.view.scrubber.value = 1
     assert_consistent(widget, shown=1)
     assert "history 2/4" in status(widget)
-    widget.scrubber.value = 3
-    assert_consistent(widget, shown=3) and widget.text.value == newest_html
+    widget.view.scrubber.value = 3
+    assert_consistent(widget, shown=3) and widget.view.text.value == newest_html
 
 
 def test_layer_and_head_choice_redraws_attention(widget):
-    widget.step_button.click()
-    widget.step_button.click()
+    widget.view.step_button.click()
+    widget.view.step_button.click()
     record = widget.clock.history[-1]
-    widget.layer.value = 0
-    widget.head.value = 1
+    widget.view.layer.value = 0
+    widget.view.head.value = 1
     assert torch.allclose(torch.tensor(attention_bars(widget)), record.attention[0, 1].float(), atol=1e-3)
     mean = attention_bars(widget, "llmclock-mean-point")
     assert torch.allclose(torch.tensor(mean), record.attention[0].float().mean(0), atol=1e-3)
-    assert "layer 0, head 1" in widget.attention.value
+    assert "layer 0, head 1" in widget.view.attention.value
 
 
 def test_odd_click_orders_stay_consistent(widget):
-    widget.rewind_button.click()                       # rewind at the start
+    widget.view.rewind_button.click()                       # rewind at the start
     assert "Nothing to rewind" in widget.message.value
     assert_consistent(widget)
-    widget.pause_button.click()                        # pause when nothing runs
+    widget.view.pause_button.click()                        # pause when nothing runs
     assert "Nothing is running" in widget.message.value
-    widget.force_button.click()                        # force before any tick
+    widget.view.force_button.click()                        # force before any tick
     assert "Nothing to force" in widget.message.value
     assert_consistent(widget)
-    widget.step_button.click()
-    widget.force_choice.value = widget.force_choice.options[-1][1]
-    widget.force_button.click()                        # force, then reset
+    widget.view.step_button.click()
+    widget.view.force_choice.value = widget.view.force_choice.options[-1][1]
+    widget.view.force_button.click()                        # force, then reset
     assert widget.clock.history[-1].forced
-    widget.reset_button.click()
+    widget.view.reset_button.click()
     assert_consistent(widget) and widget.clock.history == []
     widget.run(3, background=False)                    # run, then rewind
-    widget.rewind_button.click()
+    widget.view.rewind_button.click()
     assert len(widget.clock.history) == 2
     assert_consistent(widget)
     for _ in range(5):                                 # fast repeated clicks
-        widget.step_button.click()
-        widget.rewind_button.click()
-        widget.step_button.click()
+        widget.view.step_button.click()
+        widget.view.rewind_button.click()
+        widget.view.step_button.click()
     assert len(widget.clock.history) == 7
     assert_consistent(widget)
     widget.rewind(7)
@@ -183,19 +183,19 @@ def test_rewind_then_step_replays_the_same_token(tiny_lm):
     cw = ClockWidget(tiny_lm, PROMPT, temperature=1.0, seed=3)
     cw.run(4, background=False)
     before = list(cw.clock.generated_ids)
-    cw.rewind_button.click()
-    cw.step_button.click()
+    cw.view.rewind_button.click()
+    cw.view.step_button.click()
     assert cw.clock.generated_ids == before
     assert_consistent(cw)
 
 
 def test_force_replaces_the_shown_tick(widget):
     widget.run(4, background=False)
-    widget.scrubber.value = 1
+    widget.view.scrubber.value = 1
     record = widget.clock.history[1]
     other = next(c for c in record.top_raw if c.token_id != record.token_id)
-    widget.force_choice.value = other.token_id
-    widget.force_button.click()
+    widget.view.force_choice.value = other.token_id
+    widget.view.force_button.click()
     assert len(widget.clock.history) == 2  # the ticks after the shown one are discarded
     assert widget.clock.history[1].forced and widget.clock.history[1].token_id == other.token_id
     assert "FORCED" in status(widget) and "re-run with" in widget.message.value
@@ -203,7 +203,7 @@ def test_force_replaces_the_shown_tick(widget):
 
 
 def test_exception_inside_a_tick_shows_a_message_and_the_widget_recovers(widget, monkeypatch):
-    widget.step_button.click()
+    widget.view.step_button.click()
     model = widget.clock.lm.model
     real_forward = model.forward
 
@@ -211,37 +211,37 @@ def test_exception_inside_a_tick_shows_a_message_and_the_widget_recovers(widget,
         raise RuntimeError("simulated failure")
 
     monkeypatch.setattr(model, "forward", broken_forward)
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert "RuntimeError: simulated failure" in widget.message.value and widget.last_error
     assert len(widget.clock.history) == 1
     assert_consistent(widget)
     monkeypatch.setattr(model, "forward", real_forward)
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert len(widget.clock.history) == 2 and widget.message.value == ""
     assert_consistent(widget)
 
 
 def test_exception_from_the_clock_tick_itself(widget, monkeypatch):
     monkeypatch.setattr(widget.clock, "tick", lambda: 1 / 0)
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert "ZeroDivisionError" in widget.message.value
     monkeypatch.undo()
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert_consistent(widget) and len(widget.clock.history) == 1
 
 
 def test_settings_apply_from_the_next_tick_and_bad_values_are_refused(widget):
-    widget.step_button.click()
-    widget.temperature.value = 0.5
-    widget.top_k.value = 5
+    widget.view.step_button.click()
+    widget.view.temperature.value = 0.5
+    widget.view.top_k.value = 5
     assert widget.clock.config.temperature == 0.5 and widget.clock.config.top_k == 5
     assert "next tick" in widget.message.value
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert widget.clock.history[0].config.temperature == 0.0 and widget.clock.history[1].config.temperature == 0.5
-    widget.top_p.value = 0.0
+    widget.view.top_p.value = 0.0
     assert "top_p must be in (0, 1]" in widget.message.value
-    assert widget.clock.config.top_p == 1.0 and widget.top_p.value == 1.0  # old setting kept and shown
-    widget.step_button.click()
+    assert widget.clock.config.top_p == 1.0 and widget.view.top_p.value == 1.0  # old setting kept and shown
+    widget.view.step_button.click()
     assert len(widget.clock.history) == 3
 
 
@@ -249,26 +249,26 @@ def test_seed_applies_at_reset(tiny_lm):
     cw = ClockWidget(tiny_lm, PROMPT, temperature=1.5, seed=0)
     cw.run(6, background=False)
     first = list(cw.clock.generated_ids)
-    cw.seed.value = 1
+    cw.view.seed.value = 1
     assert "Reset" in cw.message.value
-    cw.reset_button.click()
+    cw.view.reset_button.click()
     cw.run(6, background=False)
     assert cw.clock.seed == 1
-    cw.seed.value = 0
-    cw.reset_button.click()
+    cw.view.seed.value = 0
+    cw.view.reset_button.click()
     cw.run(6, background=False)
     assert cw.clock.generated_ids == first  # same seed, same story
 
 
 def test_empty_prompt_shows_a_message_and_keeps_the_state(widget):
-    widget.step_button.click()
-    widget.prompt_box.value = ""
-    widget.reset_button.click()
+    widget.view.step_button.click()
+    widget.view.prompt_box.value = ""
+    widget.view.reset_button.click()
     assert "prompt is empty" in widget.message.value
     assert len(widget.clock.history) == 1 and widget.clock.prompt == PROMPT
     assert_consistent(widget)
-    widget.prompt_box.value = "Attention looks back"
-    widget.reset_button.click()
+    widget.view.prompt_box.value = "Attention looks back"
+    widget.view.reset_button.click()
     assert widget.clock.prompt == "Attention looks back" and widget.clock.history == []
     assert_consistent(widget)
 
@@ -281,16 +281,16 @@ def test_run_stops_early_on_pause_from_another_thread(widget, monkeypatch):
         return real_tick()
 
     monkeypatch.setattr(widget.clock, "tick", slow_tick)
-    widget.n_input.value = 40
-    widget.run_button.click()
-    assert widget.step_button.disabled and not widget.pause_button.disabled and widget.scrubber.disabled
-    widget.step_button.click()  # a click while running is refused, not queued
+    widget.view.n_input.value = 40
+    widget.view.run_button.click()
+    assert widget.view.step_button.disabled and not widget.view.pause_button.disabled and widget.view.scrubber.disabled
+    widget.view.step_button.click()  # a click while running is refused, not queued
     assert "Busy" in widget.message.value
 
     def press_pause_after_two_ticks():
         while len(widget.clock.history) < 2:
             time.sleep(0.002)
-        widget.pause_button.click()
+        widget.view.pause_button.click()
 
     presser = threading.Thread(target=press_pause_after_two_ticks)
     presser.start()
@@ -298,7 +298,7 @@ def test_run_stops_early_on_pause_from_another_thread(widget, monkeypatch):
     presser.join()
     assert 2 <= len(widget.clock.history) < 40
     assert "Paused after" in widget.message.value
-    assert not widget.step_button.disabled and widget.pause_button.disabled and not widget.scrubber.disabled
+    assert not widget.view.step_button.disabled and widget.view.pause_button.disabled and not widget.view.scrubber.disabled
     assert_consistent(widget)
 
 
@@ -308,9 +308,9 @@ def test_stop_reason_is_shown_and_further_steps_refused(widget):
     reason = widget.clock.stop_reason
     assert f"stopped: {reason}" in status(widget) and reason in widget.message.value
     n = len(widget.clock.history)
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert "has stopped" in widget.message.value and len(widget.clock.history) == n
-    widget.rewind_button.click()
+    widget.view.rewind_button.click()
     assert not widget.clock.done
     assert_consistent(widget)
 
@@ -322,28 +322,37 @@ def test_controls_have_stable_css_classes(widget):
         "scrubber": "llmclock-scrubber", "status": "llmclock-status", "text": "llmclock-text",
     }
     for attribute, css in expected.items():
-        assert css in getattr(widget, attribute)._dom_classes, attribute
-    assert widget.step_button.description == "Step" and widget.ui._repr_mimebundle_()
+        assert css in getattr(widget.view, attribute)._dom_classes, attribute
+    assert widget.view.step_button.description == "Step" and widget.ui._repr_mimebundle_()
+
+
+def test_the_widget_forwards_nothing_its_parts_are_named(widget):
+    """No hidden forwarding: the lines a lesson reads are properties of ClockWidget, every
+    control lives on widget.view (ClockView), and an unknown name is an AttributeError."""
+    assert widget.status is widget.view.status and widget.message is widget.view.message
+    assert "__getattr__" not in vars(type(widget))
+    with pytest.raises(AttributeError):
+        widget.step_button  # noqa: B018 (a control of the view, not of the widget)
 
 
 def test_presenter_button_is_the_one_switch(tiny_lm):
     """The Presenter button flips helpers.plots.set_presenter_mode: this widget redraws in
     projector sizes (every chart text 14 px or more), and a widget made afterwards starts so."""
     def chart_sizes(cw):
-        svg = cw.distribution.value + cw.attention.value
+        svg = cw.view.distribution.value + cw.view.attention.value
         return sorted({int(px) for px in re.findall(r'font-size="(\d+)"', svg)})
 
     normal = ClockWidget(tiny_lm, PROMPT)
     normal.step()
     small = chart_sizes(normal)
     try:
-        normal.presenter_button.value = True
+        normal.view.presenter_button.value = True
         assert presenter_mode() and "llmclock-presenter" in normal.ui._dom_classes
         assert min(chart_sizes(normal)) >= 14 and max(chart_sizes(normal)) > max(small)
         assert "tick 0" in status(normal)  # the same tick, redrawn
         later = ClockWidget(tiny_lm, PROMPT)
-        assert later.presenter_button.value and "llmclock-presenter" in later.ui._dom_classes
-        normal.presenter_button.value = False
+        assert later.view.presenter_button.value and "llmclock-presenter" in later.ui._dom_classes
+        normal.view.presenter_button.value = False
         assert not presenter_mode() and chart_sizes(normal) == small
         assert "llmclock-presenter" not in normal.ui._dom_classes
     finally:
@@ -354,12 +363,12 @@ def test_presenter_button_is_the_one_switch(tiny_lm):
 
 def test_default_attention_view_reads_content_and_can_hide_the_sink(tiny_lm):
     cw = ClockWidget(tiny_lm, PROMPT)
-    assert (cw.layer.value, cw.head.value) == content_head(tiny_lm)
+    assert (cw.view.layer.value, cw.view.head.value) == content_head(tiny_lm)
     cw.step()
     record = cw.clock.history[0]
-    assert attention_bars(cw)[0] == pytest.approx(float(record.attention[cw.layer.value, cw.head.value, 0]), abs=1e-3)
-    cw.hide_first.value = True
-    assert 'data-pos="0"' not in cw.attention.value and "first token hidden" in cw.attention.value
+    assert attention_bars(cw)[0] == pytest.approx(float(record.attention[cw.view.layer.value, cw.view.head.value, 0]), abs=1e-3)
+    cw.view.hide_first.value = True
+    assert 'data-pos="0"' not in cw.view.attention.value and "first token hidden" in cw.view.attention.value
     assert "attention sink" in cw.message.value  # the sink explained in one line
     assert len(attention_bars(cw)) == record.context_len - 1
 
@@ -367,7 +376,7 @@ def test_default_attention_view_reads_content_and_can_hide_the_sink(tiny_lm):
 def test_step_after_scrubbing_back_says_where_it_went_on(widget):
     for _ in range(3):
         widget.step()
-    widget.scrubber.value = 0
+    widget.view.scrubber.value = 0
     widget.step()
     assert widget.shown == 3 and "newest tick (2), not tick 0: Rewind 2 ticks" in widget.message.value
 
@@ -377,7 +386,7 @@ def test_forced_token_stays_marked_in_the_text(widget):
     other = widget.clock.history[0].top_raw[1].token_id
     widget.force(other)
     widget.step()
-    assert widget.text.value.count("llmclock-forced-token") == 1
+    assert widget.view.text.value.count("llmclock-forced-token") == 1
 
 
 def test_bad_constructor_arguments_name_the_fix(tiny_lm):
@@ -390,24 +399,24 @@ def test_bad_constructor_arguments_name_the_fix(tiny_lm):
 @pytest.mark.slow
 def test_embedded_model_says_paris(embedded_lm):
     cw = ClockWidget(embedded_lm, "The capital of France is", temperature=0.0)
-    cw.step_button.click()
+    cw.view.step_button.click()
     assert "chose '·Paris'" in status(cw)
-    first = re.search(r'class="llmclock-row-label[^"]*"[^>]*>([^<]*)<', cw.distribution.value).group(0)
+    first = re.search(r'class="llmclock-row-label[^"]*"[^>]*>([^<]*)<', cw.view.distribution.value).group(0)
     assert "·Paris" in first and "llmclock-chosen" in first  # most likely, and marked chosen
     cw.run(3, background=False)
     assert_consistent(cw)
 
 
 def test_end_of_text_after_a_step_is_reported(widget):
-    widget.step_button.click()
+    widget.view.step_button.click()
     widget.clock.force(widget.lm.tokenizer.eos_token_id)  # make the next tick end the text
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert widget.clock.stop_reason == "end of text"
     assert "stopped: end of text" in status(widget) and "has stopped (end of text)" in widget.message.value
     assert not widget.run()  # Run N refuses too, with the same message
     assert "has stopped" in widget.message.value and len(widget.clock.history) == 2
-    widget.rewind_button.click()
-    widget.step_button.click()
+    widget.view.rewind_button.click()
+    widget.view.step_button.click()
     assert not widget.clock.done and widget.message.value == ""
     assert_consistent(widget)
 
@@ -415,16 +424,16 @@ def test_end_of_text_after_a_step_is_reported(widget):
 @pytest.mark.slow
 def test_embedded_chat_prompt_keeps_the_typed_prompt_in_the_box(embedded_lm):
     cw = ClockWidget(embedded_lm, "What is the capital of France?", chat=True, temperature=0.0)
-    assert cw.prompt_box.value == "What is the capital of France?"
-    assert "im_start" in cw.text.value  # the panel shows what the model reads: the chat template
+    assert cw.view.prompt_box.value == "What is the capital of France?"
+    assert "im_start" in cw.view.text.value  # the panel shows what the model reads: the chat template
     cw.step()
-    cw.reset_button.click()  # Reset re-wraps the typed prompt, it does not wrap the wrapped text
+    cw.view.reset_button.click()  # Reset re-wraps the typed prompt, it does not wrap the wrapped text
     assert cw.clock.prompt_text.count("<|im_start|>user") == 1 and cw.clock.history == []
 
 
 def test_a_setting_changed_while_the_run_thread_moves_the_scrubber_is_not_lost(widget):
     with widget._quietly("scrubber"):  # what the run thread does while it draws a tick
-        widget.temperature.value = 0.9
+        widget.view.temperature.value = 0.9
     assert widget.clock.config.temperature == 0.9
 
 
@@ -433,9 +442,9 @@ def test_a_setting_changed_while_the_run_thread_moves_the_scrubber_is_not_lost(w
 
 def test_sliders_show_values_outside_their_usual_range(tiny_lm):
     cw = ClockWidget(tiny_lm, PROMPT, temperature=3.0, repetition_penalty=2.5)
-    assert cw.temperature.value == 3.0 and cw.temperature.max >= 3.0
-    assert cw.repetition_penalty.value == 2.5
-    cw.top_p.value = 0.9  # moving another slider must not rewrite the others
+    assert cw.view.temperature.value == 3.0 and cw.view.temperature.max >= 3.0
+    assert cw.view.repetition_penalty.value == 2.5
+    cw.view.top_p.value = 0.9  # moving another slider must not rewrite the others
     assert cw.clock.config.temperature == 3.0 and cw.clock.config.repetition_penalty == 2.5
     with pytest.raises(ValueError, match="temperature=500.0 is outside"):
         ClockWidget(tiny_lm, PROMPT, temperature=500.0)
@@ -444,7 +453,7 @@ def test_sliders_show_values_outside_their_usual_range(tiny_lm):
 
 @pytest.mark.parametrize("bad", [-5, 10**30, 2**64, "not one token at all"])
 def test_force_with_a_bad_token_says_why(widget, bad):
-    widget.step_button.click()
+    widget.view.step_button.click()
     before = list(widget.clock.generated_ids)
     assert not widget.force(bad)
     assert widget.last_error and ("out of range" in widget.message.value or "not one" in widget.message.value)
@@ -453,38 +462,38 @@ def test_force_with_a_bad_token_says_why(widget, bad):
 
 
 def test_candidate_list_holds_the_chosen_token_even_outside_the_top_ten(widget):
-    widget.step_button.click()
+    widget.view.step_button.click()
     record = widget.clock.history[0]
     outsider = next(i for i in range(widget.lm.vocab_size)
                     if i not in {c.token_id for c in (*record.top_raw, *record.top_filtered)})
     assert widget.force(outsider)
-    assert widget.force_choice.value == outsider
+    assert widget.view.force_choice.value == outsider
     assert "FORCED" in status(widget)
 
 
 def test_rewound_message_goes_away_when_scrubbing(widget):
     widget.run(4, background=False)
-    widget.rewind_button.click()
+    widget.view.rewind_button.click()
     assert "Rewound 1 tick" in widget.message.value
-    widget.scrubber.value = 0
+    widget.view.scrubber.value = 0
     assert widget.message.value == ""
     assert_consistent(widget, shown=0)
 
 
 def test_surprisal_and_stop_reason_in_the_status(widget):
-    widget.step_button.click()
+    widget.view.step_button.click()
     record = widget.clock.history[0]
     assert f"surprisal {record.surprisal_bits:.2f} bits" in status(widget)
     widget.clock.force(widget.lm.tokenizer.eos_token_id)
-    widget.step_button.click()
+    widget.view.step_button.click()
     assert "stopped: end of text" in status(widget)
 
 
 def test_chat_toggle_applies_at_reset(chat_lm):
     cw = ClockWidget(chat_lm, PROMPT, temperature=0.0)
-    cw.chat.value = True
+    cw.view.chat.value = True
     assert "next Reset" in cw.message.value and not cw.clock.chat
-    cw.reset_button.click()
+    cw.view.reset_button.click()
     assert cw.clock.chat and cw.clock.prompt == PROMPT
     cw.close()
 
@@ -492,10 +501,10 @@ def test_chat_toggle_applies_at_reset(chat_lm):
 def test_settings_fold_away_and_panels_sit_side_by_side(widget):
     from ipywidgets import Accordion
 
-    assert isinstance(widget.settings, Accordion) and widget.settings.selected_index is None
+    assert isinstance(widget.view.settings, Accordion) and widget.view.settings.selected_index is None
     panels = next(c for c in widget.ui.children if "llmclock-panels" in c._dom_classes)
     figures = [box.children[0] for box in panels.children]
-    assert figures == [widget.distribution, widget.attention]
+    assert figures == [widget.view.distribution, widget.view.attention]
     width = sum(int(chart.layout.width.removesuffix("px")) for chart in figures)
     assert width <= 1080  # fits 1280 px
 

@@ -269,9 +269,9 @@ def test_a_character_in_byte_tokens_is_named_in_either_model(model, request):
     assert last["rows"][last["chosen_row"]][0] == "⟨98⟩→龘" and "⟨98⟩→龘" in last["status"]
     assert [len(clock.ids) - 3, 3, "龘"] in data["groups"]   # the pieces belong to 龘
     widget = ClockWidget(lm, clock=clock)
-    assert re.search(r"data-tokens='3'[^>]*>龘<", widget.text.value)   # 3 tokens, 1 character
-    assert "⟨98⟩→龘" in widget.distribution.value
-    assert any(label.startswith("⟨98⟩→龘") for label, _ in widget.force_choice.options)
+    assert re.search(r"data-tokens='3'[^>]*>龘<", widget.view.text.value)   # 3 tokens, 1 character
+    assert "⟨98⟩→龘" in widget.view.distribution.value and "⟨98⟩→龘" in widget.status.value
+    assert any(label.startswith("⟨98⟩→龘") for label, _ in widget.view.force_choice.options)
 
 
 def test_the_set_up_script_installs_exactly_the_pinned_packages_the_messages_name():

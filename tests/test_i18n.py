@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from helpers.i18n import LANGUAGES, messages, placeholders
-from helpers.plots.distribution import distribution_rows
-from helpers.plots.text import pending_bytes, readable_token
+from helpers.tick_view import distribution_rows
+from helpers.tick_view import pending_bytes, readable_token
 from helpers.sampling import Candidate
 from helpers.widgets import ClockWidget
 
@@ -53,17 +53,17 @@ def test_the_clock_widget_spells_no_words_itself():
 
 def test_clock_widget_in_chinese(tiny_lm):
     cw = ClockWidget(tiny_lm, "The clock", lang="zh", temperature=0)
-    assert cw.step_button.description == "单步" and cw.presenter_button.description == "演示模式"
-    assert "第 – 拍" in cw.status.value and "还没有运行" in cw.distribution.value
+    assert cw.view.step_button.description == "单步" and cw.view.presenter_button.description == "演示模式"
+    assert "第 – 拍" in cw.status.value and "还没有运行" in cw.view.distribution.value
     cw.step()
     assert "第 0 拍" in cw.status.value and "预填充" in cw.status.value
-    assert "下一个词元的概率分布" in cw.distribution.value and "看向了哪里" in cw.attention.value
-    assert "提示词" in cw.text.value and "生成的" in cw.text.value
+    assert "下一个词元的概率分布" in cw.view.distribution.value and "看向了哪里" in cw.view.attention.value
+    assert "提示词" in cw.view.text.value and "生成的" in cw.view.text.value
     cw.rewind()
     assert "已倒回 1 拍" in cw.message.value
     english = {text for text in messages("en").texts.values() if len(text) > 3}
-    shown = [c.description for c in (cw.step_button, cw.run_button, cw.rewind_button, cw.reset_button,
-                                     cw.force_button, cw.layer, cw.head, cw.hide_first, cw.scrubber)]
+    shown = [c.description for c in (cw.view.step_button, cw.view.run_button, cw.view.rewind_button, cw.view.reset_button,
+                                     cw.view.force_button, cw.view.layer, cw.view.head, cw.view.hide_first, cw.view.scrubber)]
     assert not english & set(shown), english & set(shown)
     with pytest.raises(ValueError, match="lang="):
         ClockWidget(tiny_lm, "The clock", lang="de")

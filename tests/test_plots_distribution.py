@@ -11,8 +11,9 @@ import torch
 
 from helpers.plots import (
     CHOSEN_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PROMPT_COLOR, attention_over_context_figure, context_html,
-    distribution_figure, distribution_rows, update_attention_over_context_figure, update_distribution_figure,
+    distribution_figure, update_attention_over_context_figure, update_distribution_figure,
 )
+from helpers.tick_view import distribution_rows, readable_token
 
 
 class Cand(NamedTuple):  # the fields of helpers.sampling.Candidate
@@ -118,7 +119,7 @@ def test_tick_table_and_attention_over_ticks_follow_the_clock(tiny_lm):
     clock.force(clock.history[-1].top_raw[2].token_id)
     clock.tick()
     table = tick_table_html(clock.history, tiny_lm)
-    assert table.count("<tr>") == 1 + 5 and "(forced)" in table and "prefill" in table
+    assert table.count("<tr>") == 1 + 5 and "<b>FORCED</b>" in table and "prefill" in table
     n_prompt = len(clock.prompt_ids)
     assert f"{n_prompt} new, {n_prompt} in context" in table and f"1 new, {n_prompt + 4} in context" in table
 
@@ -139,7 +140,6 @@ def test_tick_table_and_attention_over_ticks_follow_the_clock(tiny_lm):
 
 
 def test_byte_fragments_show_their_bytes(tiny_lm):
-    from helpers.plots import readable_token
     from helpers.tokens import visible
 
     ids = tiny_lm.encode("我")  # not in the tiny vocabulary: three single-byte tokens

@@ -8,7 +8,7 @@ import re
 
 from helpers.attention import content_head
 from helpers.clock import Clock
-from helpers.plots.distribution import percent_label
+from helpers.tick_view import percent_label
 from helpers.sampling import CLOCK_TEMPERATURE, SamplingConfig
 from helpers.trace import trace_data
 from helpers.trace_command import parser
@@ -27,7 +27,7 @@ def test_trace_opens_on_the_widgets_attention_view_and_labels_small_p_like_the_b
     data = trace_data(clock)
     assert (data["layer"], data["head"]) == content_head(tiny_lm)
     for record, tick in zip(clock.history, data["ticks"]):
-        shown = re.search(r"p=(\S+) \(raw (\S+)\)", tick["status"]).groups()
+        shown = re.search(r"chose '[^']*' (\S+) \(raw (\S+)\)", tick["status"]).groups()
         for p, label in zip((record.prob, record.raw_prob), shown):
             assert label == percent_label(p)  # the bars' labels: '<0.1%', never '0.0%'
     assert any(0 < r.raw_prob < 0.001 for r in clock.history), "a tiny p was exercised"

@@ -16,16 +16,19 @@ from typing import Sequence
 import plotly.graph_objects as go
 import torch
 
+from ..tick_view import thin_labels
 from ..tokens import visible
+from .attention_over_context import (
+    attention_over_context_figure, update_attention_over_context_figure,
+)
 from .style import (
     CHOSEN_COLOR, SEQUENTIAL, base_layout, figure_height, font_size,
 )
-from .text import attention_over_context_figure, update_attention_over_context_figure
 
 __all__ = ["attention_heatmap", "update_attention_heatmap", "query_attention_figure",
            "update_query_attention_figure", "head_scores_figure"]
 
-_MAX_LABELS = 24  # beyond this many tokens, label every n-th one so labels do not overlap
+_MAX_LABELS = 24  # beyond this many tokens, label every k-th one (tick_view.thin_labels)
 
 
 def _labels(tokens: Sequence[str], n: int) -> list[str]:
@@ -34,8 +37,7 @@ def _labels(tokens: Sequence[str], n: int) -> list[str]:
 
 
 def _ticks(labels: list[str]) -> tuple[list[int], list[str]]:
-    step = max(1, -(-len(labels) // _MAX_LABELS))
-    values = list(range(0, len(labels), step))
+    values = thin_labels(len(labels), _MAX_LABELS)
     return values, [html.escape(labels[i]) for i in values]
 
 

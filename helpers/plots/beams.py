@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from .style import PALETTE, base_layout, figure_height, font_size
-from .text import readable_token
+from ..tick_view import readable_token
 
 __all__ = ["beam_tree_figure"]
 

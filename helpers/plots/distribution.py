@@ -5,117 +5,25 @@
 
 Inputs are lists of `helpers.sampling.Candidate(token_id, text, prob)` (anything with those
 three fields works). One row per token that appears in either list, sorted by raw
-probability, two bars per row (raw grey, filtered blue) and the chosen token outlined in
-vermillion. Rows sit at numeric positions with the visible token text as tick labels, so two
-different tokens that look alike (e.g. two byte fragments) never merge into one bar.
+probability (the rows and their labels: helpers.tick_view.distribution_rows), two bars per
+row (raw grey, filtered blue) and the chosen token outlined in vermillion. Rows sit at
+numeric positions with the visible token text as tick labels, so two different tokens that
+look alike (e.g. two byte fragments) never merge into one bar.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Sequence
 
 import plotly.graph_objects as go
 
-from ..tokens import visible
-from .text import readable_token
+from ..tick_view import (
+    CandidateLike, DistributionRow, chosen_tuple, distribution_rows, percent_label, row_label,
+)
 from .style import CHOSEN_COLOR, FILTERED_COLOR, RAW_COLOR, base_layout, font_size
 
-__all__ = [
-    "distribution_figure", "update_distribution_figure", "distribution_rows", "percent_label"
-]
-
-
-class CandidateLike(Protocol):
-    token_id: int
-    text: str
-    prob: float
-
-
-@dataclass(frozen=True)
-class DistributionRow:
-    token_id: int
-    label: str  # visible token text, e.g. '·Paris'
-    raw: float | None  # None: not among the raw top candidates we were given
-    filtered: float | None
-
-
-def distribution_rows(
-    top_raw: Iterable[CandidateLike],
-    top_filtered: Iterable[CandidateLike],
-    chosen: tuple[int, str, float | None, float | None] | None = None,
-    tokenizer=None,
-    pending: bytes = b"",
-) -> list[DistributionRow]:
-    """Merge the two top lists into rows sorted by raw probability (highest first).
-
-    A token among the raw top but missing from the filtered list gets filtered=0 when the
-    filtered list is complete (shorter than the raw one, or showing zeros); otherwise its
-    filtered probability is unknown (None, no bar). `chosen`
-    (id, text, raw prob, filtered prob) adds a row for a chosen token outside both lists.
-    With `tokenizer`, byte fragments ('�') are labelled with their bytes ('⟨e6 88⟩'), and
-    with `pending` (plots.text.pending_bytes of the context) a fragment that completes the
-    unfinished character before it also names it ('⟨91⟩→我').
-    """
-    raw = {c.token_id: c for c in top_raw}
-    filt = {c.token_id: c for c in top_filtered}
-    # top_candidates leaves zeros out, so a filtered list shorter than the raw one holds every
-    # token the sampler can still pick: any other token was cut (probability 0).
-    filtered_complete = (
-        not filt or len(filt) < len(raw) or any(c.prob == 0.0 for c in filt.values())
-    )
-    # Zero-probability fillers of the filtered list (top-k of a mostly-zero vector) are not rows.
-    ids = list(raw) + [i for i, c in filt.items() if i not in raw and c.prob > 0.0]
-    rows = []
-    for token_id in ids:
-        cand = raw.get(token_id) or filt[token_id]
-        raw_p = float(raw[token_id].prob) if token_id in raw else None
-        if token_id in filt:
-            filt_p: float | None = float(filt[token_id].prob)
-        else:
-            # The filtered list holds every token with p > 0 when it already shows zeros.
-            filt_p = 0.0 if filtered_complete else None
-        rows.append(
-            DistributionRow(
-                token_id,
-                visible(readable_token(cand.text, token_id, tokenizer, pending)),
-                raw_p,
-                filt_p,
-            )
-        )
-    if chosen is not None and chosen[0] not in raw and chosen[0] not in filt:
-        token_id, text, raw_p, filt_p = chosen
-        rows.append(
-            DistributionRow(
-                token_id, visible(readable_token(text, token_id, tokenizer, pending)), raw_p, filt_p
-            )
-        )
-    # Sort by raw probability; rows only in the filtered list follow, by filtered probability.
-    rows.sort(key=lambda r: (r.raw is None, -(r.raw if r.raw is not None else (r.filtered or 0.0))))
-    return rows
-
-
-def percent_label(p: float | None) -> str:
-    """A probability as every label shows it: 77.3%, 100%, <0.1%, 0% (cut by the sampler)."""
-    if p is None:
-        return ""
-    if p == 0.0:
-        return "0%"
-    if p >= 0.9995:
-        return "100%"
-    return f"{p:.1%}" if p >= 0.001 else "<0.1%"
-
-
-def row_label(raw: float | None, filtered: float | None) -> str:
-    """One label per row (the clock widget's chart): 'raw → sampled-from', or one number when
-    equal, or only the raw one when the sampler cut the token (no blue bar says it: ten
-    '→ 0%' under greedy bars would only repeat that)."""
-    if raw is not None and filtered == 0.0:
-        return percent_label(raw)
-    if raw is not None and filtered is not None and percent_label(raw) != percent_label(filtered):
-        return f"{percent_label(raw)} → {percent_label(filtered)}"
-    return percent_label(raw if raw is not None else filtered)
+__all__ = ["distribution_figure", "update_distribution_figure"]
 
 
 def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
@@ -166,15 +74,6 @@ def _chosen_annotation(rows, chosen_row, label_px: int) -> dict:
     label = row_label(r.raw, r.filtered)
     width = 0.62 * label_px * (len(label) + 1) + 10  # ~ the label's width in px
     return dict(text="chosen", visible=True, x=top, y=chosen_row, xshift=int(width))
-
-
-def chosen_tuple(chosen_id, chosen_probs):
-    """The chosen token as distribution_rows takes it, (id, text, raw p, sampled-from p), or
-    None when nothing was chosen."""
-    if chosen_id is None or chosen_probs is None:
-        return None
-    text, raw_p, filt_p = chosen_probs
-    return (chosen_id, text, raw_p, filt_p)
 
 
 def distribution_figure(

@@ -14,6 +14,7 @@ import html
 
 import plotly.graph_objects as go
 
+from ..tick_view import thin_labels
 from ..tokens import visible
 from .style import CHOSEN_COLOR, PALETTE, SEQUENTIAL, base_layout, font_size
 
@@ -31,8 +32,7 @@ def default_blocks(n_rows: int) -> list[int]:
     """All rows when they fit one 720p screen; otherwise every k-th, always the first and last."""
     if n_rows <= MAX_ROWS:
         return list(range(n_rows))
-    step = -(-(n_rows - 1) // (MAX_ROWS - 1))
-    return sorted(set(range(0, n_rows, step)) | {n_rows - 1})
+    return thin_labels(n_rows, MAX_ROWS)  # the one thinning rule of every axis
 
 
 def logit_lens_heatmap(

@@ -19,6 +19,7 @@ __all__ = [
     "SEQUENTIAL",
     "DIVERGING",
     "FONT_FAMILY",
+    "MONO_FONT",
     "font_size",
     "set_presenter_mode",
     "presenter_mode",
@@ -48,6 +49,8 @@ CHOSEN_COLOR = PALETTE["vermillion"]
 SEQUENTIAL = "Viridis"  # attention weights, probabilities
 DIVERGING = "RdBu"  # signed values (blue–red is safe for red–green deficiency)
 FONT_FAMILY = "Inter, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', Arial, sans-serif"
+# Token text (double quotes inside: the HTML attributes around it use single quotes).
+MONO_FONT = '"JetBrains Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace'
 
 _presenter = False
 

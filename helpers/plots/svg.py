@@ -16,12 +16,16 @@ data-p, data-pos), so tests read what is drawn. Token text is escaped.
 from __future__ import annotations
 
 import html
+import math
 from typing import Sequence
 
 from ..i18n import messages
-from .distribution import CandidateLike, chosen_tuple, row_label, distribution_rows
+from ..tick_view import (
+    AXIS_LABEL_CHARS, PERCENT_AXIS, TITLE_TOKEN_CHARS, WEIGHT_AXIS, CandidateLike, axis_percent,
+    axis_weight, chosen_tuple, distribution_rows, label_room, row_text, short, thin_labels,
+)
+from .attention_over_context import attention_title, attention_weights_of
 from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
-from .text import attention_title, attention_weights_of
 
 __all__ = ["distribution_svg", "attention_svg", "svg_font_sizes"]
 
@@ -44,10 +48,6 @@ def _text_px(text: str, px: int) -> float:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def _short(label: str, max_chars: int) -> str:
-    return label if len(label) <= max_chars else label[: max_chars - 1] + "…"
 
 
 def _text(x, y, text: str, px: int, anchor: str = "start", **attrs) -> str:
@@ -79,20 +79,21 @@ def distribution_svg(
     height: int = 300,
     lang: str = "en",
     pending: bytes = b"",
+    forced: bool = False,
 ) -> str:
     """Overlaid horizontal bars per candidate: raw probability (grey, wide) and the sampled-from
     probability (blue, thin on top), one 'raw → sampled-from' label per row, the chosen token's
-    row outlined in vermillion and marked '▶'. Rows as in `distribution_rows` (most likely
-    first); as many as fit the height (the chosen row always stays). A fixed 0-100% axis.
+    row outlined in vermillion and marked '▶' (forced=True: its label also says 'forced').
+    Rows as in helpers.tick_view.distribution_rows (most likely first); as many as fit the
+    height (the chosen row always stays). A fixed 0-100% axis.
     lang: the language of the title and legend (helpers.i18n); pending: the bytes of an
     unfinished character at the end of the context, so that a byte fragment that completes it
     is labelled with that character."""
     t = messages(lang)
     title = t("chart.distribution") if title is None else title
     px = svg_font_sizes()
-    rows = distribution_rows(
-        top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer, pending=pending
-    )
+    rows = distribution_rows(top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs),
+                             tokenizer, pending=pending, forced=forced)
     top, bottom, left, right = px["title"] + 22, px["number"] + 12, 7 * px["label"] + 10, 8
     plot_w, plot_h = width - left - right, height - top - bottom
     fit = max(1, int(plot_h // (px["label"] * 1.35)))
@@ -113,11 +114,11 @@ def distribution_svg(
             px["number"], "end",
         ),
     ]
-    for p in (0.0, 0.5, 1.0):  # grid and axis labels
+    for p in PERCENT_AXIS:  # grid and axis labels
         x = left + p * scale
         body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" '
                     f'stroke="{_GRID if p else "#888"}" stroke-width="1"/>')
-        body.append(_text(x, height - bottom / 2, f"{p:.0%}", px["number"], "middle",
+        body.append(_text(x, height - bottom / 2, axis_percent(p), px["number"], "middle",
                           fill="#555"))
     if not rows:
         body.append(_text(left + 8, top + plot_h / 2, _esc(t("chart.no_tick")), px["label"],
@@ -141,7 +142,7 @@ def distribution_svg(
                 f'data-p="{p:.6g}" x="{left}" y="{mid - h / 2:.1f}" width="{p * scale:.1f}" '
                 f'height="{h:.1f}" fill="{colour}"{outline}/>'
             )
-        label = _esc(_short(r.label, 12))
+        label = _esc(short(r.label, 12))
         body.append(
             _text(left - 6, mid, f"▶ {label}" if chosen else label, px["label"], "end",
                   class_="llmclock-row-label" + (" llmclock-chosen" if chosen else ""),
@@ -149,7 +150,7 @@ def distribution_svg(
                   font_weight="700" if chosen else "400")
         )
         longer = max(r.raw or 0.0, r.filtered or 0.0)
-        number = row_label(r.raw, r.filtered)
+        number = row_text(r, lang)
         x = left + longer * scale + (8 if chosen else 5)
         if x + _text_px(number, px["number"]) > width - right:  # no room: inside the bar's end
             body.append(_text(left + longer * scale - 6, mid, _esc(number), px["number"], "end",
@@ -161,7 +162,7 @@ def distribution_svg(
 
 def _nice_top(value: float) -> float:
     """The y axis's top: 1.0, or the next tenth above `value` (at least 0.1)."""
-    return min(1.0, max(0.1, -(-round(value * 100, 6) // 10) / 10))
+    return min(1.0, max(0.1, math.ceil(round(value * 10, 5)) / 10))
 
 
 def attention_svg(
@@ -189,14 +190,14 @@ def attention_svg(
         chosen, mean, labels = [], [], []
     else:
         chosen, mean, labels = attention_weights_of(attention, tokens, layer, head)
-    title = attention_title(layer, head, compact=True,
-                             reading=None if reading is None else _short(reading, 14), lang=lang)
+    shown_reading = None if reading is None else short(reading, TITLE_TOKEN_CHARS)
+    title = attention_title(layer, head, compact=True, reading=shown_reading, lang=lang)
     which = (t("chart.layer_mean", layer=layer) if head is None
              else t("chart.layer_head", layer=layer, head=head))
     first = 1 if hide_first and len(chosen) > 1 else 0
     if first:
         which += t("chart.first_hidden", p=f"{chosen[0]:.0%}")
-    label_chars = 6 if presenter_mode() else 8  # rotated labels: their height comes off the plot
+    label_chars = AXIS_LABEL_CHARS[presenter_mode()]
     top, left, right = px["title"] + px["number"] + 30, px["number"] * 2 + 12, 10
     bottom = int(px["label"] * (0.62 * label_chars * 0.77 + 1.2)) + 8  # rotated labels' height
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -209,11 +210,12 @@ def attention_svg(
               class_="llmclock-attention-title"),
         _text(4, px["title"] + px["number"] / 2 + 12, _esc(which), px["number"], fill="#555"),
     ]
-    for v in (0.0, 0.5, 1.0):
+    for v in WEIGHT_AXIS:
         y = top + plot_h * (1 - v)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                     f'stroke="{_GRID if v else "#888"}" stroke-width="1"/>')
-        body.append(_text(left - 5, y, f"{v * y_top:.2g}", px["number"], "end", fill="#555"))
+        body.append(_text(left - 5, y, axis_weight(v * y_top), px["number"], "end",
+                          fill="#555"))
     if not n:
         body.append(_text(left + 8, top + plot_h / 2, _esc(t("chart.no_tick")), px["label"],
                           fill=CHOSEN_COLOR, class_="llmclock-empty"))
@@ -252,9 +254,8 @@ def attention_svg(
                           f'<tspan fill="{PALETTE["orange"]}">●</tspan> '
                           f'{_esc(t("chart.all_heads"))}',
                           px["number"], "end"))
-    # Token labels, rotated; every k-th one so that they do not overlap, the newest always.
-    step = max(1, -(-int(px["label"] * 1.35) // max(int(slot), 1)))
-    shown = [k for k in range(0, n, step) if n - 1 - k >= step] + ([n - 1] if n else [])
+    # Token labels, rotated; as many as fit without overlapping, the newest always.
+    shown = thin_labels(n, label_room(plot_w, px["label"]))
     for k in shown:
         i = positions[k]
         x, y = left + (k + 0.5) * slot, top + plot_h + 6
@@ -262,9 +263,9 @@ def attention_svg(
         bold = f' font-weight="700" fill="{FILTERED_COLOR}"' if newest else ""
         body.append(
             f'<text class="llmclock-token-label{" llmclock-reading-label" * newest}" '
-            f'x="{x:.1f}" y="{y:.1f}" font-size="{px["label"]}" '
+            f'data-pos="{i}" x="{x:.1f}" y="{y:.1f}" font-size="{px["label"]}" '
             f'text-anchor="end" transform="rotate(-50 {x:.1f} {y:.1f})"'
             f"{bold}>"
-            f"{_esc(_short(labels[i], label_chars))}</text>"
+            f"{_esc(short(labels[i], label_chars))}</text>"
         )
     return _svg(width, height, "llmclock-attention-svg", body, title)

@@ -11,7 +11,6 @@
 
   var SVG_NS = "http://www.w3.org/2000/svg";
   var PLAY_MS = 700;
-  var MAX_LABELS = 48;  // as the widget: beyond this many positions, label every n-th one
 
   function el(tag, cls, parent, text) {
     var node = document.createElement(tag);
@@ -31,12 +30,9 @@
 
   function tooltip(node, text) { svg("title", {}, node, text); }
 
-  // Same format as the widget's labels: 77.0%, <0.1%, 0% (cut by the sampling settings).
-  function percent(p) {
-    if (p === null || p === undefined) return "";
-    if (p === 0) return "0%";
-    return p >= 0.001 ? (100 * p).toFixed(1) + "%" : "<0.1%";
-  }
+  // Every word and number comes formatted in the data (helpers/tick_view.py makes them for the
+  // clock widget, this player and the tick table alike): percentages, the status line, the
+  // candidates' labels, which positions an axis labels. The player only draws.
 
   // The attention weights: thousandths as 16-bit integers, high bytes then low bytes (they
   // compress better apart), deflated (zlib) and base64-encoded by trace.py.
@@ -77,13 +73,6 @@
     if (text === undefined) return key;
     for (var name in values || {}) text = text.split("{" + name + "}").join(String(values[name]));
     return text;
-  };
-
-  Player.prototype.visible = function (text) {
-    if (text === "") return "\u2205";
-    var glyphs = this.d.glyphs, out = "";
-    for (var i = 0; i < text.length; i++) out += glyphs[text[i]] || text[i];
-    return out;
   };
 
   Player.prototype.build = function () {
@@ -159,7 +148,9 @@
     if (!quiet) this.show(this.shown);
   };
 
-  Player.prototype.chartWidth = function () { return this.presenter ? 460 : 600; };
+  Player.prototype.size = function () { return this.presenter ? 1 : 0; };  // index into the data
+
+  Player.prototype.chartWidth = function () { return this.d.chart.width[this.size()]; };
 
   Player.prototype.key = function (key) {
     if (key === "ArrowRight") { this.pause(); this.show(this.shown + 1); }
@@ -246,7 +237,7 @@
       if (count > 1) title += this.t("player.one_character", {n: count});
       if (!isPrompt) {
         var probs = [];
-        for (var p = pos; p <= last; p++) probs.push(percent(d.ticks[p - d.n_prompt].p));
+        for (var p = pos; p <= last; p++) probs.push(d.ticks[p - d.n_prompt].p);
         title += this.t("player.p", {p: probs.join(", ")});
       }
       span.title = title;
@@ -275,12 +266,12 @@
       svg("rect", {x: 8 + l * 170, y: 38, width: 14, height: 14, "class": legend[l][0]}, root);
       svg("text", {x: 28 + l * 170, y: 50, "font-size": 15}, root, legend[l][1]);
     }
-    var bottom = top + rows.length * rowH;
-    for (var t = 0; t <= 5; t++) {
-      var gx = x(t / 5);
+    var bottom = top + rows.length * rowH, axis = this.d.percent_axis;
+    for (var t = 0; t < axis.length; t++) {
+      var gx = x(axis[t][0]);
       svg("line", {x1: gx, x2: gx, y1: top - 4, y2: bottom, "class": t === 0 ? "axis" : "grid"}, root);
       svg("text", {x: gx, y: bottom + 18, "font-size": 14, "text-anchor": "middle", "class": "muted"},
-          root, (20 * t) + "%");
+          root, axis[t][1]);
     }
     svg("text", {x: left + plotW / 2, y: bottom + 40, "font-size": 15, "text-anchor": "middle"}, root,
         this.t("player.probability"));
@@ -291,21 +282,21 @@
                                "class": isChosen ? "chosen-label" : ""}, root,
                       (isChosen ? "\u25B6 " : "") + row[0]);
       tooltip(label, row[0] + " (id " + row[3] + ")");
-      var bars = [[row[1], "bar-raw", this.t("player.raw")], [row[2], "bar-filtered", this.t("player.sampled")]];
+      // row: label, raw p, sampled-from p, id, their texts, the row's label ('raw → sampled')
+      var bars = [[row[1], row[4], "bar-raw", this.t("player.raw")],
+                  [row[2], row[5], "bar-filtered", this.t("player.sampled")]];
       var longest = 0;
       for (var b = 0; b < 2; b++) {
         var p = bars[b][0], by = y0 + b * (barH + 1);
         if (p === null) continue;  // not among the candidates recorded for this list
         longest = Math.max(longest, p);
         var rect = svg("rect", {x: left, y: by, width: Math.max(0, x(p) - left), height: barH,
-                                "class": bars[b][1] + (isChosen ? " bar-chosen" : "")}, root);
-        tooltip(rect, row[0] + " (id " + row[3] + ")\n" + bars[b][2] + ": " + percent(p));
-        svg("text", {x: x(p) + 4, y: by + barH, "font-size": 14, "class": "muted"}, root, percent(p));
+                                "class": bars[b][2] + (isChosen ? " bar-chosen" : "")}, root);
+        tooltip(rect, row[0] + " (id " + row[3] + ")\n" + bars[b][3] + ": " + bars[b][1]);
       }
-      if (isChosen) {
-        svg("text", {x: x(longest) + 48, y: y0 + barH + 5, "font-size": 15, "class": "chosen-label"},
-            root, this.t("player.chosen"));
-      }
+      var number = svg("text", {x: x(longest) + 6, y: y0 + barH + 5, "font-size": 14,
+                                "class": isChosen ? "chosen-label" : "muted"}, root, row[6]);
+      if (isChosen) number.textContent = row[6] + "  " + this.t("player.chosen");
     }
   };
 
@@ -329,19 +320,17 @@
       return;
     }
     var w = this.weights(tick), head = this.head, values = head < 0 ? w.mean : w.heads[head];
-    var width = this.chartWidth(), height = 380, left = 62, right = 16, top = 76, bottom = 96;
+    var width = this.chartWidth(), height = 380, left = d.chart.left, right = d.chart.right;
+    var top = 76, bottom = 96, labelPx = d.chart.label_px;
     var plotW = width - left - right, plotH = height - top - bottom, slot = plotW / n;
     var x = function (i) { return left + slot * (i + 0.5); };
     var y = function (v) { return top + plotH * (1 - v / 1.02); };
     this.attSvgBox.textContent = "";
     var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
                            "class": "trace-attention-svg", role: "img",
-                           "aria-label": this.t("player.attention_reading", {token: this.visible(d.text[n - 1])})},
-                     this.attSvgBox);
-    var reading = this.visible(d.text[n - 1]);  // the token read at this tick: the newest position
-    if (reading.length > 14) reading = reading.slice(0, 13) + "\u2026";
+                           "aria-label": tick.attention_title}, this.attSvgBox);
     svg("text", {x: 6, y: 22, "font-size": 20, "class": "trace-attention-title"}, root,
-        this.t("player.attention_reading", {token: reading}));
+        tick.attention_title);  // names the token read at this tick: the newest position
     svg("text", {x: 6, y: 42, "font-size": 14, "class": "muted"}, root,
         this.t("player.attention_sub", {layer: this.layer,
                which: head < 0 ? this.t("player.mean") : this.t("player.head_n", {head: head})}));
@@ -351,16 +340,16 @@
       svg("line", {x1: width - 180, x2: width - 160, y1: 59, y2: 59, "class": "line-mean"}, root);
       svg("text", {x: width - 154, y: 64, "font-size": 14}, root, this.t("player.mean"));
     }
-    for (var t = 0; t <= 5; t++) {
-      var gy = y(t / 5);
+    var axis = d.weight_axis;
+    for (var t = 0; t < axis.length; t++) {
+      var gy = y(axis[t][0]);
       svg("line", {x1: left, x2: width - right, y1: gy, y2: gy, "class": t === 0 ? "axis" : "grid"}, root);
       svg("text", {x: left - 6, y: gy + 4, "font-size": 14, "text-anchor": "end", "class": "muted"},
-          root, (t / 5).toFixed(1));
+          root, axis[t][1]);
     }
     svg("text", {x: 16, y: top + plotH / 2, "font-size": 15, "text-anchor": "middle",
                  transform: "rotate(-90 16 " + (top + plotH / 2) + ")"}, root, this.t("player.attention_weight"));
-    var labels = [];
-    for (var p = 0; p < n; p++) labels.push(this.visible(d.text[p]));
+    var labels = d.axis_labels[this.size()];
     var barW = Math.max(1, slot * 0.8);
     for (var i = 0; i < n; i++) {
       var rect = svg("rect", {x: x(i) - barW / 2, y: y(values[i]), width: barW,
@@ -376,11 +365,10 @@
       svg("polyline", {points: points.join(" "), "class": "line-mean"}, root);
       for (var k = 0; k < n; k++) svg("circle", {cx: x(k), cy: y(w.mean[k]), r: 3, "class": "dot-mean"}, root);
     }
-    var step = Math.max(1, Math.ceil(n / MAX_LABELS));
-    for (var j = 0; j < n; j++) {
-      if (j % step !== 0 && j !== n - 1) continue;
-      var lx = x(j), ly = y(0) + 12;
-      var label = svg("text", {x: lx, y: ly, "font-size": 14, "text-anchor": "end",
+    var labelled = tick.labelled[this.size()];  // which positions get a label (all that fit)
+    for (var k = 0; k < labelled.length; k++) {
+      var j = labelled[k], lx = x(j), ly = y(0) + 12;
+      var label = svg("text", {x: lx, y: ly, "font-size": labelPx, "text-anchor": "end",
                                "font-weight": j === n - 1 ? 700 : 400,  // the query: the newest position
                                transform: "rotate(-50 " + lx + " " + ly + ")"}, root, labels[j]);
       tooltip(label, this.t("player.token_position", {pos: j}));

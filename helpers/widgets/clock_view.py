@@ -29,10 +29,9 @@ import traitlets
 from ..attention import content_head
 from ..i18n import messages
 from ..plots.style import CHOSEN_COLOR, presenter_mode, set_presenter_mode
+from ..plots.context import context_html
 from ..plots.svg import attention_svg, distribution_svg
-from ..plots.distribution import percent_label
-from ..plots.text import context_html, pending_bytes, readable_token
-from ..tokens import visible
+from ..tick_view import choice_label, pending_bytes, readable_token, tick_view
 
 __all__ = ["ClockView", "FrameAck", "SPEEDS"]
 
@@ -93,10 +92,6 @@ class FrameAck(anywidget.AnyWidget):
             on_drawn(int(content.get("drawn", 0)))
 
         self.on_msg(answer)
-
-
-def _bytes(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
 
 
 def _button(label: str, css: str, tooltip: str, style: str = "", icon: str = "") -> w.Button:
@@ -546,6 +541,7 @@ class ClockView:
             self.force_choice.options = []
             return
         record = history[index]
+        view = tick_view(record, tokenizer, self.lang, context_ids=ids)
         self.distribution.value = self._distribution_svg(
             record.top_raw,
             record.top_filtered,
@@ -553,12 +549,13 @@ class ClockView:
             chosen_probs=(record.token_text, record.raw_prob, record.prob),
             tokenizer=tokenizer,
             pending=pending_bytes(tokenizer, ids[: record.context_len]),
+            forced=record.forced,
         )
         self._draw_attention(clock, record)
-        self.status.value = self._status_html(self._status_text(record, len(history)))
-        pending = pending_bytes(tokenizer, ids[: record.context_len])
-        options = _force_options(record, tokenizer, pending)
-        self.force_choice.options = options
+        newest = index == len(history) - 1
+        self.status.value = self._status_html(view.status_line(
+            short=self.presenter, history=None if newest else (index + 1, len(history))))
+        self.force_choice.options = [(choice_label(r), r.token_id) for r in view.candidates]
         self.force_choice.value = record.token_id
 
     def _head(self) -> int | None:
@@ -595,29 +592,6 @@ class ClockView:
             self._labels[token_id] = readable_token(text, token_id, self.lm.tokenizer)
         return self._labels[token_id]
 
-    def _status_text(self, r, n_ticks: int) -> str:
-        t = self.t
-        chosen = visible(self._label(r.token_id, r.token_text))
-        phase = t(f"phase.{r.phase}")
-        parts = [
-            t("status.tick", index=r.index),
-            t("status.passes", phase=phase, n=r.passes) if r.passes > 1 else phase,
-            t("status.chose", token=chosen, p=percent_label(r.prob), raw=percent_label(r.raw_prob))
-            + (t("status.forced") if r.forced else ""),
-            t("status.surprisal", bits=f"{r.surprisal_bits:.2f}"),
-            t("status.kv", n=r.kv_cache_len, size=_bytes(r.kv_cache_bytes)),
-            t("status.ms", forward=f"{r.forward_ms:.0f}", sampling=f"{r.sampling_ms:.0f}"),
-        ]
-        if self.presenter:  # projector sizes: the essentials fit one line, the time included
-            parts[3] = t("status.bits", bits=f"{r.surprisal_bits:.1f}")
-            parts[4] = t("status.kv_short", n=r.kv_cache_len)
-        if r.index != n_ticks - 1:
-            parts.insert(0, t("status.history", i=r.index + 1, n=n_ticks))
-        if r.stop_reason:
-            reason = t.get(f"stop.{r.stop_reason}", r.stop_reason)
-            parts.append(t("status.stopped", reason=reason))
-        return " · ".join(parts)
-
     def _status_html(self, text: str) -> str:
         size = self.control_px + (0 if self.presenter else 1)
         tip = html.escape(self.t("status.tip"), quote=True)
@@ -636,26 +610,6 @@ def _scroll_to_end(page: str, max_height_px: int) -> str:
         f"<div style='max-height:{max_height_px}px;overflow-y:auto;display:flex;"
         f"flex-direction:column-reverse'><div>{page}</div></div>"
     )
-
-
-def _force_options(record, tokenizer, pending: bytes = b"") -> list[tuple[str, int]]:
-    """Dropdown entries: every candidate of this tick by raw probability, and the chosen token
-    even when it is outside both top lists (sampled from the tail, or forced)."""
-    raw = {c.token_id: c.prob for c in record.top_raw}
-    filt = {c.token_id: c.prob for c in record.top_filtered}
-    texts = {c.token_id: c.text for c in (*record.top_raw, *record.top_filtered)}
-    if record.token_id not in texts:
-        texts[record.token_id] = record.token_text
-        raw[record.token_id], filt[record.token_id] = record.raw_prob, record.prob
-    ids = sorted(texts, key=lambda i: -raw.get(i, 0.0))
-    return [
-        (
-            f"{visible(readable_token(texts[i], i, tokenizer, pending))}  "
-            f"{percent_label(raw.get(i, 0.0))} → {percent_label(filt.get(i, 0.0))}",
-            i,
-        )
-        for i in ids
-    ]
 
 
 # Presenter mode: every control's text at 19 px (ipywidgets' own rules set 13 px on inputs and

@@ -67,6 +67,11 @@ class ClockWidget:
     width: px for the two charts side by side (at least 1068, the default), e.g. a full-screen
     app's width. Presenter sizes: helpers.plots.set_presenter_mode() or the Presenter button.
     lang: the interface's language, "en" or "zh" (every word from helpers/messages/).
+
+    What a program (or a lesson) reads and drives: w.clock (the Clock), w.status and
+    w.message (the two text lines), w.view (every control and panel: w.view.step_button,
+    w.view.top_p, w.view.distribution, ...; see ClockView), and the actions w.step(),
+    w.run(n), w.pause(), w.rewind(), w.reset(), w.force(token_id).
     """
 
     def __init__(
@@ -108,20 +113,27 @@ class ClockWidget:
         self._wire()
         self._present(None if not self.clock.history else len(self.clock.history) - 1)
 
-    # The view's controls as attributes (widget.step_button, widget.status, ...).
-    def __getattr__(self, name: str):
-        view = self.__dict__.get("view")
-        if view is not None and not name.startswith("__") and hasattr(view, name):
-            return getattr(view, name)
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
-
     @property
     def shown(self) -> int | None:
+        """The tick on screen (an index into clock.history; None before the first tick)."""
         return self.view.shown
 
     @property
     def ui(self):
+        """The whole widget (an ipywidgets VBox), to place inside your own layout."""
         return self.view.ui
+
+    @property
+    def status(self):
+        """The status line (an ipywidgets.HTML): `w.status.value` holds what it shows, e.g.
+        "tick 2 · decode · chose '·Paris' 77.0% (raw 60.1%) · ..." (helpers.tick_view)."""
+        return self.view.status
+
+    @property
+    def message(self):
+        """The message line under it (an ipywidgets.HTML): what the last action said, e.g. why
+        a setting was refused."""
+        return self.view.message
 
     def _from_screen(self, action):
         """A button's handler: a click proves that a front end shows the widget."""

@@ -14,7 +14,7 @@ from disk_pages import open_file
 from lab_driver import ARTIFACTS
 
 from helpers.clock import Clock
-from helpers.plots.text import readable_token
+from helpers.tick_view import readable_token
 from helpers.sampling import SamplingConfig
 from helpers.tokens import visible
 from helpers.trace import save_trace
