@@ -22,7 +22,7 @@ Tick 0 is one forward pass over the whole prompt when the prompt fits in `PREFIL
 record keeps only the newest position's row: a hook on each attention layer copies that row
 as the layer finishes and lets the full [heads, chunk, context] weights go, whereas every
 layer's full T x T weights at once would need 30 layers x 9 heads x 8000 x 8000 float32
-numbers = 69 GB for SmolLM2 at 8000 tokens.
+numbers = 64 GiB for SmolLM2 at 8000 tokens.
 
 A tick is a transaction: if anything interrupts it (an error, Kernel > Interrupt) the clock is
 exactly as before the tick (each cache layer cut back to its own earlier length, generator
@@ -34,13 +34,13 @@ restores the random generator, so replaying gives the same tokens.
 
 The history's memory is bounded. A record's attention row grows with the context
 (n_layers x n_heads float16 numbers per position: 540 bytes for SmolLM2), so the rows of a
-long run would grow with the square of its length (18 GB from a short prompt to 8192 tokens).
+long run would grow with the square of its length (17 GiB from a short prompt to 8192 tokens).
 The history keeps the rows of its newest ticks only, `attention_budget` bytes in all
-(HISTORY_ATTENTION_BYTES = 256 MB by default; the newest tick's row is always kept); an older
+(HISTORY_ATTENTION_BYTES = 256 MiB by default; the newest tick's row is always kept); an older
 record keeps everything else and an empty attention (`record.has_attention` is False), and the
 widget and the recorded clock say so for such a tick. `history_note(n)` says before a run of n
 ticks whether it will drop rows, and `run` warns (HistoryBoundWarning). Everything else a
-record holds is a few KB, and the generator state kept per tick for rewind 5 KB.
+record holds is a few KiB, and the generator state kept per tick for rewind 5 KiB.
 
 One clock may be used from several threads (the widget's tick worker and a notebook cell):
 tick, rewind, reset and force take the clock's lock, so they run one at a time, each whole.
@@ -72,6 +72,7 @@ from .anatomy import capture, new_cache
 from .chat import encode_chat
 from .models import LoadedModel
 from .sampling import Candidate, SamplingConfig, draw, entropy_bits, filtered_probs, top_candidates
+from .tick_view import byte_size
 from .validate import check_text, check_token_id, check_whole, token_ids_of
 
 __all__ = ["Clock", "ClockError", "ClockStopped", "TickRecord", "Reading", "HistoryBoundWarning",
@@ -240,10 +241,6 @@ def _cut_back(cache: DynamicCache, lengths: list[int]) -> None:
 
 def _nbytes(tensor: torch.Tensor) -> int:
     return tensor.numel() * tensor.element_size()
-
-
-def _mb(n: float) -> str:
-    return f"{n / 2**20:,.0f} MB"
 
 
 def _cache_bytes(cache: DynamicCache | None) -> int:
@@ -447,7 +444,7 @@ class Clock:
         if record.has_attention:
             return None
         return (f"The attention of tick {record.index} was not kept: the history keeps the "
-                f"attention of its newest ticks only ({_mb(self.attention_budget)} in all), so "
+                f"attention of its newest ticks only ({byte_size(self.attention_budget)} in all), so "
                 f"that a long run's memory stays bounded. Rewind to this tick and step to see "
                 f"it again.")
 
@@ -468,8 +465,8 @@ class Clock:
                 break
             total += size
             kept += 1
-        return (f"{n} more ticks need {_mb(self._attention_bytes + sum(sizes))} of attention "
-                f"rows, but the history keeps at most {_mb(self.attention_budget)} "
+        return (f"{n} more ticks need {byte_size(self._attention_bytes + sum(sizes))} of attention "
+                f"rows, but the history keeps at most {byte_size(self.attention_budget)} "
                 f"(Clock.attention_budget): only the newest {kept} ticks will keep their "
                 f"attention; older ticks keep their tokens, candidates and timings.")
 

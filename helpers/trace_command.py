@@ -23,6 +23,7 @@ from .clock import Clock, ClockError
 from .i18n import LANGUAGES
 from .models import ModelLoadError, load_model
 from .sampling import CLOCK_TEMPERATURE, SamplingConfig
+from .tick_view import byte_size
 from .trace import TraceError, check_target, save_trace
 
 __all__ = ["parser", "main"]
@@ -115,7 +116,7 @@ def main(argv: list[str]) -> int:
     n = len(clock.history)
     early = f" (stopped early: {clock.stop_reason})" if n < args.ticks else ""
     print(
-        f"Wrote {out} ({out.stat().st_size / 2**10:.0f} KB): {n} ticks{early}. "
+        f"Wrote {out} ({byte_size(out.stat().st_size)}): {n} ticks{early}. "
         "Open it in any browser."
     )
     return 0

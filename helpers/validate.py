@@ -222,8 +222,8 @@ def check_model_config(config, folder: Path | None = None,
         except (AttributeError, ValueError, OSError):
             memory = None
         if memory and need > memory:
-            raise error(f"{where} describes a model of about {need / 2**30:.0f} GB in float32, "
-                        f"more than this machine's {memory / 2**30:.0f} GB of memory: pick a "
+            raise error(f"{where} describes a model of about {need / 2**30:.0f} GiB in float32, "
+                        f"more than this machine's {memory / 2**30:.0f} GiB of memory: pick a "
                         f"smaller model (or the config is damaged).")
     if folder is not None:
         _check_folder_against_config(config, Path(folder), where, error)

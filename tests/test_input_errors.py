@@ -137,7 +137,7 @@ def test_odd_model_names_get_a_clear_message(name, words):
     ("llama", {"num_hidden_layers": 3}, "they lack 9 of the 30 tensors"),
     ("gpt2", {"n_layer": 1}, "tensors the config does not describe"),
     ("llama", {"num_key_value_heads": 3}, "cannot share 3 key/value heads"),
-    ("gpt2", {"vocab_size": 10**9, "n_embd": 4096}, "GB in float32"),
+    ("gpt2", {"vocab_size": 10**9, "n_embd": 4096}, "GiB in float32"),
 ])
 def test_a_config_that_does_not_match_its_weights_is_refused_at_once(
         tiny_llama_dir, tiny_gpt2_dir, tmp_path, family, changes, words):

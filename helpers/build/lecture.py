@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..attention import content_head
 from ..clock import Clock
-from ..plots.distribution import percent_label
+from ..tick_view import byte_size, percent_label
 from ..plots.style import presenter_mode, set_presenter_mode
 from ..plots.svg import attention_svg, distribution_svg
 from ..sampling import CLOCK_TEMPERATURE, SamplingConfig
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..models import load_model
 
     for path in build(load_model(args.model), Path(args.out)):
-        print(f"Wrote {path} ({path.stat().st_size / 2**10:.0f} KB)")
+        print(f"Wrote {path} ({byte_size(path.stat().st_size)})")
     return 0
 
 

@@ -3,9 +3,9 @@
     HTML(distribution_svg(record.top_raw, record.top_filtered, chosen_id=record.token_id))
     HTML(attention_svg(record.attention, tokens, layer=15, head=None))
 
-Why not plotly here: a plotly FigureWidget's 5 MB front-end module must load within
+Why not plotly here: a plotly FigureWidget's 4.6 MiB front-end module must load within
 anywidget's hard 2 s limit, which a busy classroom server misses, and then the chart never
-draws. An SVG string in an `ipywidgets.HTML` is a few KB per tick, needs no JavaScript and
+draws. An SVG string in an `ipywidgets.HTML` is a few KiB per tick, needs no JavaScript and
 draws wherever HTML does (JupyterLab, Notebook 7, Voila, VS Code, Colab).
 
 Same look as the plotly figures (helpers/plots/style.py): Okabe-Ito colours, presenter

@@ -3,7 +3,7 @@
     out = figure_output()
     show_figures(out, heatmap, bars)   # after each change: replaces what `out` shows
 
-Why not a plotly FigureWidget: its 5 MB front-end module must load within anywidget's hard 2 s
+Why not a plotly FigureWidget: its 4.6 MiB front-end module must load within anywidget's hard 2 s
 limit, and on a busy machine (a classroom server, CI) it does not, so the figure never draws
 or never updates. A static figure is drawn by plotly's JupyterLab mime renderer instead, which
 has no such limit. Setting `outputs` directly (rather than `with out: display(...)`) works

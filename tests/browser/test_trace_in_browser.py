@@ -14,9 +14,8 @@ from disk_pages import open_file
 from lab_driver import ARTIFACTS
 
 from helpers.clock import Clock
-from helpers.tick_view import readable_token
+from helpers.tick_view import tick_view
 from helpers.sampling import SamplingConfig
-from helpers.tokens import visible
 from helpers.trace import save_trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -87,9 +86,10 @@ def test_player_steps_through_the_recorded_ticks(browser, recorded, name):
                 "el => [...el.childNodes].filter(n => n.nodeType === 3)"
                 ".map(n => n.nodeValue).join('')"
             )
-            assert chosen == "▶ " + visible(
-                readable_token(record.token_text, record.token_id, clock.lm.tokenizer)
-            )
+            # The chosen row's label, as the widget's chart has it (a byte fragment that
+            # completes a character also names it: '⟨91⟩→我').
+            view = tick_view(record, clock.lm.tokenizer, context_ids=clock.ids)
+            assert chosen == "▶ " + view.candidates[view.chosen_row].label
             bars = page.locator(".trace-attention-svg rect.bar-attention").count()
             assert bars == record.context_len
         assert page.locator(".trace-step").is_disabled()
