@@ -57,9 +57,11 @@ def _heatmap_arrays(weights, tokens: Sequence[str]):
         raise ValueError(f"weights must be one head's [T, T] matrix, got shape {tuple(w.shape)}.")
     T = w.shape[0]
     labels = _labels(tokens, T)
-    # None (not 0) above the diagonal: plotly leaves those cells empty, so "cannot look" differs from "looks 0%"
+    # None (not 0) above the diagonal: plotly leaves those cells empty, so "cannot look"
+    # differs from "looks 0%"
     z = [[float(w[i, j]) if j <= i else None for j in range(T)] for i in range(T)]
-    custom = [[[html.escape(labels[i]), html.escape(labels[j])] for j in range(T)] for i in range(T)]
+    escaped = [html.escape(label) for label in labels]
+    custom = [[[escaped[i], escaped[j]] for j in range(T)] for i in range(T)]
     return z, custom, labels
 
 
@@ -78,18 +80,20 @@ def attention_heatmap(weights, tokens: Sequence[str], title: str = "Attention pa
     tickvals, ticktext = _ticks(labels)
     layout = base_layout(title, "key: the token looked at", "query: the token looking",
                          height=height or _heatmap_height(T), plot_bgcolor="white")
+    # standoff: labels do not touch the cells
     axis = dict(tickmode="array", tickvals=tickvals, ticktext=ticktext, tickfont=_tick_font(T),
-                ticklabelstandoff=4, showgrid=False, zeroline=False)  # standoff: labels do not touch the cells
+                ticklabelstandoff=4, showgrid=False, zeroline=False)
     layout["xaxis"].update(axis, tickangle=-50, constrain="domain")
     layout["yaxis"].update(axis, autorange="reversed", scaleanchor="x", constrain="domain")
     layout["margin"] = dict(l=110, r=30, t=60, b=100)
-    heatmap = go.Heatmap(z=z, customdata=custom, colorscale=SEQUENTIAL, zmin=0, zmax=1, xgap=1, ygap=1,
-                         hovertemplate=_HOVER, hoverongaps=False,
+    heatmap = go.Heatmap(z=z, customdata=custom, colorscale=SEQUENTIAL, zmin=0, zmax=1, xgap=1,
+                         ygap=1, hovertemplate=_HOVER, hoverongaps=False,
                          colorbar=dict(title=dict(text="weight"), thickness=14))
     return go.Figure(data=[heatmap], layout=layout)
 
 
-def update_attention_heatmap(fig: go.Figure, weights, tokens: Sequence[str], title: str | None = None) -> None:
+def update_attention_heatmap(fig: go.Figure, weights, tokens: Sequence[str],
+                             title: str | None = None) -> None:
     """Show another head (or text) in a figure made by `attention_heatmap`, in place."""
     z, custom, labels = _heatmap_arrays(weights, tokens)
     tickvals, ticktext = _ticks(labels)
@@ -130,8 +134,8 @@ def query_attention_figure(weights, tokens: Sequence[str], query: int, layer: in
     return fig
 
 
-def update_query_attention_figure(fig: go.Figure, weights, tokens: Sequence[str], query: int, layer: int,
-                                  head: int | None = None) -> None:
+def update_query_attention_figure(fig: go.Figure, weights, tokens: Sequence[str], query: int,
+                                  layer: int, head: int | None = None) -> None:
     """Show another query, layer or head in a figure made by `query_attention_figure`, in place."""
     rows, context = _query_rows(weights, tokens, query)
     update_attention_over_context_figure(fig, rows, context, layer=layer, head=head)
@@ -140,8 +144,10 @@ def update_query_attention_figure(fig: go.Figure, weights, tokens: Sequence[str]
     fig.layout.title.text = _query_title(tokens, query, layer, head)
 
 
-def head_scores_figure(scores, title: str, colorbar_title: str = "score", top: int = 3) -> go.Figure:
-    """Grid of one score per head (e.g. induction score): layers across, heads down; the `top` best outlined.
+def head_scores_figure(scores, title: str, colorbar_title: str = "score",
+                       top: int = 3) -> go.Figure:
+    """Grid of one score per head (e.g. induction score): layers across, heads down; the `top`
+    best outlined.
 
     scores: [layers, heads]. Layers run left to right like the forward pass, which keeps the
     figure wide and short (30 layers × 9 heads for SmolLM2).
@@ -152,12 +158,13 @@ def head_scores_figure(scores, title: str, colorbar_title: str = "score", top: i
     n_layers, n_heads = s.shape
     layout = base_layout(title, "layer", "head", height=min(560, max(300, 150 + 30 * n_heads)),
                          plot_bgcolor="white")
-    layout["xaxis"].update(tickmode="linear", dtick=1 if n_layers <= 32 else 2, showgrid=False, zeroline=False,
-                           tickfont=dict(size=font_size("small")))
-    layout["yaxis"].update(tickmode="linear", dtick=1, autorange="reversed", showgrid=False, zeroline=False)
+    layout["xaxis"].update(tickmode="linear", dtick=1 if n_layers <= 32 else 2, showgrid=False,
+                           zeroline=False, tickfont=dict(size=font_size("small")))
+    layout["yaxis"].update(tickmode="linear", dtick=1, autorange="reversed", showgrid=False,
+                           zeroline=False)
     fig = go.Figure(layout=layout)
-    fig.add_heatmap(z=s.T.tolist(), colorscale=SEQUENTIAL, zmin=0, zmax=max(1e-9, float(s.max())), xgap=1, ygap=1,
-                    hovertemplate="layer %{x}, head %{y}: %{z:.3f}<extra></extra>",
+    fig.add_heatmap(z=s.T.tolist(), colorscale=SEQUENTIAL, zmin=0, zmax=max(1e-9, float(s.max())),
+                    xgap=1, ygap=1, hovertemplate="layer %{x}, head %{y}: %{z:.3f}<extra></extra>",
                     colorbar=dict(title=dict(text=colorbar_title), thickness=14))
     best = s.flatten().topk(min(top, s.numel())).indices.tolist()
     for index in best:
@@ -165,5 +172,6 @@ def head_scores_figure(scores, title: str, colorbar_title: str = "score", top: i
         fig.add_shape(type="rect", x0=layer - 0.5, x1=layer + 0.5, y0=head - 0.5, y1=head + 0.5,
                       line=dict(color=CHOSEN_COLOR, width=3))
         fig.add_annotation(x=layer, y=head, text=f"{float(s[layer, head]):.2f}", showarrow=False,
-                           font=dict(size=font_size("small"), color="white"), bgcolor="rgba(0,0,0,0.45)")
+                           font=dict(size=font_size("small"), color="white"),
+                           bgcolor="rgba(0,0,0,0.45)")
     return fig

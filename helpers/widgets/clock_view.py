@@ -13,7 +13,8 @@ made: one switch for every figure and widget): every text 14 px or larger, and s
 
 The view knows nothing about running: `show(clock, index)` draws tick `index` of the clock's
 history (None: before the first tick), and `FrameAck` tells the run loop which frame the
-browser has drawn (see clock_state.py).
+browser has drawn (see clock_state.py). What a tick says (status line, percentages, sizes,
+candidate labels) comes from helpers.tick_view, as the recorded clock's and the tick table's.
 """
 
 from __future__ import annotations
