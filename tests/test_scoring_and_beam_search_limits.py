@@ -76,5 +76,6 @@ def test_beam_search_bounds_beams_and_cache(tiny_lm, monkeypatch):
     monkeypatch.setattr(decoding, "BEAM_CACHE_BYTES", 10**5)
     per = decoding.kv_bytes_per_position(tiny_lm)
     assert per == 2 * tiny_lm.n_layers * tiny_lm.n_kv_heads * tiny_lm.head_dim * 4
-    with pytest.raises(ValueError, match=r"\d [KMG]iB of KV cache.*at most 97.7 KiB: use fewer beams"):
+    bound = r"\d [KMG]iB of KV cache.*at most 97.7 KiB: use fewer beams"  # 10**5 bytes
+    with pytest.raises(ValueError, match=bound):
         decoding.beam_search(tiny_lm, "The clock", 20, 20)
