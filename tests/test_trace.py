@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from helpers.clock import Clock
-from helpers.plots.distribution import distribution_rows
+from helpers.tick_view import distribution_rows
 from helpers.sampling import SamplingConfig
 from helpers.trace import TraceError, save_trace, snapshot_html, trace_data, trace_html
 from helpers.trace_command import main as trace_main
