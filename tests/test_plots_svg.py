@@ -104,7 +104,7 @@ def test_attention_title_names_the_reading_token_and_the_sink_can_be_hidden():
     assert title.text == "Where '↵', read at this tick, looked"
     hidden = attention_svg(att, ["The", " cat", "\n"], layer=0, head=0, hide_first=True)
     positions = [e.get("data-pos") for e in ET.fromstring(hidden).iter() if e.get("class") == "llmclock-bar"]
-    assert positions == ["1", "2"] and "first token hidden (70% on it)" in hidden
+    assert positions == ["1", "2"] and "first token hidden (70.0% on it)" in hidden
     heights = [float(e.get("height")) for e in ET.fromstring(hidden).iter() if e.get("class") == "llmclock-bar"]
     assert heights[1] > heights[0] * 1.9  # the axis now ends at 0.2: 0.2 fills it
 

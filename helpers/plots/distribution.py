@@ -51,13 +51,13 @@ def _trace_arrays(rows: Sequence[DistributionRow], chosen_id: int | None):
         x=[r.raw for r in rows],
         y=y,
         text=raw_text,
-        customdata=[[html.escape(r.label), r.token_id] for r in rows],
+        customdata=[[html.escape(r.label), r.token_id, percent_label(r.raw)] for r in rows],
     )
     filt = dict(
         x=[r.filtered for r in rows],
         y=y,
         text=filt_text,
-        customdata=[[html.escape(r.label), r.token_id] for r in rows],
+        customdata=[[html.escape(r.label), r.token_id, percent_label(r.filtered)] for r in rows],
     )
     return raw, filt, line_width, y, ticktext, chosen_row
 
@@ -96,7 +96,8 @@ def distribution_figure(
         top_raw, top_filtered, chosen_tuple(chosen_id, chosen_probs), tokenizer
     )
     raw, filt, line_width, y, ticktext, chosen_row = _trace_arrays(rows, chosen_id)
-    hover = "%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{x:.2%}<extra></extra>"
+    hover = ("%{customdata[0]} (id %{customdata[1]})<br>%{fullData.name}: %{customdata[2]}"
+             "<extra></extra>")
     # constraintext="none": plotly would otherwise shrink the labels to the bar thickness.
     bar_text = dict(
         textposition="outside",

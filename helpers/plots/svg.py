@@ -22,7 +22,8 @@ from typing import Sequence
 from ..i18n import messages
 from ..tick_view import (
     AXIS_LABEL_CHARS, PERCENT_AXIS, TITLE_TOKEN_CHARS, WEIGHT_AXIS, CandidateLike, axis_percent,
-    axis_weight, chosen_tuple, distribution_rows, label_room, row_text, short, thin_labels,
+    axis_weight, chosen_tuple, distribution_rows, label_room, percent_label, row_text, short,
+    thin_labels,
 )
 from .attention_over_context import attention_title, attention_weights_of
 from .style import CHOSEN_COLOR, FILTERED_COLOR, FONT_FAMILY, PALETTE, RAW_COLOR, presenter_mode
@@ -196,7 +197,7 @@ def attention_svg(
              else t("chart.layer_head", layer=layer, head=head))
     first = 1 if hide_first and len(chosen) > 1 else 0
     if first:
-        which += t("chart.first_hidden", p=f"{chosen[0]:.0%}")
+        which += t("chart.first_hidden", p=percent_label(chosen[0]))
     label_chars = AXIS_LABEL_CHARS[presenter_mode()]
     top, left, right = px["title"] + px["number"] + 30, px["number"] * 2 + 12, 10
     bottom = int(px["label"] * (0.62 * label_chars * 0.77 + 1.2)) + 8  # rotated labels' height

@@ -23,6 +23,7 @@ from ..i18n import messages
 from ..plots.distribution import distribution_figure, update_distribution_figure
 from ..plots.style import CHOSEN_COLOR, font_size
 from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names, draw, entropy_bits, filtered_probs, top_candidates
+from ..tick_view import percent_label
 from ..tokens import visible
 from .figure_output import figure_output, show_figures
 
@@ -182,7 +183,7 @@ class SamplingExplorer:
             f"<div style='font-size:{font_size('body')}px'>"
             + self.t("sx.stats", kept=f"{kept:,}", n=f"{probs.numel():,}", raw=f"{entropy_bits(raw):.2f}",
                      after=f"{entropy_bits(probs):.2f}", best=html.escape(visible(best.text)),
-                     p=f"{best.prob:.1%}")
+                     p=percent_label(best.prob))
             + "</div>")
 
     def _say(self, text: str, error: bool = False) -> None:
