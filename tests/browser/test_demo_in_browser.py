@@ -5,7 +5,9 @@ once (one more visitor gets the "too many visitors" page), culled when no page i
 them, freed at once when their page goes away, and talking to Voila over Unix sockets.
 
 The server runs with a cap of 2 kernels and a 30 s idle time, so the tests stay small; every
-wait is bounded."""
+wait is bounded. A test leaves no kernel for the next one to wait out: pages go away (which
+frees their kernels at once), and the tests whose page loads leave a kernel nobody connects to
+(the culling test, and the token test: its page load starts a kernel too) run last."""
 
 from __future__ import annotations
 
@@ -86,19 +88,6 @@ def demo(tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def test_demo_listens_on_localhost_only_and_wants_the_token(demo):
-    port, token, log_path, _ = demo
-    assert _listening_addresses(port) == ["0100007F"], _listening_addresses(
-        port
-    )  # 127.0.0.1, no IPv6
-    assert f"http://127.0.0.1:{port}/?token={token}" in log_path.read_text()  # the URL is printed
-    # Without the token (or with a wrong one) Voila sends the visitor to its login page.
-    for query in ("", "?token=wrong"):
-        status, location = _get(f"http://127.0.0.1:{port}/{query}")
-        assert status == 302 and "/login" in location, (query, status, location)
-    assert _get(f"http://127.0.0.1:{port}/?token={token}")[0] == 200
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -153,6 +142,11 @@ def test_demo_app_steps_the_clock_offline(browser, demo):
                 f"{ANYWIDGET_TIMEOUT}"
             )
         assert [p for p in problems if ANYWIDGET_TIMEOUT not in p] == []
+        # Leave no kernel for the next test to wait out (culling takes IDLE_SECONDS): without
+        # the guard's routing, the page's shutdown request goes out as it goes away (see
+        # test_a_page_that_goes_away_frees_its_kernel).
+        context.unroute("**/*")
+        page.goto("about:blank")
     finally:
         context.close()
 
@@ -216,13 +210,61 @@ def _load(url: str) -> tuple[int, str]:
         return answer.code, answer.read().decode()
 
 
+def test_a_page_that_goes_away_frees_its_kernel(browser, demo):
+    """Navigating away, reloading and closing the tab each shut the page's kernel down at once,
+    through Voila's shutdown request (which used to be refused: "'_xsrf' argument missing")."""
+    port, token, log_path, server = demo
+    url = f"http://127.0.0.1:{port}/?token={token}"
+    _wait_for_kernels(server, lambda n: n == 0, "earlier kernels to be freed or culled",
+                      timeout=IDLE_SECONDS + 120)
+    # No PageGuard here: its request routing holds up the request a page sends as it goes
+    # away (seen with Playwright 1.65: the kernel was then culled, not shut down). The test above
+    # checks that the app stays on the machine.
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    waiter = context.new_page()  # polls while `page` is away (Playwright events keep flowing)
+
+    def open_app() -> str:
+        page.goto(url, timeout=180_000)
+        page.locator(".llmclock-step").wait_for(timeout=240_000)
+        kernels = _kernels(server)
+        assert len(kernels) == 1, kernels
+        return next(iter(kernels))
+
+    def freed(kernel_id: str, how: str) -> None:
+        _wait_for_kernels(server, lambda n: kernel_id not in _kernels(server),
+                          f"the kernel of a page to be freed after {how}", timeout=60,
+                          pause=lambda: waiter.wait_for_timeout(500))
+        log = log_path.read_text()
+        assert f"Kernel shutdown: {kernel_id}" in log
+        assert f"({kernel_id}) with" not in log, f"culled, not shut down by its page ({how})"
+
+    try:
+        kernel_id = open_app()
+        page.goto("about:blank")
+        freed(kernel_id, "navigating away")
+        kernel_id = open_app()
+        page.reload(timeout=180_000)
+        page.locator(".llmclock-step").wait_for(timeout=240_000)
+        freed(kernel_id, "a reload")
+        kernels = _kernels(server)
+        assert len(kernels) == 1, kernels  # the reloaded page's own kernel
+        kernel_id = next(iter(kernels))
+        page.close(run_before_unload=True)
+        freed(kernel_id, "closing the tab")
+        assert "'_xsrf' argument missing" not in log_path.read_text()
+    finally:
+        context.close()
+
+
 def test_page_loads_never_exceed_the_cap_and_unconnected_kernels_are_culled(demo):
     import psutil
 
     port, token, log_path, server = demo
     url = f"http://127.0.0.1:{port}/?token={token}"
-    # Earlier tests' pages are gone; their kernels are culled (no page connected to them).
-    _wait_for_kernels(server, lambda n: n == 0, "earlier kernels to be culled")
+    # Earlier tests' pages are gone and freed their kernels (or those are culled).
+    _wait_for_kernels(server, lambda n: n == 0, "earlier kernels to be freed or culled",
+                      timeout=IDLE_SECONDS + 120)
     most, stop = [0], threading.Event()
 
     def watch() -> None:
@@ -278,48 +320,16 @@ def test_page_loads_never_exceed_the_cap_and_unconnected_kernels_are_culled(demo
     assert _load(url)[0] == 200
 
 
-def test_a_page_that_goes_away_frees_its_kernel(browser, demo):
-    """Navigating away, reloading and closing the tab each shut the page's kernel down at once,
-    through Voila's shutdown request (which used to be refused: "'_xsrf' argument missing")."""
+def test_demo_listens_on_localhost_only_and_wants_the_token(demo):
+    # Last: its page load with the token starts a kernel that only culling would free.
     port, token, log_path, server = demo
-    url = f"http://127.0.0.1:{port}/?token={token}"
-    _wait_for_kernels(server, lambda n: n == 0, "earlier kernels to be culled",
-                      timeout=IDLE_SECONDS + 120)
-    # No PageGuard here: its request routing holds up the request a page sends as it goes
-    # away (seen with Playwright 1.65: the kernel was then culled, not shut down). The test above
-    # checks that the app stays on the machine.
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    waiter = context.new_page()  # polls while `page` is away (Playwright events keep flowing)
-
-    def open_app() -> str:
-        page.goto(url, timeout=180_000)
-        page.locator(".llmclock-step").wait_for(timeout=240_000)
-        kernels = _kernels(server)
-        assert len(kernels) == 1, kernels
-        return next(iter(kernels))
-
-    def freed(kernel_id: str, how: str) -> None:
-        _wait_for_kernels(server, lambda n: kernel_id not in _kernels(server),
-                          f"the kernel of a page to be freed after {how}", timeout=60,
-                          pause=lambda: waiter.wait_for_timeout(500))
-        log = log_path.read_text()
-        assert f"Kernel shutdown: {kernel_id}" in log
-        assert f"({kernel_id}) with" not in log, f"culled, not shut down by its page ({how})"
-
-    try:
-        kernel_id = open_app()
-        page.goto("about:blank")
-        freed(kernel_id, "navigating away")
-        kernel_id = open_app()
-        page.reload(timeout=180_000)
-        page.locator(".llmclock-step").wait_for(timeout=240_000)
-        freed(kernel_id, "a reload")
-        kernels = _kernels(server)
-        assert len(kernels) == 1, kernels  # the reloaded page's own kernel
-        kernel_id = next(iter(kernels))
-        page.close(run_before_unload=True)
-        freed(kernel_id, "closing the tab")
-        assert "'_xsrf' argument missing" not in log_path.read_text()
-    finally:
-        context.close()
+    assert _listening_addresses(port) == ["0100007F"], _listening_addresses(
+        port
+    )  # 127.0.0.1, no IPv6
+    assert f"http://127.0.0.1:{port}/?token={token}" in log_path.read_text()  # the URL is printed
+    # Without the token (or with a wrong one) Voila sends the visitor to its login page.
+    for query in ("", "?token=wrong"):
+        status, location = _get(f"http://127.0.0.1:{port}/{query}")
+        assert status == 302 and "/login" in location, (query, status, location)
+    _wait_for_kernels(server, lambda n: n < CAP, "a free place for the page")
+    assert _get(f"http://127.0.0.1:{port}/?token={token}")[0] == 200
