@@ -13,6 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDGET = ".llmclock:has(.llmclock-step)"
 SCREEN = {"width": 1280, "height": 720}
+# The kernel's helpers.widgets.clock_widget.PACING_GRACE_S for this test: how long a screen has
+# to answer a frame before the widget says pacing is off (waited out below).
+GRACE_S = 1.0
 
 
 def _tick(page) -> str:
@@ -22,6 +25,8 @@ def _tick(page) -> str:
 def test_clock_steps_runs_and_pauses_without_its_pacing_widget(browser, lab_server, lab_root):
     write_notebook(lab_root / "no_pacing.ipynb", [
         ("code", "from helpers import load_model\nfrom helpers.widgets import ClockWidget\n"
+                 "import helpers.widgets.clock_widget as clock_widget\n"
+                 f"clock_widget.PACING_GRACE_S = {GRACE_S}  # 5 s in class: a shorter wait\n"
                  "lm = load_model()\n"
                  "widget = ClockWidget(lm, 'The capital of France is', temperature=0)\nwidget"),
     ])
@@ -49,7 +54,7 @@ def test_clock_steps_runs_and_pauses_without_its_pacing_widget(browser, lab_serv
         page.wait_for_function(
             f"() => /\\btick 0\\b/.test(document.querySelector('{WIDGET} .llmclock-status')"
             ".innerText)", timeout=120_000)
-        page.wait_for_timeout(6_000)  # past the grace the screen has to answer
+        page.wait_for_timeout(GRACE_S * 1000 + 500)  # past the grace the screen has to answer
         root.locator(".llmclock-step").click()
         page.wait_for_function(
             f"() => /\\btick 1\\b/.test(document.querySelector('{WIDGET} .llmclock-status')"
