@@ -166,7 +166,9 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
         "version": 1,
         "title": title or t("trace.title", prompt=repr(clock.prompt)),
         "lang": lang,
-        "labels": {k: v for k, v in t.texts.items() if k.startswith("player.")},
+        # The player's own words, and the widget's for what both draw (charts, head names).
+        "labels": {k: v for k, v in t.texts.items()
+                   if k.startswith(("player.", "chart.", "head."))},
         "meta": meta,
         "model": lm.name,
         "n_layers": lm.n_layers,

@@ -112,6 +112,25 @@ def test_widget_trace_and_tick_table_show_the_same_tick(tiny_lm, clock, lang):
             assert _thinned(positions, record.context_len), positions
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_player_draws_with_the_words_the_data_carries(clock, lang):
+    """Every word the recorded clock's player shows is one of the data's labels, and the
+    charts' words are the widget's own (the same catalogue keys)."""
+    from pathlib import Path
+
+    import helpers.trace
+
+    js = (Path(helpers.trace.__file__).parent / "trace_player" / "player.js").read_text()
+    used = set(re.findall(r'this\.t\("([\w.]+)"', js))
+    labels = trace_data(clock, lang=lang)["labels"]
+    assert used and used <= set(labels), used - set(labels)
+    t = messages(lang)
+    for key in ("chart.distribution", "chart.raw", "chart.sampled", "chart.layer_head",
+                "chart.layer_mean", "chart.this_head", "chart.all_heads", "head.all", "head.one"):
+        assert key in used and labels[key] == t(key)
+    assert "function percent" not in js and "\"%\"" not in js  # no number format of its own
+
+
 def test_thin_labels_one_rule():
     assert thin_labels(5, 30) == [0, 1, 2, 3, 4]  # everything fits
     assert thin_labels(100, 30) == list(range(0, 93, 4)) + [99]  # every 4th, the last always

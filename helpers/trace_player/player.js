@@ -111,9 +111,9 @@
     this.layerValue = el("span", "trace-layer-value", layerLabel, String(this.layer));
     var headLabel = el("label", "", attControls, this.t("player.head"));
     this.headSelect = el("select", "trace-head", headLabel);
-    el("option", "", this.headSelect, this.t("player.mean")).value = -1;
+    el("option", "", this.headSelect, this.t("head.all")).value = -1;
     for (var h = 0; h < d.n_heads; h++) {
-      el("option", "", this.headSelect, this.t("player.head_n", {head: h})).value = h;
+      el("option", "", this.headSelect, this.t("head.one", {head: h})).value = h;
     }
     this.headSelect.value = String(this.head);
     el("div", "trace-keys", root, this.t("player.keys"));
@@ -259,9 +259,9 @@
     this.distPanel.textContent = "";
     var root = svg("svg", {viewBox: "0 0 " + width + " " + height, width: width, height: height,
                            "class": "trace-distribution-svg", role: "img",
-                           "aria-label": this.t("player.distribution")}, this.distPanel);
-    svg("text", {x: 6, y: 22, "font-size": 20}, root, this.t("player.distribution"));
-    var legend = [["bar-raw", this.t("player.raw")], ["bar-filtered", this.t("player.sampled")]];
+                           "aria-label": this.t("chart.distribution")}, this.distPanel);
+    svg("text", {x: 6, y: 22, "font-size": 20}, root, this.t("chart.distribution"));
+    var legend = [["bar-raw", this.t("chart.raw")], ["bar-filtered", this.t("chart.sampled")]];
     for (var l = 0; l < legend.length; l++) {
       svg("rect", {x: 8 + l * 170, y: 38, width: 14, height: 14, "class": legend[l][0]}, root);
       svg("text", {x: 28 + l * 170, y: 50, "font-size": 15}, root, legend[l][1]);
@@ -283,8 +283,8 @@
                       (isChosen ? "\u25B6 " : "") + row[0]);
       tooltip(label, row[0] + " (id " + row[3] + ")");
       // row: label, raw p, sampled-from p, id, their texts, the row's label ('raw → sampled')
-      var bars = [[row[1], row[4], "bar-raw", this.t("player.raw")],
-                  [row[2], row[5], "bar-filtered", this.t("player.sampled")]];
+      var bars = [[row[1], row[4], "bar-raw", this.t("chart.raw")],
+                  [row[2], row[5], "bar-filtered", this.t("chart.sampled")]];
       var longest = 0;
       for (var b = 0; b < 2; b++) {
         var p = bars[b][0], by = y0 + b * (barH + 1);
@@ -332,13 +332,13 @@
     svg("text", {x: 6, y: 22, "font-size": 20, "class": "trace-attention-title"}, root,
         tick.attention_title);  // names the token read at this tick: the newest position
     svg("text", {x: 6, y: 42, "font-size": 14, "class": "muted"}, root,
-        this.t("player.attention_sub", {layer: this.layer,
-               which: head < 0 ? this.t("player.mean") : this.t("player.head_n", {head: head})}));
+        head < 0 ? this.t("chart.layer_mean", {layer: this.layer})
+                 : this.t("chart.layer_head", {layer: this.layer, head: head}));
     if (head >= 0) {  // the widget's legend: this head's bars, the mean as a line
       svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "legend-attention"}, root);
-      svg("text", {x: width - 270, y: 64, "font-size": 14}, root, this.t("player.this_head"));
+      svg("text", {x: width - 270, y: 64, "font-size": 14}, root, this.t("chart.this_head"));
       svg("line", {x1: width - 180, x2: width - 160, y1: 59, y2: 59, "class": "line-mean"}, root);
-      svg("text", {x: width - 154, y: 64, "font-size": 14}, root, this.t("player.mean"));
+      svg("text", {x: width - 154, y: 64, "font-size": 14}, root, this.t("chart.all_heads"));
     }
     var axis = d.weight_axis;
     for (var t = 0; t < axis.length; t++) {
@@ -355,9 +355,9 @@
       var rect = svg("rect", {x: x(i) - barW / 2, y: y(values[i]), width: barW,
                               height: Math.max(0, y(0) - y(values[i])), "class": "bar-attention"}, root);
       tooltip(rect, this.t("player.token_position", {pos: i}) + ": " + labels[i] + "\n" +
-              (head < 0 ? this.t("player.mean") : this.t("player.this_head")) + ": " +
+              (head < 0 ? this.t("chart.all_heads") : this.t("chart.this_head")) + ": " +
               values[i].toFixed(3) +
-              (head < 0 ? "" : "\n" + this.t("player.mean") + ": " + w.mean[i].toFixed(3)));
+              (head < 0 ? "" : "\n" + this.t("chart.all_heads") + ": " + w.mean[i].toFixed(3)));
     }
     if (head >= 0) {
       var points = [];
