@@ -168,7 +168,7 @@ def trace_data(clock, title: str | None = None, start: str = "first", lang: str 
         "lang": lang,
         # The player's own words, and the widget's for what both draw (charts, head names).
         "labels": {k: v for k, v in t.texts.items()
-                   if k.startswith(("player.", "chart.", "head."))},
+                   if k.startswith(("player.", "chart.", "head.", "text.", "button."))},
         "meta": meta,
         "model": lm.name,
         "n_layers": lm.n_layers,

@@ -114,8 +114,8 @@ def test_widget_trace_and_tick_table_show_the_same_tick(tiny_lm, clock, lang):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_player_draws_with_the_words_the_data_carries(clock, lang):
-    """Every word the recorded clock's player shows is one of the data's labels, and the
-    charts' words are the widget's own (the same catalogue keys)."""
+    """Every word the recorded clock's player shows is one of the data's labels, and the words
+    of the charts, the text's legend and hover texts are the widget's own (the same keys)."""
     from pathlib import Path
 
     import helpers.trace
@@ -126,7 +126,9 @@ def test_the_player_draws_with_the_words_the_data_carries(clock, lang):
     assert used and used <= set(labels), used - set(labels)
     t = messages(lang)
     for key in ("chart.distribution", "chart.raw", "chart.sampled", "chart.layer_head",
-                "chart.layer_mean", "chart.this_head", "chart.all_heads", "head.all", "head.one"):
+                "chart.layer_mean", "chart.this_head", "chart.all_heads", "head.all", "head.one",
+                "text.prompt", "text.generated", "text.newest", "text.position", "text.positions",
+                "text.one_character", "button.presenter"):
         assert key in used and labels[key] == t(key)
     assert "function percent" not in js and "\"%\"" not in js  # no number format of its own
 

@@ -86,7 +86,7 @@
     this.playButton.title = this.t("player.play_tip");
     this.stepButton = el("button", "trace-step", controls, this.t("player.step"));
     this.stepButton.title = this.t("player.step_tip");
-    this.presenterButton = el("button", "trace-presenter", controls, this.t("player.presenter"));
+    this.presenterButton = el("button", "trace-presenter", controls, this.t("button.presenter"));
     this.presenterButton.title = this.t("player.presenter_tip");
     this.scrubber = el("input", "trace-scrubber", controls);
     this.scrubber.type = "range";
@@ -214,11 +214,11 @@
     var d = this.d, box = this.text;
     box.textContent = "";
     var legend = el("div", "trace-legend", box);
-    el("span", "tok-prompt", legend, this.t("player.prompt"));
+    el("span", "tok-prompt", legend, this.t("text.prompt"));
     legend.appendChild(document.createTextNode(" "));
-    el("span", "tok-generated", legend, this.t("player.generated"));
+    el("span", "tok-generated", legend, this.t("text.generated"));
     legend.appendChild(document.createTextNode(" "));
-    el("span", "tok-new", legend, this.t("player.newest"));
+    el("span", "tok-new", legend, this.t("text.newest"));
     legend.appendChild(document.createTextNode(this.t("player.legend_rest")));
     var tokens = el("div", "trace-tokens", box);
     var pos = 0;
@@ -231,10 +231,10 @@
       var span = el("span", "tok " + (newest ? "tok-new" : isPrompt ? "tok-prompt" : "tok-generated") +
                     (count > 1 ? " tok-group" : ""), tokens);
       var ids = d.ids.slice(pos, last + 1);
-      var title = (count === 1 ? this.t("player.token_position", {pos: pos})
-                   : this.t("player.token_positions", {first: pos, last: last})) +
-                  (isPrompt ? this.t("player.prompt_mark") : "") + this.t("player.id", {ids: ids.join(", ")});
-      if (count > 1) title += this.t("player.one_character", {n: count});
+      var title = (count === 1 ? this.t("text.position", {pos: pos})
+                   : this.t("text.positions", {first: pos, last: last})) +
+                  (isPrompt ? this.t("text.prompt_mark") : "") + this.t("player.id", {ids: ids.join(", ")});
+      if (count > 1) title += this.t("text.one_character", {n: count});
       if (!isPrompt) {
         var probs = [];
         for (var p = pos; p <= last; p++) probs.push(d.ticks[p - d.n_prompt].p);
@@ -354,7 +354,7 @@
     for (var i = 0; i < n; i++) {
       var rect = svg("rect", {x: x(i) - barW / 2, y: y(values[i]), width: barW,
                               height: Math.max(0, y(0) - y(values[i])), "class": "bar-attention"}, root);
-      tooltip(rect, this.t("player.token_position", {pos: i}) + ": " + labels[i] + "\n" +
+      tooltip(rect, this.t("text.position", {pos: i}) + ": " + labels[i] + "\n" +
               (head < 0 ? this.t("chart.all_heads") : this.t("chart.this_head")) + ": " +
               values[i].toFixed(3) +
               (head < 0 ? "" : "\n" + this.t("chart.all_heads") + ": " + w.mean[i].toFixed(3)));
@@ -371,7 +371,7 @@
       var label = svg("text", {x: lx, y: ly, "font-size": labelPx, "text-anchor": "end",
                                "font-weight": j === n - 1 ? 700 : 400,  // the query: the newest position
                                transform: "rotate(-50 " + lx + " " + ly + ")"}, root, labels[j]);
-      tooltip(label, this.t("player.token_position", {pos: j}));
+      tooltip(label, this.t("text.position", {pos: j}));
     }
     svg("text", {x: left + plotW / 2, y: height - 4, "font-size": 15, "text-anchor": "middle"}, root,
         this.t("player.context_position"));
