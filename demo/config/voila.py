@@ -1,5 +1,5 @@
 # Voila settings for ./demo.sh (it passes --Voila.config_file_paths=demo/config). Every page
-# load starts a kernel of its own (about 0.33 GB besides the shared weights), so a demo left
+# load starts a kernel of its own (about 0.33 GiB besides the shared weights), so a demo left
 # running at an open day must give kernels back:
 #   - a page that goes away (tab closed, reload, navigation) asks Voila to shut its kernel down;
 #   - a kernel whose page never connected, or whose page's connection dropped without saying
