@@ -414,7 +414,7 @@ MESSAGES = {
     "ch09.biggest_jump.position": "这是它在 scored_tokens 里的位置；答案是词元本身：用它去索引 "
                                   "scored_tokens。",
     # ---------------------------------------------------------------- 10 · 解码策略
-    "ch10.beam_score.name": "完成的束的得分",
+    "ch10.beam_score.name": "已完成的束的得分",
     "ch10.beam_score.hint": "用总和除以长度的幂；长度只数新生成的词元，长度惩罚是指数。",
     "ch10.beam_score.case": "总和 {total}，{n} 个新词元，length_penalty {length_penalty}",
     "ch10.beam_score.no_power": "不管长度惩罚是多少都除以长度：要把长度取 length_penalty 次幂。",

@@ -20,7 +20,6 @@ Step and Run.
 
 from __future__ import annotations
 
-import inspect
 from typing import Callable
 
 from ..clock import Clock
@@ -42,10 +41,9 @@ PACING_GRACE_S = 5.0
 def _make_clock(
     lm, prompt: str, config: SamplingConfig, seed: int, chat: bool, system_prompt: str | None
 ):
-    kwargs = dict(config=config, seed=seed, chat=chat)
-    if system_prompt and "system_prompt" in inspect.signature(Clock).parameters:
-        kwargs["system_prompt"] = system_prompt
-    return Clock(lm, prompt, **kwargs)
+    # An empty system-prompt box means the chat template's own default, as None does.
+    return Clock(lm, prompt, config=config, seed=seed, chat=chat,
+                 system_prompt=system_prompt or None)
 
 
 def _check_range(name: str, value, low, high) -> None:
