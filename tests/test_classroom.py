@@ -100,16 +100,27 @@ def _remove_students() -> None:
 
 
 @pytest.fixture(scope="module")
-def classroom():
-    from students import Hub, Student
-
+def installed():
+    """classroom/install.sh, run once for the module, with CLASSROOM_UNIX_USERS=1 so that it
+    also makes the students' interpreter; yields the state folder it was given."""
     # Not under pytest's tmp_path (mode 0700): students run the interpreter made in here.
     state = Path(tempfile.mkdtemp(prefix="llmclock-classroom-"))
     state.chmod(0o755)
     env = dict(os.environ, CLASSROOM_UNIX_USERS="1", CLASSROOM_STATE=str(state))
-    install = subprocess.run([str(REPO / "classroom" / "install.sh")], cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=600)
-    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+    try:
+        install = subprocess.run([str(REPO / "classroom" / "install.sh")], cwd=REPO, env=env,
+                                 capture_output=True, text=True, timeout=600)
+        assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+        yield state
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def classroom(installed):
+    from students import Hub, Student
+
+    state = installed
     _remove_students()  # left by an earlier run that was killed
     hub = Hub(state, _free_port_block(), STUDENTS, ADMIN_TOKEN, unix_users=True)
     try:
@@ -121,7 +132,6 @@ def classroom():
         raise
     finally:
         _remove_students()
-        shutil.rmtree(state, ignore_errors=True)
         assert not any(_user_exists(name) for name in STUDENTS)
 
 
@@ -250,32 +260,7 @@ GROUP, GROUP_MEMBER = "llmclock-class", "llmclock-g1"
 PASSWORD = "llmclock-test-" + os.urandom(8).hex()
 
 
-def _start_hub(tmp_path, **env) -> subprocess.CompletedProcess:
-    """Run the hub with CLASSROOM_UNIX_USERS=1 and these settings until it exits (bounded)."""
-    full = dict(os.environ, CLASSROOM_UNIX_USERS="1", CLASSROOM_STATE=str(tmp_path),
-                CLASSROOM_PASSWORD=PASSWORD, CLASSROOM_PORT=str(_free_port_block()))
-    for name in ("CLASSROOM_STUDENTS", "CLASSROOM_GROUP"):
-        full.pop(name, None)
-    full.update(env)
-    from students import CONFIG, JUPYTERHUB
-
-    try:
-        return subprocess.run([str(JUPYTERHUB), "-f", str(CONFIG)], cwd=tmp_path, env=full,
-                              capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired as err:  # it started: the configuration was accepted
-        pytest.fail(f"the hub started with {env}:\n{(err.stderr or b'')[-2000:]}")
-
-
-@pytest.fixture(scope="module")
-def installed():
-    install = subprocess.run([str(REPO / "classroom" / "install.sh")], cwd=REPO,
-                             capture_output=True, text=True, timeout=600,
-                             env={k: v for k, v in os.environ.items()
-                                  if k != "CLASSROOM_UNIX_USERS"})
-    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
-
-
-@pytest.mark.parametrize("env, says", [
+REFUSED = [  # (settings, what the refusal says)
     ({}, "the hub must know who the students are: set CLASSROOM_STUDENTS"),
     ({"CLASSROOM_STUDENTS": "llmclock-a,root"}, "root is the superuser's account (uid 0)"),
     ({"CLASSROOM_STUDENTS": "daemon"}, "daemon is a system account (uid 1;"),
@@ -283,13 +268,49 @@ def installed():
     ({"CLASSROOM_STUDENTS": "Robert');DROP"}, "is not a valid Unix user name"),
     ({"CLASSROOM_GROUP": "root"}, "CLASSROOM_GROUP=root is a system group (gid 0;"),
     ({"CLASSROOM_GROUP": "llmclock-no-such-group"}, "there is no such Unix group"),
-])
+]
+
+
+@pytest.fixture(scope="module")
+def refused_starts(installed, tmp_path_factory) -> dict[str, tuple[Path, int | None, str]]:
+    """The hub run with CLASSROOM_UNIX_USERS=1 and each of REFUSED's settings until it exits
+    (bounded): {settings as JSON: (its state folder, exit code or None if it still ran after
+    120 s, stderr)}. The hubs start all at once: each exits at its own check, so none waits
+    for another (most of a start is importing JupyterHub; on 2 cores the seven take about half
+    as long as one after the other)."""
+    from students import CONFIG, JUPYTERHUB
+
+    running = {}
+    for env, _ in REFUSED:
+        state = tmp_path_factory.mktemp("refused")
+        full = dict(os.environ, CLASSROOM_UNIX_USERS="1", CLASSROOM_STATE=str(state),
+                    CLASSROOM_PASSWORD=PASSWORD, CLASSROOM_PORT=str(_free_port_block()))
+        for name in ("CLASSROOM_STUDENTS", "CLASSROOM_GROUP"):
+            full.pop(name, None)
+        full.update(env)
+        running[json.dumps(env)] = (state, subprocess.Popen(
+            [str(JUPYTERHUB), "-f", str(CONFIG)], cwd=state, env=full,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    deadline = time.monotonic() + 120
+    ran = {}
+    for key, (state, process) in running.items():
+        try:
+            _, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            ran[key] = (state, process.returncode, stderr)
+        except subprocess.TimeoutExpired:  # it started: the configuration was accepted
+            process.kill()
+            ran[key] = (state, None, process.communicate()[1] or "")
+    return ran
+
+
+@pytest.mark.parametrize("env, says", REFUSED)
 def test_a_configuration_that_allows_more_than_the_class_fails_at_start_up(
-        installed, tmp_path, env, says):
-    ran = _start_hub(tmp_path, **env)
-    assert ran.returncode != 0
-    assert "classroom: " in ran.stderr and says in ran.stderr, ran.stderr[-2000:]
-    assert not (tmp_path / "jupyterhub.sqlite").exists()  # stopped before the hub started
+        refused_starts, env, says):
+    state, returncode, stderr = refused_starts[json.dumps(env)]
+    assert returncode is not None, f"the hub started with {env}:\n{stderr[-2000:]}"
+    assert returncode != 0
+    assert "classroom: " in stderr and says in stderr, stderr[-2000:]
+    assert not (state / "jupyterhub.sqlite").exists()  # stopped before the hub started
 
 
 @pytest.fixture(scope="module")
