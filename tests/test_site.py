@@ -185,6 +185,8 @@ def test_the_recorded_clock_speaks_the_page_language(tiny_lm):
     clock = Clock(tiny_lm, "我喜欢")
     assert messages("zh")("trace.nothing_recorded") in snapshot_html(clock, lang="zh")
     assert "no tick has run yet" in snapshot_html(clock)
+    closed = ClockWidget(tiny_lm, "我喜欢")   # a closed clock, still alive, has no comm and
+    closed.close()                             # no model id: the scan skips it
     cw = ClockWidget(tiny_lm, "我喜欢", temperature=0, lang="zh")
     zh = messages("zh")
     model_id = cw.ui.model_id

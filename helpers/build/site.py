@@ -193,7 +193,8 @@ def widget_snapshots(model_ids: list[str], lang: str = "en") -> dict[str, str]:
         with warnings.catch_warnings():  # isinstance() on every object wakes deprecation shims
             warnings.simplefilter("ignore")  # (torch.distributed.reduce_op): none is ours
             for obj in gc.get_objects():
-                if isinstance(obj, clock_widget.ClockWidget):
+                # a closed widget (cw.close()) has no comm, so no model id, and is not shown
+                if isinstance(obj, clock_widget.ClockWidget) and obj.ui.comm is not None:
                     clocks[obj.ui.model_id] = obj
     snapshots = {}
     for model_id in model_ids:
