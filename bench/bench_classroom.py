@@ -9,7 +9,7 @@
    class's total PSS, the PSS added per additional student, each student's USS (pages no
    other process shares) and, from /proc/PID/smaps, the model.safetensors mapping: its PSS
    summed over the class (goal: about one file, the weights counted once). Goal: at most
-   350 MB private per additional kernel.
+   350 MiB private per additional kernel (sizes in MiB, 2**20 bytes).
 2. Latency. The same processes tick at the same moment (each: a fresh clock, the prefill tick,
    then --ticks decode ticks, timed). Median decode tick per student for 1, 2, 4, 8 at once,
    against one student alone. Goal: every student's median within max(1, N / cores) x the
@@ -52,7 +52,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "classroom"))
+sys.path.insert(0, str(REPO))
 
+from helpers.tick_view import byte_size  # noqa: E402
 from students import Hub, Student, clock_code, mapping_facts, memory_rollup  # noqa: E402
 
 MODELS = REPO / "classroom" / "state" / "models"
@@ -197,8 +199,8 @@ def part_memory_and_latency(sizes: list[int], ticks: int, rounds: int) -> None:
         for proc in procs:
             proc.wait(60)
 
-    file_mb = WEIGHTS.stat().st_size / KIB_PER_MIB / KIB_PER_MIB
-    print(f"\n1. Memory in MiB (model.safetensors: {file_mb:.0f} MiB, mapped read-only from "
+    file_size = byte_size(WEIGHTS.stat().st_size)
+    print(f"\n1. Memory in MiB (model.safetensors: {file_size}, mapped read-only from "
           f"{MODELS})")
     print("students  total PSS  PSS added per  median USS   median RSS  weights' PSS  weights'")
     print("                     extra student  per student  per student summed        private each")
@@ -211,7 +213,7 @@ def part_memory_and_latency(sizes: list[int], ticks: int, rounds: int) -> None:
     if shared:
         worst_extra = max((r["total_pss"] - base) / (r["n"] - 1) for r in shared)
         worst_uss = max(r["uss"] for r in shared)
-        print(f"goal: at most 350 MB private per additional kernel: worst {worst_extra:.0f} MiB "
+        print(f"goal: at most 350 MiB private per additional kernel: worst {worst_extra:.0f} MiB "
               f"added, {worst_uss:.0f} MiB USS -> "
               f"{'met' if max(worst_extra, worst_uss) <= 350 else 'NOT met'}")
 

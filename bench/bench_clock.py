@@ -13,6 +13,10 @@ in both:
     measured in rounds interleaved with ticks);
   * peak resident memory (RSS) over 300 ticks, and how much of it the history holds.
 
+Sizes are printed in binary units (helpers.tick_view.byte_size: KiB/MiB/GiB, as everywhere in
+the project); the read bandwidth is a rate, printed in decimal GB/s (10^9 bytes/s), the unit
+hardware specifications quote.
+
 Run: .venv/bin/python bench/bench_clock.py [--model gemma-3-270m]
      (about a minute on 2 quiet cores; Gemma about five)
 """
@@ -33,6 +37,7 @@ from helpers import load_model  # noqa: E402
 from helpers.clock import Clock  # noqa: E402
 from helpers.embedded import DEFAULT_MODEL, EMBEDDED_MODELS  # noqa: E402
 from helpers.sampling import SamplingConfig  # noqa: E402
+from helpers.tick_view import byte_size  # noqa: E402
 from transformers import LogitsProcessor, LogitsProcessorList  # noqa: E402
 
 PROMPTS = {"SmolLM2-135M-Instruct": "Once upon a time, in a small village by the sea,",
@@ -45,8 +50,8 @@ ROUNDS = 5          # alternating runs of each
 MEMORY_TICKS = 300
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 class StepTimer(LogitsProcessor):
@@ -65,9 +70,10 @@ def generate_run(lm, prompt_ids: list[int]) -> tuple[list[float], list[int]]:
     timer = StepTimer()
     ids = torch.tensor([prompt_ids])
     torch.manual_seed(SEED)
-    out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1 + N_DECODE, do_sample=True,
-                            temperature=CONFIG.temperature, top_k=CONFIG.top_k, top_p=CONFIG.top_p,
-                            pad_token_id=lm.tokenizer.eos_token_id, logits_processor=LogitsProcessorList([timer]))
+    out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1 + N_DECODE,
+                            do_sample=True, temperature=CONFIG.temperature, top_k=CONFIG.top_k,
+                            top_p=CONFIG.top_p, pad_token_id=lm.tokenizer.eos_token_id,
+                            logits_processor=LogitsProcessorList([timer]))
     steps = [(b - a) * 1000 for a, b in zip(timer.stamps, timer.stamps[1:])]
     return steps, out[0, len(prompt_ids):].tolist()
 
@@ -102,7 +108,8 @@ def main() -> None:
     prompt, goal = PROMPTS[name], GOALS[name]
     lm = load_model(name)
     prompt_ids = lm.encode_prompt(prompt)  # what the clock reads (Gemma: <bos> first)
-    print(f"{lm.name}, {torch.get_num_threads()} threads, prompt of {len(prompt_ids)} tokens, {CONFIG}")
+    print(f"{lm.name}, {torch.get_num_threads()} threads, prompt of {len(prompt_ids)} tokens, "
+          f"{CONFIG}")
     clock_run(lm, prompt), generate_run(lm, prompt_ids)  # warm-up
 
     big = torch.ones(64 * 2**20)  # 256 MiB of float32
@@ -120,8 +127,10 @@ def main() -> None:
     print(f"decode, per token (median over {ROUNDS} alternating runs of {N_DECODE} tokens each):")
     print(f"  clock.tick()      {clock_ms:6.1f} ms   (fastest {min(clock_steps):.1f} ms)")
     print(f"  model.generate    {generate_ms:6.1f} ms   (fastest {min(generate_steps):.1f} ms)")
-    print(f"  ratio clock / generate = {ratio:.2f}x (goal <= {goal}x): {'OK' if ratio <= goal else 'SLOWER THAN GOAL'}")
-    print(f"  fastest tick vs fastest generate step = {min(clock_steps) / min(generate_steps):.2f}x "
+    print(f"  ratio clock / generate = {ratio:.2f}x (goal <= {goal}x): "
+          f"{'OK' if ratio <= goal else 'SLOWER THAN GOAL'}")
+    print(f"  fastest tick vs fastest generate step = "
+          f"{min(clock_steps) / min(generate_steps):.2f}x "
           f"(less sensitive to other programs on a shared machine)")
     print(f"  same tokens as generate: {same}")
     bandwidth = 64 * 2**20 * 4 / (min(reads) / 1000)  # bytes/s, the fastest of the reads
@@ -129,26 +138,27 @@ def main() -> None:
     kv = 2 * lm.n_layers * lm.n_kv_heads * lm.head_dim * 4 * (len(prompt_ids) + N_DECODE // 2)
     bound_ms = (weights + kv) / bandwidth * 1000
     print(f"the quiet tick (the fastest decode tick) vs the memory-bandwidth bound:")
-    print(f"  a tick reads {weights / 2**20:.0f} MiB of weights + {kv / 2**20:.1f} MiB of KV cache; "
+    print(f"  a tick reads {byte_size(weights)} of weights + {byte_size(kv)} of KV cache; "
           f"memory read {bandwidth / 1e9:.1f} GB/s (fastest of {len(reads)} 256 MiB sums)")
     print(f"  bound {bound_ms:.1f} ms; quiet tick {min(clock_steps):.1f} ms = "
           f"{min(clock_steps) / bound_ms:.2f}x the bound ({1000 / min(clock_steps):.1f} tokens/s, "
           f"bound {1000 / bound_ms:.1f})")
 
-    before = peak_rss_mb()
+    before = peak_rss_bytes()
     clock = Clock(lm, prompt, CONFIG, seed=SEED)
     clock.end_ids = frozenset()  # keep going for all the ticks
     start = time.perf_counter()
     clock.run(MEMORY_TICKS)
     seconds = time.perf_counter() - start
-    history_mb = sum(r.attention.numel() * r.attention.element_size() for r in clock.history) / 2**20
-    rng_mb = sum(s.numel() for s in clock._rng_states) / 2**20
+    history_bytes = sum(r.attention.numel() * r.attention.element_size() for r in clock.history)
+    rng_bytes = sum(s.numel() for s in clock._rng_states)  # uint8 states: one byte each
     last = clock.history[-1]
-    print(f"{MEMORY_TICKS} ticks in {seconds:.1f} s ({MEMORY_TICKS / seconds:.1f} tokens/s, last tick {last.forward_ms:.1f} ms forward"
-          f" + {last.sampling_ms:.1f} ms sampling):")
-    print(f"  peak RSS {before:.0f} MB before -> {peak_rss_mb():.0f} MB after")
-    print(f"  history: {history_mb:.1f} MB of attention rows + {rng_mb:.1f} MB of generator states; "
-          f"KV cache {last.kv_cache_bytes / 2**20:.1f} MB for {last.kv_cache_len} positions")
+    print(f"{MEMORY_TICKS} ticks in {seconds:.1f} s ({MEMORY_TICKS / seconds:.1f} tokens/s, "
+          f"last tick {last.forward_ms:.1f} ms forward + {last.sampling_ms:.1f} ms sampling):")
+    print(f"  peak RSS {byte_size(before)} before -> {byte_size(peak_rss_bytes())} after")
+    print(f"  history: {byte_size(history_bytes)} of attention rows + {byte_size(rng_bytes)} of "
+          f"generator states; KV cache {byte_size(last.kv_cache_bytes)} for "
+          f"{last.kv_cache_len} positions")
     if not same:
         sys.exit("the clock and generate disagree on the tokens")
 

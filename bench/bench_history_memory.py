@@ -5,7 +5,7 @@ runs N greedy decode ticks with no end-of-text stop, and reports:
 
   attention    the bytes of attention rows the history holds at the end (sum over records)
   rss growth   resident memory after the run minus after the prefill (VmRSS): what the run
-               added, KV cache included (46 KB per position for SmolLM2)
+               added, KV cache included (45 KiB per position for SmolLM2)
   ticks kept   how many records still have their attention row
 
 Budgets: "unbounded" (attention_budget = 2**62: the behaviour before the bound) and the default
@@ -15,9 +15,11 @@ HISTORY_ATTENTION_BYTES. Each tick's record holds n_layers x n_heads x context f
 Run: .venv/bin/python bench/bench_history_memory.py [--prompt-tokens 3000] [--ticks 400]
 (about 20 minutes per budget on 2 busy cores).
 
+Sizes are in MiB (2**20 bytes; VmRSS counts KiB).
+
 Measured (2 cores shared with other jobs), 400 ticks after a 3,000-token prompt:
-  unbounded      attention 660.8 MB, rss growth 955 MB, 401 ticks with attention, 1051 s
-  256 MB bound   attention 255.2 MB, rss growth 905 MB, 149 ticks with attention, 372 s
+  unbounded      attention 660.8 MiB, rss growth 955 MiB, 401 ticks with attention, 1051 s
+  256 MiB bound  attention 255.2 MiB, rss growth 905 MiB, 149 ticks with attention, 372 s
                  (the warning before the run predicted 149; freed rows' memory stays with the
                  allocator for reuse, so resident memory falls less than the rows held)
 """
@@ -33,10 +35,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def rss_mb() -> float:
+def rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) / 1024  # kB in /proc are KiB
     raise RuntimeError("no /proc/self/status")
 
 
@@ -56,7 +58,7 @@ def measure(budget: int | None, prompt_tokens: int, ticks: int) -> dict:
         clock.attention_budget = budget
     clock.tick()
     gc.collect()
-    before = rss_mb()
+    before = rss_mib()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")
@@ -65,11 +67,11 @@ def measure(budget: int | None, prompt_tokens: int, ticks: int) -> dict:
     gc.collect()
     attention = sum(r.attention.numel() * r.attention.element_size() for r in clock.history)
     return {
-        "budget_mb": round(clock.attention_budget / 2**20) if budget != 2**62 else "unbounded",
+        "budget_mib": round(clock.attention_budget / 2**20) if budget != 2**62 else "unbounded",
         "prompt_tokens": len(clock.prompt_ids),
         "ticks": len(clock.history),
-        "attention_mb": round(attention / 2**20, 1),
-        "rss_growth_mb": round(rss_mb() - before),
+        "attention_mib": round(attention / 2**20, 1),
+        "rss_growth_mib": round(rss_mib() - before),
         "ticks_with_attention": sum(r.has_attention for r in clock.history),
         "warned": [str(w.message) for w in warned][:1],
         "seconds": round(seconds, 1),

@@ -89,8 +89,9 @@ def main() -> None:
                 p.wait()
         results[n] = stats
         total_pss = sum(s["pss"] for s in stats)
-        print(f"{n} kernel(s), started in {seconds:.0f} s: total PSS {total_pss:.0f} MiB; per kernel "
-              f"USS {max(s['uss'] for s in stats):.0f} MiB, RSS {max(s['rss'] for s in stats):.0f} MiB"
+        print(f"{n} kernel(s), started in {seconds:.0f} s: total PSS {total_pss:.0f} MiB; "
+              f"per kernel USS {max(s['uss'] for s in stats):.0f} MiB, "
+              f"RSS {max(s['rss'] for s in stats):.0f} MiB"
               f" (of which the weights' mapping {max(s['weights_rss'] for s in stats):.0f} MiB); "
               f"the weights' PSS summed over the kernels {sum(s['weights_pss'] for s in stats):.0f}"
               f" MiB")

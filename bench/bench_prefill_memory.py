@@ -11,10 +11,11 @@ reports its peak resident memory (VmHWM from /proc/self/status; ru_maxrss where 
   generate   transformers' model.generate(input_ids, max_new_tokens=1)
 
 A process per measurement, because a process's peak never goes down. Goal: the clock stays
-under 2 GB for the longest prompt the model accepts (SmolLM2: 8192 positions).
+under GOAL_MIB (2000 MiB) for the longest prompt the model accepts (SmolLM2: 8192 positions).
+Peaks are in MiB (2**20 bytes).
 
 Run: .venv/bin/python bench/bench_prefill_memory.py [--sizes 512 2048 8000] [--no-reference]
-(a few minutes on 2 cores; transformers' forward at 8000 tokens needs several GB).
+(a few minutes on 2 cores; transformers' forward at 8000 tokens needs several GiB).
 """
 from __future__ import annotations
 
@@ -27,22 +28,23 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GOAL_MB = 2000
+GOAL_MIB = 2000
 
 
-def peak_rss_mb() -> float:
+def peak_rss_mib() -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+                return int(line.split()[1]) / 1024  # kB in /proc are KiB
     except OSError:
         pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, else KiB
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def prompt_ids(lm, n: int) -> list[int]:
-    text = ("The clock ticks once for every token, and the model reads the whole story again. " * 2000)
+    sentence = "The clock ticks once for every token, and the model reads the whole story again. "
+    text = sentence * 2000
     ids = lm.encode(text)[:n]
     assert len(ids) == n
     return ids
@@ -70,15 +72,17 @@ def measure(what: str, n: int) -> dict:
             lm.model(input_ids=torch.tensor([ids]))
         elif what == "generate":
             t = torch.tensor([ids])
-            lm.model.generate(t, attention_mask=torch.ones_like(t), max_new_tokens=1, do_sample=False,
-                              pad_token_id=lm.tokenizer.eos_token_id)
-    return {"what": what, "tokens": n, "peak_mb": peak_rss_mb(), "seconds": time.perf_counter() - start}
+            lm.model.generate(t, attention_mask=torch.ones_like(t), max_new_tokens=1,
+                              do_sample=False, pad_token_id=lm.tokenizer.eos_token_id)
+    return {"what": what, "tokens": n, "peak_mib": peak_rss_mib(),
+            "seconds": time.perf_counter() - start}
 
 
 def run_child(what: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", what, str(n)], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--child", what, str(n)], capture_output=True,
+                         text=True)
     if out.returncode != 0:
-        return {"what": what, "tokens": n, "peak_mb": float("nan"), "seconds": float("nan"),
+        return {"what": what, "tokens": n, "peak_mib": float("nan"), "seconds": float("nan"),
                 "error": (out.stderr.strip().splitlines() or ["killed"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -86,31 +90,35 @@ def run_child(what: str, n: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 8000])
-    parser.add_argument("--no-reference", action="store_true", help="only the clock (no transformers runs)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="only the clock (no transformers runs)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child[0], int(args.child[1]))))
         return 0
 
-    floor = run_child("load", 1)["peak_mb"]
-    print(f"peak RSS after load_model() alone: {floor:.0f} MB (included in every figure below)")
-    print(f"{'tokens':>6}  {'clock MB':>9}  {'forward MB':>10}  {'generate MB':>11}  {'clock/forward':>13}  "
+    floor = run_child("load", 1)["peak_mib"]
+    print(f"peak RSS after load_model() alone: {floor:.0f} MiB (included in every figure below)")
+    print(f"{'tokens':>6}  {'clock MiB':>9}  {'forward MiB':>11}  {'generate MiB':>12}  "
+          f"{'clock/forward':>13}  "
           f"{'clock/generate':>14}  clock s")
     worst = 0.0
     for n in args.sizes:
         clock = run_child("clock", n)
-        worst = max(worst, clock["peak_mb"])
+        worst = max(worst, clock["peak_mib"])
         refs = {} if args.no_reference else {w: run_child(w, n) for w in ("forward", "generate")}
-        fwd, gen = (refs.get(w, {}).get("peak_mb", float("nan")) for w in ("forward", "generate"))
-        print(f"{n:>6}  {clock['peak_mb']:>9.0f}  {fwd:>10.0f}  {gen:>11.0f}  {clock['peak_mb'] / fwd:>13.2f}  "
-              f"{clock['peak_mb'] / gen:>14.2f}  {clock['seconds']:.1f}")
+        fwd, gen = (refs.get(w, {}).get("peak_mib", float("nan")) for w in ("forward", "generate"))
+        peak = clock["peak_mib"]
+        print(f"{n:>6}  {peak:>9.0f}  {fwd:>11.0f}  {gen:>12.0f}  {peak / fwd:>13.2f}  "
+              f"{peak / gen:>14.2f}  {clock['seconds']:.1f}")
         for r in [clock, *refs.values()]:
             if "error" in r:
                 print(f"        {r['what']} failed: {r['error']}")
-    print(f"goal: the clock under {GOAL_MB} MB at every size: {'met' if worst < GOAL_MB else 'NOT met'} "
-          f"(worst {worst:.0f} MB). Timings are from a shared machine: indicative only.")
-    return 0 if worst < GOAL_MB else 1
+    met = worst < GOAL_MIB
+    print(f"goal: the clock under {GOAL_MIB} MiB at every size: {'met' if met else 'NOT met'} "
+          f"(worst {worst:.0f} MiB). Timings are from a shared machine: indicative only.")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -9,15 +9,17 @@ embedded model and does ONE thing, then reports its peak resident memory (VmHWM)
   beam        beam_search(4 beams, 3 new tokens) after an M-token prompt (the prompt read once,
               in chunks, then the cache copied per beam)
 
-Before the bound (issue 24's figures): perplexity of 8,192 ids took 313 s and 6.2 GB; 4 beams
-on a 4,000-token prompt were killed at 6.6 GB.
+Before the bound (issue 24's figures, reported there in decimal GB): perplexity of 8,192 ids
+took 313 s and 5.8 GiB; 4 beams on a 4,000-token prompt were killed at 6.1 GiB.
 
 Run: .venv/bin/python bench/bench_scoring_memory.py [--tokens 8000] [--prompt 4000]
 
+Peaks are in MiB (2**20 bytes; VmHWM counts KiB).
+
 Measured after the bound (SmolLM2, 2 cores shared with other jobs, so the times are slow):
-  load                          peak  921 MB
-  perplexity, 8,000 tokens      peak 1782 MB, 565 s   (before: 6.2 GB)
-  beam, 4 beams, 4,000 tokens   peak 2245 MB, 379 s   (before: killed at 6.6 GB)
+  load                          peak  921 MiB
+  perplexity, 8,000 tokens      peak 1782 MiB, 565 s   (before: 5.8 GiB)
+  beam, 4 beams, 4,000 tokens   peak 2245 MiB, 379 s   (before: killed at 6.1 GiB)
 """
 from __future__ import annotations
 
@@ -31,10 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def peak_mb() -> float:
+def peak_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+            return int(line.split()[1]) / 1024  # kB in /proc are KiB
     raise RuntimeError("no /proc/self/status")
 
 
@@ -55,7 +57,7 @@ def child(what: str, n: int) -> dict:
     else:
         result = None
     return {"what": what, "tokens": n, "seconds": round(time.perf_counter() - start, 1),
-            "peak_mb": round(peak_mb()), "result": result}
+            "peak_mib": round(peak_mib()), "result": result}
 
 
 def main() -> None:

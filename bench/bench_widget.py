@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_widget.py [--ticks 30] [--rounds 3]
 
 Both run the same greedy ticks on the embedded model from the same prompt, alternating tick
-by tick so that machine noise (other processes) hits both alike. Prints the median per-tick time of each, their ratio
-and the widget's own work per tick (its time minus the clock's, i.e. drawing the panels).
+by tick so that machine noise (other processes) hits both alike. Prints the median per-tick
+time of each, their ratio and the widget's own work per tick (its time minus the clock's, i.e.
+drawing the panels).
 """
 
 from __future__ import annotations

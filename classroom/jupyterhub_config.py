@@ -122,9 +122,10 @@ c.Spawner.environment = {
 }
 # Sized from bench/bench_classroom.py (docs/teaching.md): a kernel that has loaded the model
 # and ticked holds about 0.32 GiB of its own besides the shared weights, the student's Jupyter
-# server about 0.12 GiB; 1 GB leaves room for a second notebook's kernel. With this local
-# spawner the limits are ADVISORY: they reach the server as MEM_LIMIT / CPU_LIMIT and are not
-# enforced (Kubernetes enforces them: classroom/z2jh-values.yaml).
+# server about 0.12 GiB; 1 GiB ("1G": JupyterHub reads G as 2**30 bytes) leaves room for a
+# second notebook's kernel. With this local spawner the limits are ADVISORY: they reach the
+# server as MEM_LIMIT / CPU_LIMIT and are not enforced (Kubernetes enforces them:
+# classroom/z2jh-values.yaml).
 c.Spawner.mem_limit = os.environ.get("CLASSROOM_MEM_LIMIT", "1G")
 c.Spawner.cpu_limit = float(os.environ.get("CLASSROOM_CPU_LIMIT", "1"))
 c.Spawner.start_timeout = 180  # a busy machine starts servers slowly
