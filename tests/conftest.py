@@ -173,3 +173,26 @@ def gemma_lm():
     from helpers import load_model
 
     return load_model("gemma-3-270m")
+
+
+@pytest.fixture
+def fake_convert(monkeypatch, tiny_llama_dir):
+    """A fast stand-in for the GGUF conversion: the tiny Llama's files plus a real stamp.
+
+    Returns the list of folders it converted into (one entry per conversion)."""
+    import shutil
+
+    from helpers import embedded
+    from helpers import models as models_module
+
+    calls = []
+
+    def convert(gguf_path, folder, spec=embedded.SMOLLM2):
+        calls.append(folder)
+        for f in tiny_llama_dir.iterdir():
+            shutil.copy(f, folder / f.name)
+        embedded._write_stamp(folder, gguf_path, spec)
+
+    monkeypatch.setattr(embedded, "_convert", convert)
+    monkeypatch.setattr(models_module, "_cache", {})  # load_model() must not return the real model
+    return calls

@@ -17,22 +17,6 @@ from helpers.clock import Clock, ClockError
 from helpers.sampling import SamplingConfig
 
 
-@pytest.fixture
-def fake_convert(monkeypatch, tiny_llama_dir):
-    """A fast stand-in for the GGUF conversion: the tiny Llama's files plus a real stamp."""
-    calls = []
-
-    def convert(gguf_path, folder, spec=embedded.SMOLLM2):
-        calls.append(folder)
-        for f in tiny_llama_dir.iterdir():
-            shutil.copy(f, folder / f.name)
-        embedded._write_stamp(folder, gguf_path, spec)
-
-    monkeypatch.setattr(embedded, "_convert", convert)
-    monkeypatch.setattr(models_module, "_cache", {})  # load_model() must not return the real model
-    return calls
-
-
 def _overwrite_inside(path, n=1 << 20):
     """Overwrite up to n bytes of the tensor data (after the safetensors header) in place:
     same size, only the modification time says that something happened."""

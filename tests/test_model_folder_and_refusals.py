@@ -16,22 +16,6 @@ from helpers import embedded
 from helpers import models as models_module
 
 
-@pytest.fixture
-def fake_convert(monkeypatch, tiny_llama_dir):
-    """A fast stand-in for the GGUF conversion: the tiny Llama's files plus a real stamp."""
-    calls = []
-
-    def convert(gguf_path, folder, spec=embedded.SMOLLM2):
-        calls.append(folder)
-        for f in tiny_llama_dir.iterdir():
-            shutil.copy(f, folder / f.name)
-        embedded._write_stamp(folder, gguf_path, spec)
-
-    monkeypatch.setattr(embedded, "_convert", convert)
-    monkeypatch.setattr(models_module, "_cache", {})  # load_model() must not return the real model
-    return calls
-
-
 def _tree(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
