@@ -16,6 +16,7 @@ Run: .venv/bin/python bench/bench_faster_ticks.py        (a few minutes on 2 sha
 """
 from __future__ import annotations
 
+import argparse
 import copy
 import statistics
 import sys
@@ -134,6 +135,8 @@ def bench_int8(lm) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.parse_args()   # no options: --help describes the run, and an unknown option fails
     lm = load_model()
     print(f"{lm.name}, {torch.get_num_threads()} torch thread(s); timings are wall-clock on "
           f"this machine (noisy when it is shared)")

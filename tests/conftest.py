@@ -196,3 +196,17 @@ def fake_convert(monkeypatch, tiny_llama_dir):
     monkeypatch.setattr(embedded, "_convert", convert)
     monkeypatch.setattr(models_module, "_cache", {})  # load_model() must not return the real model
     return calls
+
+
+# ./test.sh shares the tests between two pytest-xdist workers: see tests/work_units.py.
+def pytest_collection_modifyitems(config, items):
+    from work_units import in_queue_order
+
+    in_queue_order(items, REPO)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)   # before xdist's own; no xdist, no call
+def pytest_xdist_make_scheduler(config, log):
+    from work_units import make_scheduler
+
+    return make_scheduler(config, log)
