@@ -62,9 +62,10 @@ def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
         model = GPT2LMHeadModel(config)
     elif family == "llama":
         # 4 query heads sharing 2 key/value heads: grouped-query attention like SmolLM2.
-        config = LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-                             bos_token_id=eos, eos_token_id=eos, tie_word_embeddings=True)
+        config = LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128,
+                             num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                             max_position_embeddings=64, bos_token_id=eos, eos_token_id=eos,
+                             tie_word_embeddings=True)
         model = LlamaForCausalLM(config)
     elif family == "gemma3":
         # 4 query heads sharing 1 key/value head (as in Gemma 3 270M); layer 0 attends over a
@@ -74,7 +75,8 @@ def build_tiny_model(family: str, folder: Path, seed: int = 0) -> Path:
         config = Gemma3TextConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128,
                                   num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1,
                                   head_dim=16, query_pre_attn_scalar=24, max_position_embeddings=64,
-                                  sliding_window=4, layer_types=["sliding_attention", "full_attention"],
+                                  sliding_window=4,
+                                  layer_types=["sliding_attention", "full_attention"],
                                   bos_token_id=bos, eos_token_id=eos, pad_token_id=None)
         model = Gemma3ForCausalLM(config)
         with torch.no_grad():   # Gemma's norms scale by 1 + weight and start at weight 0: make

@@ -52,7 +52,8 @@ def _assert_every_head_matches(lm, text, atol=1e-5):
         for head in range(lm.n_heads):
             hc = attention_head_by_hand(lm, text, layer, head)
             torch.testing.assert_close(hc.weights, weights[layer, head], atol=atol, rtol=0)
-            torch.testing.assert_close(hc.output, model_out[:, head * lm.head_dim:(head + 1) * lm.head_dim],
+            torch.testing.assert_close(hc.output,
+                                       model_out[:, head * lm.head_dim:(head + 1) * lm.head_dim],
                                        atol=atol, rtol=0)
             assert torch.all(hc.weights.triu(diagonal=1) == 0)
             torch.testing.assert_close(hc.weights.sum(-1), torch.ones(len(hc.tokens)))
@@ -102,7 +103,8 @@ def test_attention_input_is_the_normed_residual(any_family_lm):
     from helpers.embeddings import residual_stream
 
     stream = residual_stream(any_family_lm, TEXT)
-    inner = any_family_lm.model.transformer if any_family_lm.family == "gpt2" else any_family_lm.model.model
+    inner = (any_family_lm.model.transformer if any_family_lm.family == "gpt2"
+             else any_family_lm.model.model)
     norm = inner.h[1].ln_1 if any_family_lm.family == "gpt2" else inner.layers[1].input_layernorm
     assert anatomy(any_family_lm).blocks[1].attention_norm.module is norm
     with torch.no_grad():
@@ -143,7 +145,8 @@ def test_pattern_scores_on_handmade_patterns():
 def test_repeated_random_tokens(any_family_lm):
     seq = repeated_random_tokens(any_family_lm, 10, seed=1)
     assert seq[:10] == seq[10:] and len(set(seq[:10])) == 10
-    assert seq == repeated_random_tokens(any_family_lm, 10, seed=1) != repeated_random_tokens(any_family_lm, 10, seed=2)
+    assert (seq == repeated_random_tokens(any_family_lm, 10, seed=1)
+            != repeated_random_tokens(any_family_lm, 10, seed=2))
     assert not set(seq) & set(any_family_lm.tokenizer.all_special_ids)
     with pytest.raises(ValueError, match="length must be"):
         repeated_random_tokens(any_family_lm, 1)
@@ -156,7 +159,8 @@ def _assert_offline(html: str):
     assert "jQuery v2.2.4" in html and "d3js.org v5.7.0" in html
     # one inline script only, never closed early by a '</script' inside the libraries; no '<!--'
     # that would switch the HTML parser into its escaped script state
-    assert html.count('<script type="text/javascript">') == 1 and html.lower().count("</script") == 1
+    assert (html.count('<script type="text/javascript">') == 1
+            and html.lower().count("</script") == 1)
     assert "<!--" not in html
 
 
@@ -216,7 +220,8 @@ def test_head_by_hand_equals_the_embedded_model(embedded_lm):
             hc = attention_head_by_hand(embedded_lm, text, layer, head)
             assert hc.kv_head == head // 3
             torch.testing.assert_close(hc.weights, weights[layer, head], atol=1e-5, rtol=0)
-            torch.testing.assert_close(hc.output, model_out[:, head * 64:(head + 1) * 64], atol=1e-5, rtol=0)
+            torch.testing.assert_close(hc.output, model_out[:, head * 64:(head + 1) * 64],
+                                       atol=1e-5, rtol=0)
 
 
 @pytest.mark.slow
@@ -243,20 +248,23 @@ def test_attention_heatmap_masks_the_future_and_labels_tokens(any_family_lm):
     assert list(fig.layout.xaxis.ticktext)[first:first + 2] == ["The", "·capital"]
     assert fig.data[0].colorscale[0][1] != fig.data[0].colorscale[-1][1] and fig.data[0].zmax == 1
     update_attention_heatmap(fig, w[0, 1], tokens, title="layer 0, head 1")
-    assert fig.data[0].z[3][1] == pytest.approx(float(w[0, 1, 3, 1])) and fig.layout.title.text == "layer 0, head 1"
+    assert (fig.data[0].z[3][1] == pytest.approx(float(w[0, 1, 3, 1]))
+            and fig.layout.title.text == "layer 0, head 1")
     # Short texts get body-size token labels; a long text shrinks them, also when updated in place.
     assert fig.layout.xaxis.tickfont.size == fig.layout.yaxis.tickfont.size == font_size("body")
     long_weights, long_tokens = torch.full((30, 30), 1 / 30).tril(), [f"t{i}" for i in range(30)]
     update_attention_heatmap(fig, long_weights, long_tokens)
     assert fig.layout.xaxis.tickfont.size == font_size("small") and len(fig.data[0].z) == 30
-    assert fig.layout.height == attention_heatmap(long_weights, long_tokens).layout.height, "same size either way"
+    assert fig.layout.height == attention_heatmap(long_weights, long_tokens).layout.height, (
+        "same size either way")
     with pytest.raises(ValueError, match="T, T"):
         attention_heatmap(w[0], tokens)
 
 
 def test_query_bars_and_head_scores_figures(tiny_lm):
     from helpers.attention import token_labels
-    from helpers.plots.attention import head_scores_figure, query_attention_figure, update_query_attention_figure
+    from helpers.plots.attention import (head_scores_figure, query_attention_figure,
+                                         update_query_attention_figure)
 
     w = attention_weights(tiny_lm, TEXT)
     tokens = token_labels(tiny_lm, tiny_lm.encode_prompt(TEXT))
@@ -270,7 +278,8 @@ def test_query_bars_and_head_scores_figures(tiny_lm):
         query_attention_figure(w, tokens, query=len(tokens), layer=0)
     scores = previous_token_scores(w)
     grid = head_scores_figure(scores, "previous-token score", top=2)
-    assert grid.data[0].z[2][1] == pytest.approx(float(scores[1, 2]))  # rows are heads, columns layers
+    # rows are heads, columns layers
+    assert grid.data[0].z[2][1] == pytest.approx(float(scores[1, 2]))
     assert grid.layout.xaxis.title.text == "layer" and grid.layout.yaxis.title.text == "head"
     best_layer, best_head = divmod(int(scores.flatten().argmax()), tiny_lm.n_heads)
     assert any(s.x0 == best_layer - 0.5 and s.y0 == best_head - 0.5 for s in grid.layout.shapes)

@@ -84,7 +84,8 @@ def test_new_text_reruns_the_model(explorer, tiny_lm):
 @pytest.mark.parametrize("bad, words", [("", "empty"), ("tick " * 80, "shorten")])
 def test_bad_text_gives_a_message_and_keeps_the_state(explorer, tiny_lm, bad, words):
     explorer.layer.value = 1
-    before = (explorer.ids, explorer.weights, list(explorer.heatmap.data[0].z), explorer.query.value)
+    before = (explorer.ids, explorer.weights, list(explorer.heatmap.data[0].z),
+              explorer.query.value)
     explorer.text.value = bad
     assert words in explorer.message.value and "previous text" in explorer.message.value
     assert explorer.ids is before[0] and explorer.weights is before[1]

@@ -90,19 +90,26 @@ def test_solution_is_collapsed_html():
 def test_check_close_names_common_slips():
     probs = torch.tensor([0.5, 0.25, 0.25])
     assert "sum to 2" in checks.check_close(probs * 2, probs, "softmax").message
-    assert "reciprocal" in checks.check_close(torch.tensor([0.25]), torch.tensor([4.0]), "ratio").message
-    assert "sign is flipped" in checks.check_close(-torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0]), "x").message
-    assert "8 times" in checks.check_close(torch.tensor([8.0, 16.0]), torch.tensor([1.0, 2.0]), "scores").message
-    assert checks.check_close(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]), "x").message.endswith("(allowed 1e-05).")
+    assert "reciprocal" in checks.check_close(torch.tensor([0.25]), torch.tensor([4.0]),
+                                              "ratio").message
+    assert "sign is flipped" in checks.check_close(-torch.tensor([1.0, 2.0]),
+                                                   torch.tensor([1.0, 2.0]), "x").message
+    assert "8 times" in checks.check_close(torch.tensor([8.0, 16.0]), torch.tensor([1.0, 2.0]),
+                                           "scores").message
+    assert checks.check_close(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]),
+                              "x").message.endswith("(allowed 1e-05).")
 
 
 def test_check_equal_decodes_token_ids():
     vocab = {1: "Paris", 2: " the"}
-    result = checks.check_equal(2, 1, "next token", decode=lambda ids: "".join(vocab[i] for i in ids))
+    result = checks.check_equal(2, 1, "next token",
+                                decode=lambda ids: "".join(vocab[i] for i in ids))
     assert "yours reads ' the'" in result.message and "Paris" not in result.message
     vocab[3] = " Paris"
-    space = checks.check_equal(1, 3, "next token", decode=lambda ids: "".join(vocab[i] for i in ids))
-    assert "yours reads 'Paris'" in space.message and "right token starts with a space" in space.message
+    space = checks.check_equal(1, 3, "next token",
+                               decode=lambda ids: "".join(vocab[i] for i in ids))
+    assert ("yours reads 'Paris'" in space.message
+            and "right token starts with a space" in space.message)
 
 
 def test_a_right_answer_in_another_container_passes():

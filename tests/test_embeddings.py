@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from helpers.embeddings import (
-    apply_rope, cosine_similarity, embedding_matrix, embedding_scale, final_norm, gpt2_input_vectors,
-    input_vectors, lookup_by_one_hot,
+    apply_rope, cosine_similarity, embedding_matrix, embedding_scale, final_norm,
+    gpt2_input_vectors, input_vectors, lookup_by_one_hot,
     nearest_neighbours, one_hot, position_table, project_2d, project_words, residual_norms,
     residual_stream, rope_angles, rope_cos_sin, rope_scores, rope_theta, single_token_id,
 )
@@ -61,7 +61,8 @@ def test_pca_matches_a_by_hand_example_and_is_deterministic():
     assert torch.allclose(xy[:, 0], torch.tensor([-2.0, -1.0, 0.0, 3.0]) * 5**0.5, atol=1e-2)
     again, _ = project_2d(x.clone())
     assert torch.equal(xy, again)
-    assert (xy.abs().argmax(dim=0) == xy.argmax(dim=0)).all(), "largest coordinate of each axis is positive"
+    assert (xy.abs().argmax(dim=0) == xy.argmax(dim=0)).all(), (
+        "largest coordinate of each axis is positive")
     with pytest.raises(ValueError, match="at least 3"):
         project_2d(x[:2])
 
@@ -109,7 +110,8 @@ def test_gemma3_rope_has_one_theta_per_layer_kind(tiny_gemma3):
         rope_theta(lm)
     positions = torch.arange(9)
     for layer, kind in enumerate(lm.model.config.layer_types):
-        cos_hf, sin_hf = lm.model.model.rotary_emb(torch.zeros(1, 9, lm.d_model), positions[None], kind)
+        cos_hf, sin_hf = lm.model.model.rotary_emb(torch.zeros(1, 9, lm.d_model), positions[None],
+                                                   kind)
         cos, sin = rope_cos_sin(positions, lm.head_dim, rope_theta(lm, layer))
         torch.testing.assert_close(cos, cos_hf[0]) and torch.testing.assert_close(sin, sin_hf[0])
 
@@ -188,14 +190,16 @@ def test_embedded_model_neighbours_and_rope(embedded_lm):
         single_token_id(embedded_lm, " 7")
     ids = embedded_lm.encode("我喜欢吃披萨")
     assert torch.allclose(lookup_by_one_hot(embedded_lm, ids),
-                          embedded_lm.model.get_input_embeddings()(torch.tensor(ids)).detach(), atol=1e-6)
+                          embedded_lm.model.get_input_embeddings()(torch.tensor(ids)).detach(),
+                          atol=1e-6)
     norms = residual_norms(embedded_lm, "The capital of France is")
-    assert norms.shape == (31,) and norms[-1] > 10 * norms[0], "the running vector grows through the blocks"
+    assert norms.shape == (31,) and norms[-1] > 10 * norms[0], (
+        "the running vector grows through the blocks")
 
 
 def test_figures(tiny_lm):
-    from helpers.plots import (neighbours_figure, projection_figure, residual_norms_figure, rope_angles_figure,
-                               rope_scores_figure)
+    from helpers.plots import (neighbours_figure, projection_figure, residual_norms_figure,
+                               rope_angles_figure, rope_scores_figure)
 
     p = project_words(tiny_lm, [" the", " clock", " token", " is"])
     fig = projection_figure(p, groups=["a", "a", "b", "b"])
@@ -219,5 +223,6 @@ def test_word_map_labels_of_close_points_go_different_ways():
 
     positions = _label_positions([[0.0, 0.0], [0.01, 0.0], [5.0, 5.0], [-5.0, 2.0]])
     assert positions[0] != positions[1]
-    assert positions[0] == "middle left" and positions[1] == "middle right", "pushed apart, away from each other"
+    assert positions[0] == "middle left" and positions[1] == "middle right", (
+        "pushed apart, away from each other")
     assert _label_positions([]) == []

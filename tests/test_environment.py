@@ -24,7 +24,8 @@ def test_environment_yml_mirrors_requirements():
 
 
 def test_every_requirement_is_pinned_exactly():
-    for req in _requirements(REPO / "requirements.txt") | _requirements(REPO / "requirements-test.txt"):
+    for req in (_requirements(REPO / "requirements.txt")
+                | _requirements(REPO / "requirements-test.txt")):
         assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", req), req
 
 

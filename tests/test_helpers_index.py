@@ -16,4 +16,5 @@ def test_the_index_lists_every_module_and_package():
     modules = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert modules | packages <= listed, f"not in the index: {sorted(modules | packages - listed)}"
-    assert listed <= modules | packages, f"listed but missing: {sorted(listed - modules - packages)}"
+    assert listed <= modules | packages, (
+        f"listed but missing: {sorted(listed - modules - packages)}")

@@ -38,9 +38,11 @@ def _string_arguments(path: Path) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-        args = {"_button": node.args[0:3:2], "_say": node.args[:1], "say": node.args[:1]}.get(name, [])
+        args = {"_button": node.args[0:3:2], "_say": node.args[:1],
+                "say": node.args[:1]}.get(name, [])
         args = list(args)
-        args += [k.value for k in node.keywords if k.arg in ("description", "tooltip", "placeholder")]
+        args += [k.value for k in node.keywords
+                 if k.arg in ("description", "tooltip", "placeholder")]
         found += [a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)
                   and re.search(r"[A-Za-z]{3}", a.value)]
     return found
@@ -53,7 +55,8 @@ def test_the_clock_widget_spells_no_words_itself():
 
 def test_clock_widget_in_chinese(tiny_lm):
     cw = ClockWidget(tiny_lm, "The clock", lang="zh", temperature=0)
-    assert cw.view.step_button.description == "单步" and cw.view.presenter_button.description == "演示模式"
+    assert (cw.view.step_button.description == "单步"
+            and cw.view.presenter_button.description == "演示模式")
     assert "第 – 拍" in cw.status.value and "还没有运行" in cw.view.distribution.value
     cw.step()
     assert "第 0 拍" in cw.status.value and "预填充" in cw.status.value
@@ -62,8 +65,9 @@ def test_clock_widget_in_chinese(tiny_lm):
     cw.rewind()
     assert "已倒回 1 拍" in cw.message.value
     english = {text for text in messages("en").texts.values() if len(text) > 3}
-    shown = [c.description for c in (cw.view.step_button, cw.view.run_button, cw.view.rewind_button, cw.view.reset_button,
-                                     cw.view.force_button, cw.view.layer, cw.view.head, cw.view.hide_first, cw.view.scrubber)]
+    shown = [c.description for c in (cw.view.step_button, cw.view.run_button, cw.view.rewind_button,
+                                     cw.view.reset_button, cw.view.force_button, cw.view.layer,
+                                     cw.view.head, cw.view.hide_first, cw.view.scrubber)]
     assert not english & set(shown), english & set(shown)
     with pytest.raises(ValueError, match="lang="):
         ClockWidget(tiny_lm, "The clock", lang="de")
@@ -74,7 +78,8 @@ def test_a_fragment_that_completes_a_character_is_labelled_with_it(tiny_lm):
     assert len(ids) == 3
     texts = [tiny_lm.decode([i]) for i in ids]
     assert pending_bytes(tiny_lm, ids[:2]) == "我".encode()[:2]
-    assert pending_bytes(tiny_lm, ids) == b"" and pending_bytes(tiny_lm, tiny_lm.encode("ab")) == b""
+    assert (pending_bytes(tiny_lm, ids) == b""
+            and pending_bytes(tiny_lm, tiny_lm.encode("ab")) == b"")
     assert readable_token(texts[2], ids[2], tiny_lm, pending_bytes(tiny_lm, ids[:2])) == "⟨91⟩→我"
     assert readable_token(texts[0], ids[0], tiny_lm) == "⟨e6⟩"  # starts a character: bytes only
     rows = distribution_rows([Candidate(ids[2], texts[2], 0.5)], [], tokenizer=tiny_lm,
@@ -110,7 +115,8 @@ def test_the_explorers_in_chinese(tiny_lm):
     tokens.examples.value = "Chinese"
     assert tokens.text.value == "我喜欢吃披萨"
     sampling = SamplingExplorer(tiny_lm, "The clock", lang="zh")
-    assert sampling.draw_button.description == "抽一个词元" and sampling.temperature.description == "温度（0 = 贪心）"
+    assert (sampling.draw_button.description == "抽一个词元"
+            and sampling.temperature.description == "温度（0 = 贪心）")
     sampling.draw()
     assert "抽到了" in sampling.message.value
     attention = AttentionExplorer(tiny_lm, "The clock ticks", lang="zh")

@@ -23,13 +23,15 @@ REPO = Path(__file__).resolve().parent.parent
 def _api(port: int, token: str, path: str, method: str = "GET"):
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
                                      data=b"{}" if method == "POST" else None,
-                                     headers={"Content-Type": "application/json", "Authorization": f"token {token}"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"token {token}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
     return json.loads(body) if body else None
 
 
-def _kernel_runs_over_unix_sockets(port: int, token: str, runtime_dir: Path, log_path: Path) -> None:
+def _kernel_runs_over_unix_sockets(port: int, token: str, runtime_dir: Path,
+                                   log_path: Path) -> None:
     """Issue 15 item 9: no kernel port on TCP, and no eavesdropping warning in the terminal."""
     kernel = _api(port, token, "/api/kernels", "POST")
     try:
@@ -75,7 +77,8 @@ def test_lab_command_serves_the_notebooks_on_loopback(tmp_path):
     port = _free_port()
     # a short runtime folder: Unix socket paths hold at most 107 bytes (pytest's tmp_path is long)
     runtime_dir = Path(tempfile.mkdtemp(prefix="lab-", dir="/tmp"))
-    env = dict(os.environ, PORT=str(port), OPEN_BROWSER="False", JUPYTER_RUNTIME_DIR=str(runtime_dir))
+    env = dict(os.environ, PORT=str(port), OPEN_BROWSER="False",
+               JUPYTER_RUNTIME_DIR=str(runtime_dir))
     log = open(tmp_path / "lab.log", "w+")
     proc = subprocess.Popen(["./lab.sh"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -89,13 +92,16 @@ def test_lab_command_serves_the_notebooks_on_loopback(tmp_path):
             token = m and m.group(1)
             assert proc.poll() is None, (tmp_path / "lab.log").read_text()
         assert token, "no URL with a token printed:\n" + (tmp_path / "lab.log").read_text()
-        status = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=10)
+        status = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}",
+                                        timeout=10)
         assert status.status == 200
-        contents = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10))
+        contents = json.load(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10))
         names = {item["name"] for item in contents["content"]}
         assert any(n.endswith(".ipynb") for n in names), names
         # bound to loopback only: the socket's local address is 127.0.0.1
-        listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True,
+                                   text=True).stdout
         local_addresses = [line.split()[3] for line in listening.splitlines() if line.strip()]
         assert local_addresses and all(a == f"127.0.0.1:{port}" for a in local_addresses), listening
         _kernel_runs_over_unix_sockets(port, token, runtime_dir, tmp_path / "lab.log")
@@ -116,7 +122,8 @@ def test_lab_zh_serves_the_chinese_notebooks_with_gemma_ready(tmp_path):
         pytest.skip("notebooks/zh is not in this checkout yet")
     port = _free_port()
     runtime_dir = Path(tempfile.mkdtemp(prefix="lab-", dir="/tmp"))
-    env = dict(os.environ, PORT=str(port), OPEN_BROWSER="False", JUPYTER_RUNTIME_DIR=str(runtime_dir))
+    env = dict(os.environ, PORT=str(port), OPEN_BROWSER="False",
+               JUPYTER_RUNTIME_DIR=str(runtime_dir))
     log = open(tmp_path / "lab.log", "w+")
     proc = subprocess.Popen(["./lab.sh", "zh"], cwd=REPO, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -131,7 +138,8 @@ def test_lab_zh_serves_the_chinese_notebooks_with_gemma_ready(tmp_path):
             assert proc.poll() is None, (tmp_path / "lab.log").read_text()
         assert token, "no URL with a token printed:\n" + (tmp_path / "lab.log").read_text()
         log.seek(0)
-        assert "Embedded model ready:" in log.read() and "gemma-3-270m" in (tmp_path / "lab.log").read_text()
+        assert ("Embedded model ready:" in log.read()
+                and "gemma-3-270m" in (tmp_path / "lab.log").read_text())
         contents = json.load(urllib.request.urlopen(
             f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10))
         names = {item["name"] for item in contents["content"]}

@@ -48,8 +48,8 @@ def test_logit_lens_in_chunks_equals_one_snapshot_at_a_time(any_family_lm, monke
     import helpers.lens
 
     stream = residual_stream(any_family_lm, TEXT)
-    by_snapshot = torch.stack([torch.softmax(unembed(any_family_lm, s), dim=-1).topk(2, dim=-1).indices
-                               for s in stream])
+    by_snapshot = torch.stack([
+        torch.softmax(unembed(any_family_lm, s), dim=-1).topk(2, dim=-1).indices for s in stream])
     # one snapshot per chunk, uneven chunks, all at once
     for rows in (1, 2 * stream.shape[1] + 1, 10_000):
         monkeypatch.setattr(helpers.lens, "_LENS_ROWS", rows)
@@ -61,7 +61,8 @@ def test_target_trace_agrees_with_the_lens(any_family_lm):
     target_id = int(lens.top_ids[-1, -1, 0])
     trace = target_by_layer(any_family_lm, TEXT, any_family_lm.decode([target_id]))
     assert trace.target_id == target_id and trace.ranks[-1] == 0
-    leads = [n for n in range(any_family_lm.n_layers + 1) if int(lens.top_ids[n, -1, 0]) == target_id]
+    leads = [n for n in range(any_family_lm.n_layers + 1)
+             if int(lens.top_ids[n, -1, 0]) == target_id]
     assert trace.first_top1 == leads[0]
     torch.testing.assert_close(trace.probs[-1], lens.top_probs[-1, -1, 0])
 
@@ -86,7 +87,8 @@ def test_norms_by_hand_equal_torch(any_family_lm):
     x = torch.randn(5, any_family_lm.d_model)
     with torch.no_grad():
         if any_family_lm.family == "gpt2":
-            torch.testing.assert_close(layer_norm(x, norm.weight, norm.bias, norm.eps), norm.module(x))
+            torch.testing.assert_close(layer_norm(x, norm.weight, norm.bias, norm.eps),
+                                       norm.module(x))
         else:
             torch.testing.assert_close(rms_norm(x, norm.weight, norm.eps), norm.module(x))
         for block in a.blocks:   # every norm of every block (Gemma 3: four, and q/k norms)
@@ -126,7 +128,8 @@ def test_gemma3_block_by_hand_has_four_norms_and_a_sliding_window(tiny_gemma3):
     # what attention adds is its output projection through post_attention_layernorm
     b = a.blocks[0]
     with torch.no_grad():
-        torch.testing.assert_close(block.attn_out, b.attention_out_norm.module(block.attn_projected))
+        torch.testing.assert_close(block.attn_out,
+                                   b.attention_out_norm.module(block.attn_projected))
         torch.testing.assert_close(block.mlp_out, b.mlp_out_norm.module(block.mlp_result))
     assert not torch.allclose(block.attn_out, block.attn_projected, atol=1e-3)
     full = block_by_hand(tiny_gemma3, TEXT, 1)   # the full-attention layer sees every token
@@ -173,7 +176,8 @@ def test_target_trace_figure_marks_top1(any_family_lm):
     from helpers.plots.lens import target_trace_figure
 
     lens = logit_lens(any_family_lm, TEXT, k=1)
-    trace = target_by_layer(any_family_lm, TEXT, any_family_lm.decode([int(lens.top_ids[-1, -1, 0])]))
+    trace = target_by_layer(any_family_lm, TEXT,
+                            any_family_lm.decode([int(lens.top_ids[-1, -1, 0])]))
     fig = target_trace_figure(trace)
     assert list(fig.data[0].y) == pytest.approx(trace.probs.tolist())
     assert any_family_lm.n_layers in fig.data[1].x and trace.first_top1 in fig.data[1].x

@@ -34,7 +34,8 @@ def test_notebook_is_committed_clean_and_complete(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
-            assert not cell.get("outputs") and cell.get("execution_count") is None, f"{path.name} has outputs"
+            assert not cell.get("outputs") and cell.get("execution_count") is None, (
+                f"{path.name} has outputs")
     assert "widgets" not in nb.get("metadata", {}), f"{path.name} carries saved widget state"
     markdown = [("".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "markdown"]
     assert markdown and markdown[0].lstrip().startswith("# "), "a title first"

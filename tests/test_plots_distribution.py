@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from helpers.plots import (
-    CHOSEN_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PROMPT_COLOR, attention_over_context_figure, context_html,
-    distribution_figure, update_attention_over_context_figure, update_distribution_figure,
+    CHOSEN_COLOR, GENERATED_COLOR, NEW_TOKEN_COLOR, PROMPT_COLOR, attention_over_context_figure,
+    context_html, distribution_figure, update_attention_over_context_figure,
+    update_distribution_figure,
 )
 from helpers.tick_view import distribution_rows, readable_token
 
@@ -72,12 +73,14 @@ def test_update_in_place_keeps_the_same_figure():
 
 def test_context_html_sets_prompt_generated_and_newest_apart():
     tokens = ["Hi", " there", "\n", "<b>", " you"]
-    page = context_html(tokens, n_prompt=2, token_ids=[1, 2, 3, 4, 5], probs=[None, None, 0.5, 0.25, 0.125])
+    page = context_html(tokens, n_prompt=2, token_ids=[1, 2, 3, 4, 5],
+                        probs=[None, None, 0.5, 0.25, 0.125])
     assert page.count(PROMPT_COLOR) == 2 + 1  # two prompt tokens + the legend
     assert page.count("llmclock-generated-token") == 2 and page.count("llmclock-new-token") == 1
     assert page.index("llmclock-new-token") > page.index("&lt;b&gt;")  # the newest is the last
     assert NEW_TOKEN_COLOR in page and GENERATED_COLOR in page
-    assert "↵</span><br>" in page and "·" in page  # whitespace visible, newline still breaks the line
+    # whitespace visible, newline still breaks the line
+    assert "↵</span><br>" in page and "·" in page
     assert "<b>" not in page  # token text is escaped, never read as a tag
     assert "id 5 · p = 12.5%" in page and "position 0 (prompt) · id 1'" in page
     # Nothing generated yet: no token is marked newest.
@@ -92,7 +95,8 @@ def test_attention_over_context_head_and_mean():
     bars, mean = fig.data
     assert torch.allclose(torch.tensor(bars.y), att[1, 2].float(), atol=1e-6)
     assert torch.allclose(torch.tensor(mean.y), att[1].float().mean(0), atol=1e-6)
-    assert list(fig.layout.xaxis.ticktext[:4]) == ["a", "·b", "·c", "↵"] and "<b>" in fig.layout.xaxis.ticktext[-1]
+    assert (list(fig.layout.xaxis.ticktext[:4]) == ["a", "·b", "·c", "↵"]
+            and "<b>" in fig.layout.xaxis.ticktext[-1])
     assert "layer 1" in fig.layout.title.text and "head 2" in fig.layout.title.text
     update_attention_over_context_figure(fig, att[:, :, :4], tokens, layer=0, head=None)
     assert fig.data[0] is bars and len(bars.y) == 4 and mean.visible is False
@@ -121,7 +125,8 @@ def test_tick_table_and_attention_over_ticks_follow_the_clock(tiny_lm):
     table = tick_table_html(clock.history, tiny_lm)
     assert table.count("<tr>") == 1 + 5 and "<b>FORCED</b>" in table and "prefill" in table
     n_prompt = len(clock.prompt_ids)
-    assert f"{n_prompt} new, {n_prompt} in context" in table and f"1 new, {n_prompt + 4} in context" in table
+    assert (f"{n_prompt} new, {n_prompt} in context" in table
+            and f"1 new, {n_prompt + 4} in context" in table)
 
     fig = attention_over_ticks_figure(clock.history, clock.tokens)
     z = fig.data[0].z
@@ -153,7 +158,8 @@ def test_context_html_glues_byte_tokens_into_characters(tiny_lm):
     tokens = [tiny_lm.decode([i]) for i in ids]
     n_whole = len(tiny_lm.encode("The "))
     page = context_html(tokens, n_prompt=n_whole + 3, token_ids=ids, tokenizer=tiny_lm)
-    assert ">我</span>" in page and "data-tokens='3'" in page and "3 byte tokens, one character" in page
+    assert (">我</span>" in page and "data-tokens='3'" in page
+            and "3 byte tokens, one character" in page)
     assert "⟨e5⟩" in page and "�" not in page  # an unfinished character stays in hex bytes
     assert page.count("llmclock-new-token") == 1 and "underline dotted" in page
     # Without a tokenizer every token is its own box, as decoded.

@@ -20,7 +20,8 @@ class Cand(NamedTuple):  # the fields of helpers.sampling.Candidate
     prob: float
 
 
-RAW = [Cand(5, " Paris", 0.60), Cand(7, " the", 0.25), Cand(9, "<script>", 0.10), Cand(11, " a", 0.05)]
+RAW = [Cand(5, " Paris", 0.60), Cand(7, " the", 0.25), Cand(9, "<script>", 0.10),
+       Cand(11, " a", 0.05)]
 FILTERED = [Cand(5, " Paris", 0.70), Cand(7, " the", 0.30)]
 
 
@@ -46,7 +47,8 @@ def test_the_chosen_token_is_marked_and_only_it():
     outlined = [b.get("data-token-id") for b in bars(svg, "raw") + bars(svg, "filtered")
                 if b.get("stroke-width") == "3"]
     assert outlined == ["7", "7"]
-    marked = ET.fromstring(svg).findall(".//s:text[@class='llmclock-row-label llmclock-chosen']", NS)
+    marked = ET.fromstring(svg).findall(".//s:text[@class='llmclock-row-label llmclock-chosen']",
+                                        NS)
     assert [t.text for t in marked] == ["▶ ·the"]
     # A chosen token outside both top lists (sampled from the tail, forced) still gets its row.
     svg = distribution_svg(RAW, FILTERED, chosen_id=42, chosen_probs=(" tail", 0.001, 0.0))
@@ -103,9 +105,11 @@ def test_attention_title_names_the_reading_token_and_the_sink_can_be_hidden():
                  if t.get("class") == "llmclock-attention-title")
     assert title.text == "Where '↵', read at this tick, looked"
     hidden = attention_svg(att, ["The", " cat", "\n"], layer=0, head=0, hide_first=True)
-    positions = [e.get("data-pos") for e in ET.fromstring(hidden).iter() if e.get("class") == "llmclock-bar"]
+    positions = [e.get("data-pos") for e in ET.fromstring(hidden).iter()
+                 if e.get("class") == "llmclock-bar"]
     assert positions == ["1", "2"] and "first token hidden (70.0% on it)" in hidden
-    heights = [float(e.get("height")) for e in ET.fromstring(hidden).iter() if e.get("class") == "llmclock-bar"]
+    heights = [float(e.get("height")) for e in ET.fromstring(hidden).iter()
+               if e.get("class") == "llmclock-bar"]
     assert heights[1] > heights[0] * 1.9  # the axis now ends at 0.2: 0.2 fills it
 
 
@@ -128,7 +132,8 @@ def test_attention_bars_show_one_head_or_the_mean():
     assert "mean over heads" in mean_svg and "llmclock-mean-point" not in mean_svg
     head_svg = attention_svg(att, tokens, layer=1, head=2)
     assert torch.allclose(torch.tensor(heights(head_svg)), att[1, 2], atol=1e-5)
-    assert torch.allclose(torch.tensor(heights(head_svg, "llmclock-mean-point")), att[1].mean(0), atol=1e-5)
+    assert torch.allclose(torch.tensor(heights(head_svg, "llmclock-mean-point")), att[1].mean(0),
+                          atol=1e-5)
     assert "layer 1, head 2" in head_svg
     bars_drawn = [float(e.get("height")) for e in ET.fromstring(head_svg).iter()
                   if e.get("class") == "llmclock-bar"]

@@ -78,17 +78,21 @@ def test_temperature_zero_is_greedy_and_top_k_counts(tiny_lm, explorer):
 
 
 @pytest.mark.parametrize("name, bad, words", [
-    ("top_p", 0.0, "top_p"), ("min_p", 1.0, "min_p"), ("repetition_penalty", 0.0, "repetition_penalty"),
+    ("top_p", 0.0, "top_p"), ("min_p", 1.0, "min_p"),
+    ("repetition_penalty", 0.0, "repetition_penalty"),
 ])
 def test_out_of_range_values_show_a_message_and_change_nothing(explorer, name, bad, words):
     explorer.top_k.value = 5
     before = (explorer.config, bars(explorer), getattr(explorer, name).value)
     getattr(explorer, name).value = bad
-    assert words in explorer.message.value and "Keeping the previous settings" in explorer.message.value
+    assert (words in explorer.message.value
+            and "Keeping the previous settings" in explorer.message.value)
     assert explorer.last_error is not None
-    assert (explorer.config, bars(explorer), getattr(explorer, name).value) == before  # the slider came back
+    # the slider came back
+    assert (explorer.config, bars(explorer), getattr(explorer, name).value) == before
     explorer.temperature.value = 0.7  # and it keeps working; the message goes away
-    assert explorer.config.temperature == 0.7 and explorer.config.top_k == 5 and explorer.message.value == ""
+    assert (explorer.config.temperature == 0.7 and explorer.config.top_k == 5
+            and explorer.message.value == "")
 
 
 def test_set_from_code_moves_the_sliders(explorer):
@@ -119,5 +123,6 @@ def test_new_prompt_and_bad_prompt(tiny_lm, explorer):
     explorer.prompt_box.value = ""
     explorer.read_button.click()
     assert "empty" in explorer.message.value
-    assert explorer.prompt == before[0] and torch.equal(explorer.logits, before[1]) and bars(explorer) == before[2]
+    assert (explorer.prompt == before[0] and torch.equal(explorer.logits, before[1])
+            and bars(explorer) == before[2])
     assert "SamplingExplorer" in repr(explorer)

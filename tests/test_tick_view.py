@@ -89,7 +89,8 @@ def test_widget_trace_and_tick_table_show_the_same_tick(tiny_lm, clock, lang):
         for (label, _, _, token_id, raw_text, filtered_text, _), row in zip(rows, view.candidates):
             assert options[token_id].startswith(label + "  ") and label == row.label
             # The texts come from the exact p (the file stores p rounded to 4 decimals).
-            assert (raw_text, filtered_text) == (percent_label(row.raw), percent_label(row.filtered))
+            assert (raw_text, filtered_text) == (percent_label(row.raw),
+                                                 percent_label(row.filtered))
         chart = widget.view.distribution.value
         numbers = [_plain(x) for x in re.findall(r'class="llmclock-p-label"[^>]*>(.*?)</text>',
                                                   chart)]

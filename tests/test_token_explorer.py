@@ -47,7 +47,8 @@ def test_grouping_toggle_glues_byte_fragments(explorer):
     explorer.text.value = "吃 pizza"
     spans = token_spans(explorer.tokenizer, "吃 pizza")
     page = explorer.tokens_view.value
-    assert _boxes(page, "llmclock-fragment") == 3, "吃 is 3 single-byte tokens in the tiny vocabulary"
+    assert _boxes(page, "llmclock-fragment") == 3, (
+        "吃 is 3 single-byte tokens in the tiny vocabulary")
     assert "part of a character" in explorer.message.value
     assert explorer.counts == (7, 9, len(spans))
 
@@ -89,7 +90,8 @@ def test_empty_and_broken_text_give_a_message_and_keep_working(explorer):
 def test_examples_fill_the_text_box(explorer):
     explorer.examples.value = "Chinese"
     assert explorer.text.value == EXAMPLE_TEXTS["Chinese"]
-    assert explorer.examples.value == "", "ready to pick the same example again (the \"(examples)\" entry)"
+    assert explorer.examples.value == "", (
+        "ready to pick the same example again (the \"(examples)\" entry)")
     assert explorer.counts == (6, 18, 18)
 
 
