@@ -30,7 +30,8 @@ def _generate(lm, prompt_ids, n, config: SamplingConfig, seed=0) -> list[int]:
         min_p=config.min_p or None)
     torch.manual_seed(seed)
     out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n,
-                            repetition_penalty=config.repetition_penalty, pad_token_id=lm.tokenizer.eos_token_id, **kwargs)
+                            repetition_penalty=config.repetition_penalty,
+                            pad_token_id=lm.tokenizer.eos_token_id, **kwargs)
     return out[0, len(prompt_ids):].tolist()
 
 
@@ -59,7 +60,8 @@ def test_sampling_equals_generate_with_the_same_seed(any_family_lm, config):
     clock = Clock(any_family_lm, PROMPT, config, seed=11)
     clock.run(15)
     assert clock.generated_ids == _generate(any_family_lm, clock.prompt_ids, 15, config, seed=11)
-    assert any(r.top_filtered[0].prob < 0.9 for r in clock.history)  # the draws were not foregone conclusions
+    # the draws were not foregone conclusions
+    assert any(r.top_filtered[0].prob < 0.9 for r in clock.history)
 
 
 def test_kv_cache_logits_and_attention_equal_a_full_forward_pass(any_family_lm):
@@ -68,11 +70,13 @@ def test_kv_cache_logits_and_attention_equal_a_full_forward_pass(any_family_lm):
     for record in clock.history:
         prefix = clock.ids[: record.context_len]
         with torch.no_grad():  # no cache: the whole prefix, every position recomputed
-            out = any_family_lm.model(torch.tensor([prefix]), use_cache=False, output_attentions=True)
+            out = any_family_lm.model(torch.tensor([prefix]), use_cache=False,
+                                      output_attentions=True)
         probs = out.logits[0, -1].softmax(-1)
         expected_top = torch.topk(probs, 10)
         assert [c.token_id for c in record.top_raw] == expected_top.indices.tolist()
-        torch.testing.assert_close(torch.tensor([c.prob for c in record.top_raw]), expected_top.values, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(torch.tensor([c.prob for c in record.top_raw]),
+                                   expected_top.values, atol=1e-5, rtol=1e-4)
         assert record.raw_prob == pytest.approx(float(probs[record.token_id]), abs=1e-5, rel=1e-4)
         full_rows = torch.stack([a[0, :, -1, :] for a in out.attentions])
         torch.testing.assert_close(record.attention.float(), full_rows, atol=2e-3, rtol=0)
@@ -93,8 +97,10 @@ def test_records_describe_the_tick(tiny_lm):
         assert 0 < r.prob <= 1 and 0 < r.entropy_bits and r.forward_ms > 0 and r.sampling_ms > 0
         assert r.top_raw[0].prob >= r.top_raw[-1].prob and len(r.top_raw) == 10
         assert 1 <= len(r.top_filtered) <= 10 and r.config == clock.config and not r.forced
-        # Cache memory from the tensors equals the formula layers x kv_heads x head_dim x (K and V) x 4 bytes x tokens.
-        assert r.kv_cache_bytes == tiny_lm.n_layers * tiny_lm.n_kv_heads * tiny_lm.head_dim * 2 * 4 * r.kv_cache_len
+        # Cache memory from the tensors equals the formula
+        # layers x kv_heads x head_dim x (K and V) x 4 bytes x tokens.
+        assert r.kv_cache_bytes == (tiny_lm.n_layers * tiny_lm.n_kv_heads * tiny_lm.head_dim * 2 * 4
+                                    * r.kv_cache_len)
     assert clock.tokens == tiny_lm.tokenizer.batch_decode([[i] for i in clock.ids])
     assert clock.text == clock.prompt_text + clock.generated_text
     assert clock.generated_text == tiny_lm.decode(clock.generated_ids)
@@ -105,8 +111,11 @@ def test_attention_rows_sum_to_one_over_the_context_and_are_compact(any_family_l
     clock.run(6)
     for r in clock.history:
         assert r.attention.dtype == torch.float16
-        assert tuple(r.attention.shape) == (any_family_lm.n_layers, any_family_lm.n_heads, r.context_len)
-        torch.testing.assert_close(r.attention.float().sum(-1), torch.ones(any_family_lm.n_layers, any_family_lm.n_heads), atol=2e-3, rtol=0)
+        assert tuple(r.attention.shape) == (any_family_lm.n_layers, any_family_lm.n_heads,
+                                            r.context_len)
+        torch.testing.assert_close(r.attention.float().sum(-1),
+                                   torch.ones(any_family_lm.n_layers, any_family_lm.n_heads),
+                                   atol=2e-3, rtol=0)
         # a compact copy, not a view that keeps a full attention matrix alive
         assert r.attention.untyped_storage().nbytes() == r.attention.numel() * 2
         tensors = [v for v in vars(r).values() if isinstance(v, torch.Tensor)]
@@ -115,7 +124,8 @@ def test_attention_rows_sum_to_one_over_the_context_and_are_compact(any_family_l
 
 # ----- time travel ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("config", [SamplingConfig(temperature=0), SAMPLING_CONFIGS[3]], ids=["greedy", "sampling"])
+@pytest.mark.parametrize("config", [SamplingConfig(temperature=0), SAMPLING_CONFIGS[3]],
+                         ids=["greedy", "sampling"])
 def test_rewind_then_run_replays_the_same_tokens(any_family_lm, config):
     clock = Clock(any_family_lm, PROMPT, config, seed=4)
     clock.run(10)
@@ -140,8 +150,10 @@ def test_force_changes_exactly_that_tick(tiny_lm):
     plain.run(6)
     clock = Clock(tiny_lm, PROMPT, config, seed=9)
     clock.run(3)
-    forced_id = next(c.token_id for c in plain.history[3].top_raw  # a token whose text encodes back to it
-                     if c.token_id != plain.generated_ids[3] and tiny_lm.encode(c.text) == [c.token_id])
+    # a token whose text encodes back to it
+    forced_id = next(c.token_id for c in plain.history[3].top_raw
+                     if c.token_id != plain.generated_ids[3]
+                     and tiny_lm.encode(c.text) == [c.token_id])
     clock.force(tiny_lm.decode([forced_id]))
     assert clock.next_forced == forced_id
     record = clock.tick()
@@ -197,7 +209,8 @@ def test_end_of_text_stops_the_clock_and_rewind_resumes(tiny_lm):
         clock.force(1)
     _assert_state_equal(_state(clock), before)
     clock.rewind()
-    assert not clock.done and len(clock.history) == 2 and clock.kv_cache_len == len(clock.prompt_ids) + 1
+    assert (not clock.done and len(clock.history) == 2
+            and clock.kv_cache_len == len(clock.prompt_ids) + 1)
     assert clock.tick().index == 2
 
 
@@ -275,8 +288,11 @@ def test_embedded_greedy_and_sampling_equal_generate(embedded_lm):
     clock = Clock(embedded_lm, prompt, SamplingConfig(temperature=0))
     clock.run(12)
     assert clock.generated_ids == _generate(embedded_lm, clock.prompt_ids, 12, clock.config)
-    assert clock.history[0].token_text == " Paris" and clock.history[0].raw_prob == pytest.approx(0.77, abs=0.02)
-    for config in (SamplingConfig(), SamplingConfig(temperature=0.8, top_k=40, top_p=0.9, min_p=0.02, repetition_penalty=1.2)):
+    assert (clock.history[0].token_text == " Paris"
+            and clock.history[0].raw_prob == pytest.approx(0.77, abs=0.02))
+    for config in (SamplingConfig(),
+                   SamplingConfig(temperature=0.8, top_k=40, top_p=0.9, min_p=0.02,
+                                  repetition_penalty=1.2)):
         clock = Clock(embedded_lm, "Once upon a time", config, seed=5)
         clock.run(20)
         assert clock.generated_ids == _generate(embedded_lm, clock.prompt_ids, 20, config, seed=5)
@@ -286,11 +302,13 @@ def test_embedded_greedy_and_sampling_equal_generate(embedded_lm):
 def test_embedded_kv_cache_equals_full_forward_and_chat_ends_at_im_end(embedded_lm):
     assert {0, 2} <= end_of_text_ids(embedded_lm)  # <|endoftext|> and <|im_end|>
     clock = Clock(embedded_lm, "What is 2 + 2?", SamplingConfig(temperature=0), chat=True)
-    assert clock.prompt_text.startswith("<|im_start|>") and clock.prompt_text.endswith("<|im_start|>assistant\n")
+    assert (clock.prompt_text.startswith("<|im_start|>")
+            and clock.prompt_text.endswith("<|im_start|>assistant\n"))
     clock.run(6)
     for record in clock.history[-2:]:
         with torch.no_grad():
-            out = embedded_lm.model(torch.tensor([clock.ids[: record.context_len]]), use_cache=False)
+            out = embedded_lm.model(torch.tensor([clock.ids[: record.context_len]]),
+                                    use_cache=False)
         probs = out.logits[0, -1].softmax(-1)
         assert record.top_raw[0].token_id == int(probs.argmax())
         assert record.raw_prob == pytest.approx(float(probs[record.token_id]), abs=1e-4)
@@ -315,16 +333,20 @@ def test_next_token_logits_is_one_forward_pass_without_a_cache(tiny_lm):
 # ----- timing figures of a clock run -------------------------------------------------------------
 
 def test_timing_figures_show_the_clock_run(tiny_lm):
-    from helpers.plots import clock_rate_figure, kv_memory_figure, prefill_decode_figure, tick_cost_figure, tick_times_figure
+    from helpers.plots import (clock_rate_figure, kv_memory_figure, prefill_decode_figure,
+                               tick_cost_figure, tick_times_figure)
 
     clock = Clock(tiny_lm, PROMPT, seed=0)
     clock.run(6)
     fig = tick_times_figure(clock.history)
-    assert list(fig.data[0].x) == list(range(6)) and list(fig.data[0].y) == [r.forward_ms for r in clock.history]
-    assert list(fig.data[1].y) == [r.sampling_ms for r in clock.history] and fig.layout.barmode == "stack"
+    assert (list(fig.data[0].x) == list(range(6))
+            and list(fig.data[0].y) == [r.forward_ms for r in clock.history])
+    assert (list(fig.data[1].y) == [r.sampling_ms for r in clock.history]
+            and fig.layout.barmode == "stack")
     assert fig.data[0].marker.color[0] != fig.data[0].marker.color[1]  # the prefill stands out
     fig = tick_cost_figure([10, 11], [1.0, 1.1], [10, 50], [5.0, 20.0])
-    assert list(fig.data[1].y) == [5.0, 20.0] and fig.layout.xaxis.title.text == "tokens in the context"
+    assert (list(fig.data[1].y) == [5.0, 20.0]
+            and fig.layout.xaxis.title.text == "tokens in the context")
     fig = prefill_decode_figure([8, 32], [16.0, 32.0], 4.0)
     assert list(fig.data[0].y) == [2.0, 1.0] and list(fig.data[1].y) == [4.0, 4.0]
     fig = kv_memory_figure([1, 2], [2**20, 2**21], [2**20, 2**21])

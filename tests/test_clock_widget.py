@@ -34,19 +34,23 @@ def shown_tick(cw) -> int | None:
 
 
 def tokens_drawn(cw, kind: str) -> int:
-    """Tokens in the text panel's boxes of one kind (a box may glue byte tokens into a character)."""
-    return sum(int(n) for n in re.findall(rf"llmclock-{kind}-token' data-tokens='(\d+)'", cw.view.text.value))
+    """Tokens in the text panel's boxes of one kind (a box may glue byte tokens into a
+    character)."""
+    return sum(int(n) for n in re.findall(rf"llmclock-{kind}-token' data-tokens='(\d+)'",
+                                          cw.view.text.value))
 
 
 def raw_bars(cw) -> list[tuple[int, float]]:
     """(token id, probability) of the distribution chart's raw bars, top to bottom."""
-    found = re.findall(r'llmclock-bar-raw" data-token-id="(\d+)" data-p="([^"]+)"', cw.view.distribution.value)
+    found = re.findall(r'llmclock-bar-raw" data-token-id="(\d+)" data-p="([^"]+)"',
+                       cw.view.distribution.value)
     return [(int(i), float(p)) for i, p in found]
 
 
 def attention_bars(cw, kind: str = "llmclock-bar") -> list[float]:
     """The attention chart's bar heights (or, kind='llmclock-mean-point', its mean line)."""
-    return [float(p) for p in re.findall(rf'class="{kind}" data-pos="\d+" data-w="([^"]+)"', cw.view.attention.value)]
+    return [float(p) for p in re.findall(rf'class="{kind}" data-pos="\d+" data-w="([^"]+)"',
+                                         cw.view.attention.value)]
 
 
 def assert_consistent(cw, shown: int | None = "newest"):
@@ -74,17 +78,21 @@ def assert_consistent(cw, shown: int | None = "newest"):
     assert "read at this tick, looked" in cw.view.attention.value
     # The distribution panel shows this tick's raw top candidates, most likely first.
     raw = raw_bars(cw)
-    assert [p for _, p in raw] == pytest.approx([c.prob for c in record.top_raw][: len(raw)], rel=1e-4)
+    assert [p for _, p in raw] == pytest.approx([c.prob for c in record.top_raw][: len(raw)],
+                                                rel=1e-4)
     assert len(raw) >= min(len(record.top_raw), 10)
-    chosen = re.findall(r'data-token-id="(\d+)" data-p="[^"]+" [^>]*stroke-width="3"', cw.view.distribution.value)
+    chosen = re.findall(r'data-token-id="(\d+)" data-p="[^"]+" [^>]*stroke-width="3"',
+                        cw.view.distribution.value)
     assert chosen and set(chosen) == {str(record.token_id)}  # the chosen token is outlined
     assert "llmclock-chosen" in cw.view.distribution.value
-    # The attention panel: the chosen layer's head (or the mean over heads), over this tick's context.
+    # The attention panel: the chosen layer's head (or the mean over heads), over this tick's
+    # context.
     att = record.attention[cw.view.layer.value].float()
     expected = att.mean(0) if cw.view.head.value < 0 else att[cw.view.head.value]
     assert torch.allclose(torch.tensor(attention_bars(cw)), expected, atol=1e-3)
     assert len(attention_bars(cw)) == record.context_len
-    assert {value for _, value in cw.view.force_choice.options} >= {c.token_id for c in record.top_raw}
+    assert ({value for _, value in cw.view.force_choice.options}
+            >= {c.token_id for c in record.top_raw})
 
 
 def test_status_names_the_passes_of_a_prefill_longer_than_one_chunk(widget, monkeypatch):
@@ -119,7 +127,8 @@ def test_charts_are_updated_in_place_not_recreated(widget):
     before = dist.value
     for _ in range(3):
         widget.view.step_button.click()
-    assert widget.view.distribution is dist and widget.view.attention is att and dist.value != before
+    assert (widget.view.distribution is dist and widget.view.attention is att
+            and dist.value != before)
 
 
 def test_scrubber_shows_history_without_recomputing(widget, monkeypatch):
@@ -144,7 +153,8 @@ def test_layer_and_head_choice_redraws_attention(widget):
     record = widget.clock.history[-1]
     widget.view.layer.value = 0
     widget.view.head.value = 1
-    assert torch.allclose(torch.tensor(attention_bars(widget)), record.attention[0, 1].float(), atol=1e-3)
+    assert torch.allclose(torch.tensor(attention_bars(widget)), record.attention[0, 1].float(),
+                          atol=1e-3)
     mean = attention_bars(widget, "llmclock-mean-point")
     assert torch.allclose(torch.tensor(mean), record.attention[0].float().mean(0), atol=1e-3)
     assert "layer 0, head 1" in widget.view.attention.value
@@ -237,10 +247,12 @@ def test_settings_apply_from_the_next_tick_and_bad_values_are_refused(widget):
     assert widget.clock.config.temperature == 0.5 and widget.clock.config.top_k == 5
     assert "next tick" in widget.message.value
     widget.view.step_button.click()
-    assert widget.clock.history[0].config.temperature == 0.0 and widget.clock.history[1].config.temperature == 0.5
+    assert (widget.clock.history[0].config.temperature == 0.0
+            and widget.clock.history[1].config.temperature == 0.5)
     widget.view.top_p.value = 0.0
     assert "top_p must be in (0, 1]" in widget.message.value
-    assert widget.clock.config.top_p == 1.0 and widget.view.top_p.value == 1.0  # old setting kept and shown
+    # old setting kept and shown
+    assert widget.clock.config.top_p == 1.0 and widget.view.top_p.value == 1.0
     widget.view.step_button.click()
     assert len(widget.clock.history) == 3
 
@@ -283,7 +295,8 @@ def test_run_stops_early_on_pause_from_another_thread(widget, monkeypatch):
     monkeypatch.setattr(widget.clock, "tick", slow_tick)
     widget.view.n_input.value = 40
     widget.view.run_button.click()
-    assert widget.view.step_button.disabled and not widget.view.pause_button.disabled and widget.view.scrubber.disabled
+    assert (widget.view.step_button.disabled and not widget.view.pause_button.disabled
+            and widget.view.scrubber.disabled)
     widget.view.step_button.click()  # a click while running is refused, not queued
     assert "Busy" in widget.message.value
 
@@ -298,7 +311,8 @@ def test_run_stops_early_on_pause_from_another_thread(widget, monkeypatch):
     presser.join()
     assert 2 <= len(widget.clock.history) < 40
     assert "Paused after" in widget.message.value
-    assert not widget.view.step_button.disabled and widget.view.pause_button.disabled and not widget.view.scrubber.disabled
+    assert (not widget.view.step_button.disabled and widget.view.pause_button.disabled
+            and not widget.view.scrubber.disabled)
     assert_consistent(widget)
 
 
@@ -317,8 +331,9 @@ def test_stop_reason_is_shown_and_further_steps_refused(widget):
 
 def test_controls_have_stable_css_classes(widget):
     expected = {
-        "step_button": "llmclock-step", "run_button": "llmclock-run", "pause_button": "llmclock-pause",
-        "rewind_button": "llmclock-rewind", "reset_button": "llmclock-reset", "force_button": "llmclock-force",
+        "step_button": "llmclock-step", "run_button": "llmclock-run",
+        "pause_button": "llmclock-pause", "rewind_button": "llmclock-rewind",
+        "reset_button": "llmclock-reset", "force_button": "llmclock-force",
         "scrubber": "llmclock-scrubber", "status": "llmclock-status", "text": "llmclock-text",
     }
     for attribute, css in expected.items():
@@ -366,9 +381,11 @@ def test_default_attention_view_reads_content_and_can_hide_the_sink(tiny_lm):
     assert (cw.view.layer.value, cw.view.head.value) == content_head(tiny_lm)
     cw.step()
     record = cw.clock.history[0]
-    assert attention_bars(cw)[0] == pytest.approx(float(record.attention[cw.view.layer.value, cw.view.head.value, 0]), abs=1e-3)
+    assert attention_bars(cw)[0] == pytest.approx(
+        float(record.attention[cw.view.layer.value, cw.view.head.value, 0]), abs=1e-3)
     cw.view.hide_first.value = True
-    assert 'data-pos="0"' not in cw.view.attention.value and "first token hidden" in cw.view.attention.value
+    assert ('data-pos="0"' not in cw.view.attention.value
+            and "first token hidden" in cw.view.attention.value)
     assert "attention sink" in cw.message.value  # the sink explained in one line
     assert len(attention_bars(cw)) == record.context_len - 1
 
@@ -378,7 +395,8 @@ def test_step_after_scrubbing_back_says_where_it_went_on(widget):
         widget.step()
     widget.view.scrubber.value = 0
     widget.step()
-    assert widget.shown == 3 and "newest tick (2), not tick 0: Rewind 2 ticks" in widget.message.value
+    assert (widget.shown == 3
+            and "newest tick (2), not tick 0: Rewind 2 ticks" in widget.message.value)
 
 
 def test_forced_token_stays_marked_in_the_text(widget):
@@ -401,7 +419,8 @@ def test_embedded_model_says_paris(embedded_lm):
     cw = ClockWidget(embedded_lm, "The capital of France is", temperature=0.0)
     cw.view.step_button.click()
     assert "chose '·Paris'" in status(cw)
-    first = re.search(r'class="llmclock-row-label[^"]*"[^>]*>([^<]*)<', cw.view.distribution.value).group(0)
+    first = re.search(r'class="llmclock-row-label[^"]*"[^>]*>([^<]*)<',
+                      cw.view.distribution.value).group(0)
     assert "·Paris" in first and "llmclock-chosen" in first  # most likely, and marked chosen
     cw.run(3, background=False)
     assert_consistent(cw)
@@ -412,7 +431,8 @@ def test_end_of_text_after_a_step_is_reported(widget):
     widget.clock.force(widget.lm.tokenizer.eos_token_id)  # make the next tick end the text
     widget.view.step_button.click()
     assert widget.clock.stop_reason == "end of text"
-    assert "stopped: end of text" in status(widget) and "has stopped (end of text)" in widget.message.value
+    assert ("stopped: end of text" in status(widget)
+            and "has stopped (end of text)" in widget.message.value)
     assert not widget.run()  # Run N refuses too, with the same message
     assert "has stopped" in widget.message.value and len(widget.clock.history) == 2
     widget.view.rewind_button.click()
@@ -425,9 +445,11 @@ def test_end_of_text_after_a_step_is_reported(widget):
 def test_embedded_chat_prompt_keeps_the_typed_prompt_in_the_box(embedded_lm):
     cw = ClockWidget(embedded_lm, "What is the capital of France?", chat=True, temperature=0.0)
     assert cw.view.prompt_box.value == "What is the capital of France?"
-    assert "im_start" in cw.view.text.value  # the panel shows what the model reads: the chat template
+    # the panel shows what the model reads: the chat template
+    assert "im_start" in cw.view.text.value
     cw.step()
-    cw.view.reset_button.click()  # Reset re-wraps the typed prompt, it does not wrap the wrapped text
+    # Reset re-wraps the typed prompt, it does not wrap the wrapped text
+    cw.view.reset_button.click()
     assert cw.clock.prompt_text.count("<|im_start|>user") == 1 and cw.clock.history == []
 
 
@@ -456,7 +478,8 @@ def test_force_with_a_bad_token_says_why(widget, bad):
     widget.view.step_button.click()
     before = list(widget.clock.generated_ids)
     assert not widget.force(bad)
-    assert widget.last_error and ("out of range" in widget.message.value or "not one" in widget.message.value)
+    assert widget.last_error and ("out of range" in widget.message.value
+                                  or "not one" in widget.message.value)
     assert widget.clock.generated_ids == before
     assert_consistent(widget)
 
@@ -501,7 +524,8 @@ def test_chat_toggle_applies_at_reset(chat_lm):
 def test_settings_fold_away_and_panels_sit_side_by_side(widget):
     from ipywidgets import Accordion
 
-    assert isinstance(widget.view.settings, Accordion) and widget.view.settings.selected_index is None
+    assert (isinstance(widget.view.settings, Accordion)
+            and widget.view.settings.selected_index is None)
     panels = next(c for c in widget.ui.children if "llmclock-panels" in c._dom_classes)
     figures = [box.children[0] for box in panels.children]
     assert figures == [widget.view.distribution, widget.view.attention]
@@ -550,6 +574,7 @@ def test_exit_during_a_run_exits_cleanly(embedded_lm, tmp_path):
         "    time.sleep(0.01)\n"
         "print('exiting at tick', len(cw.clock.history), flush=True)\n"
         "sys.exit(0)\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "exiting at tick" in done.stdout and "terminate called" not in done.stderr

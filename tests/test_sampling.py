@@ -63,7 +63,8 @@ def test_repetition_penalty_equals_transformers(logits, penalty):
 
 @pytest.mark.parametrize("temperature", [1e-4, 0.3, 0.7, 1.5, 4.0])
 def test_temperature_equals_transformers(logits, temperature):
-    _assert_same(apply_temperature(logits, temperature), _hf(TemperatureLogitsWarper(temperature), logits))
+    _assert_same(apply_temperature(logits, temperature),
+                 _hf(TemperatureLogitsWarper(temperature), logits))
 
 
 @pytest.mark.parametrize("k", [1, 5, 50, VOCAB, VOCAB + 10])
@@ -78,7 +79,8 @@ def test_top_p_equals_transformers(logits, p):
     ours = apply_top_p(logits, p)
     _assert_same(ours, _hf(TopPLogitsWarper(p), logits))
     kept = ours.softmax(-1)
-    assert float(logits.softmax(-1)[torch.isfinite(ours)].sum()) >= p - 1e-6  # the nucleus reaches p
+    # the nucleus reaches p
+    assert float(logits.softmax(-1)[torch.isfinite(ours)].sum()) >= p - 1e-6
     assert kept.argmax() == logits.argmax()
 
 
@@ -92,17 +94,18 @@ def test_min_p_equals_transformers(logits, min_p):
 
 
 def test_off_settings_change_nothing(logits):
-    for out in (apply_top_k(logits, None), apply_top_k(logits, 0), apply_top_p(logits, 1.0), apply_min_p(logits, 0.0),
-                apply_repetition_penalty(logits, [1, 2], 1.0), apply_temperature(logits, 1.0),
-                process_logits(logits, SamplingConfig())):
+    for out in (apply_top_k(logits, None), apply_top_k(logits, 0), apply_top_p(logits, 1.0),
+                apply_min_p(logits, 0.0), apply_repetition_penalty(logits, [1, 2], 1.0),
+                apply_temperature(logits, 1.0), process_logits(logits, SamplingConfig())):
         assert torch.equal(out, logits)
 
 
 def test_process_logits_chains_transformers_processors_in_generate_order(logits):
-    config = SamplingConfig(temperature=0.7, top_k=40, top_p=0.9, min_p=0.05, repetition_penalty=1.3)
+    config = SamplingConfig(temperature=0.7, top_k=40, top_p=0.9, min_p=0.05,
+                            repetition_penalty=1.3)
     previous = [5, 6, 7, 7]
-    chain = [RepetitionPenaltyLogitsProcessor(1.3), TemperatureLogitsWarper(0.7), TopKLogitsWarper(40),
-             TopPLogitsWarper(0.9), MinPLogitsWarper(0.05)]
+    chain = [RepetitionPenaltyLogitsProcessor(1.3), TemperatureLogitsWarper(0.7),
+             TopKLogitsWarper(40), TopPLogitsWarper(0.9), MinPLogitsWarper(0.05)]
     theirs = logits[None].clone()
     for processor in chain:
         theirs = processor(torch.tensor([previous]), theirs)
@@ -114,7 +117,8 @@ def test_process_logits_chains_transformers_processors_in_generate_order(logits)
 
 def test_original_logits_are_never_modified(logits):
     before = logits.clone()
-    process_logits(logits, SamplingConfig(temperature=0.5, top_k=3, top_p=0.5, min_p=0.2, repetition_penalty=2.0), [1, 2, 3])
+    process_logits(logits, SamplingConfig(temperature=0.5, top_k=3, top_p=0.5, min_p=0.2,
+                                          repetition_penalty=2.0), [1, 2, 3])
     assert torch.equal(logits, before)
 
 
@@ -122,7 +126,8 @@ def test_original_logits_are_never_modified(logits):
     (dict(temperature=-0.1), "temperature"), (dict(temperature=float("nan")), "temperature"),
     (dict(temperature="hot"), "temperature"), (dict(top_k=-1), "top_k"), (dict(top_k=2.5), "top_k"),
     (dict(top_k=True), "top_k"), (dict(top_p=0.0), "top_p"), (dict(top_p=1.01), "top_p"),
-    (dict(min_p=1.0), "min_p"), (dict(min_p=-0.1), "min_p"), (dict(repetition_penalty=0.0), "repetition_penalty"),
+    (dict(min_p=1.0), "min_p"), (dict(min_p=-0.1), "min_p"),
+    (dict(repetition_penalty=0.0), "repetition_penalty"),
     (dict(repetition_penalty=-1.0), "repetition_penalty"),
 ])
 def test_config_rejects_out_of_range_values_with_the_valid_range(kwargs, words):
@@ -152,7 +157,8 @@ def test_greedy_is_argmax_and_temperature_zero_is_one_hot(logits):
     assert probs[greedy(logits)] == 1.0 and probs.sum() == 1.0
     # Greedy still applies the repetition penalty, like generate(do_sample=False).
     best = greedy(logits)
-    penalised = filtered_probs(logits, SamplingConfig(temperature=0, repetition_penalty=100.0), [best])
+    penalised = filtered_probs(logits, SamplingConfig(temperature=0, repetition_penalty=100.0),
+                               [best])
     assert int(penalised.argmax()) != best
 
 
@@ -187,7 +193,8 @@ def test_1000_draws_follow_the_probabilities():
     counts = torch.bincount(torch.tensor([draw(probs, g) for _ in range(1000)]), minlength=4)
     freq = counts.double() / 1000
     # 4 standard deviations of a binomial proportion: fails by chance about once in 10^4 runs
-    assert bool(((freq - probs.double()).abs() <= 4 * (probs.double() * (1 - probs.double()) / 1000).sqrt()).all()), freq
+    assert bool(((freq - probs.double()).abs()
+                 <= 4 * (probs.double() * (1 - probs.double()) / 1000).sqrt()).all()), freq
 
 
 def test_entropy_bits():
@@ -206,7 +213,8 @@ def test_top_candidates_are_sorted_and_skip_removed_tokens(logits):
     top = top_candidates(probs, _Tokenizer(), k=10)
     assert len(top) == 4 and all(isinstance(c, Candidate) for c in top)
     assert [c.token_id for c in top] == torch.topk(logits, 4).indices.tolist()
-    assert top[0].text == f"<{top[0].token_id}>" and top[0].prob == pytest.approx(float(probs.max()))
+    assert (top[0].text == f"<{top[0].token_id}>"
+            and top[0].prob == pytest.approx(float(probs.max())))
     raw = top_candidates(logits.softmax(-1), _Tokenizer(), k=10)
     assert len(raw) == 10 and [c.prob for c in raw] == sorted((c.prob for c in raw), reverse=True)
 
@@ -224,7 +232,8 @@ def test_setting_names_follow_the_config_and_unknown_names_are_named():
 def test_temperatures_below_float32_are_exact_one_hot_on_the_argmax(logits, temperature):
     # float32 cannot hold T (it rounds to 0): without care every probability is NaN.
     for config in (SamplingConfig(temperature=temperature),
-                   SamplingConfig(temperature=temperature, top_k=5, top_p=0.9, min_p=0.1, repetition_penalty=1.2)):
+                   SamplingConfig(temperature=temperature, top_k=5, top_p=0.9, min_p=0.1,
+                                  repetition_penalty=1.2)):
         probs = filtered_probs(logits, config, [0, 1])
         assert torch.isfinite(probs).all()
         assert probs.sum() == 1 and probs.max() == 1
@@ -236,7 +245,8 @@ def test_temperatures_below_float32_are_exact_one_hot_on_the_argmax(logits, temp
 def test_tiny_temperature_shares_the_probability_between_tied_best_tokens():
     tied = torch.tensor([1.0, 3.0, 3.0, 2.9999, -5.0])
     for temperature in (1e-46, 5e-324):
-        assert filtered_probs(tied, SamplingConfig(temperature=temperature)).tolist() == [0, 0.5, 0.5, 0, 0]
+        assert (filtered_probs(tied, SamplingConfig(temperature=temperature)).tolist()
+                == [0, 0.5, 0.5, 0, 0])
 
 
 def test_draw_is_an_exponential_race_over_the_vocabulary(logits):

@@ -12,7 +12,8 @@ from helpers.tokens import (
     token_spans, train_bpe, visible,
 )
 
-TRAINING_TEXT = (Path(__file__).resolve().parent.parent / "data" / "bpe_training_text.txt").read_text(encoding="utf-8")
+TRAINING_TEXT = (Path(__file__).resolve().parent.parent / "data"
+                 / "bpe_training_text.txt").read_text(encoding="utf-8")
 HARD_TEXTS = [
     "我喜欢吃披萨",
     "I love 🍕 pizza! 👩‍👩‍👧 families, café, naïve",
@@ -77,7 +78,8 @@ def test_underscores_survive_the_round_trip(trained):  # issue 9: was 'snakecase
 @pytest.mark.parametrize("text", ROUND_TRIP_TEXTS + [TRAINING_TEXT])
 def test_round_trip_any_utf8(trained, text):
     assert trained.decode(trained.encode(text)) == text
-    assert train_bpe(TRAINING_TEXT[:500], 300, pattern=None).decode(train_bpe(TRAINING_TEXT[:500], 300, pattern=None).encode(text)) == text
+    assert train_bpe(TRAINING_TEXT[:500], 300, pattern=None).decode(
+        train_bpe(TRAINING_TEXT[:500], 300, pattern=None).encode(text)) == text
 
 
 def test_merges_shrink_the_token_count(trained):
@@ -85,7 +87,8 @@ def test_merges_shrink_the_token_count(trained):
     steps = trained.encode_steps(TRAINING_TEXT)
     lengths = [len(s) for s in steps]
     assert lengths[0] == len(TRAINING_TEXT.encode("utf-8"))
-    assert all(b < a for a, b in zip(lengths, lengths[1:])), "every merge must remove at least one token"
+    assert all(b < a for a, b in zip(lengths, lengths[1:])), (
+        "every merge must remove at least one token")
     assert steps[-1] == trained.encode(TRAINING_TEXT), "step-by-step and direct encoding agree"
     # each merge was counted on the text as it was then: the recorded count is what it removed
     assert [a - b for a, b in zip(lengths, lengths[1:])] == [m.count for m in trained.merges]
@@ -235,11 +238,13 @@ def test_counts_and_training_figures(tiny_tokenizer, trained):
     assert [t.name for t in fig.data] == ["characters", "bytes", "tokens"]
     assert list(fig.data[1].y) == [9, 9] and fig.layout.title.text
     fig = bpe_training_figure(trained, TRAINING_TEXT[:400])
-    assert fig.data[0].y[0] == len(TRAINING_TEXT[:400].encode()) and len(fig.data[0].y) == len(trained.merges) + 1
+    assert (fig.data[0].y[0] == len(TRAINING_TEXT[:400].encode())
+            and len(fig.data[0].y) == len(trained.merges) + 1)
     assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     labels = fig.layout.annotations
     assert labels and all(a.text.startswith("merge ") for a in labels)
-    assert labels[-1].xanchor == "right" and labels[0].xanchor == "left", "the label at the right edge points left"
+    assert labels[-1].xanchor == "right" and labels[0].xanchor == "left", (
+        "the label at the right edge points left")
     with pytest.raises(ValueError, match="at least one"):
         text_counts_figure({})
 
@@ -250,7 +255,9 @@ def test_merges_table(trained):
     page = merges_table_html(trained, first=5)
     assert page.count("<tr>") == 6
     first = trained.merges[0]
-    assert f"({first.left})" in page and f"({first.new_id})" in page and f"<td style='padding:2px 10px;border-bottom:1px solid #eee;font-family:monospace'>{first.count}</td>" in page
+    assert (f"({first.left})" in page and f"({first.new_id})" in page
+            and f"<td style='padding:2px 10px;border-bottom:1px solid #eee;"
+                f"font-family:monospace'>{first.count}</td>" in page)
 
 
 @pytest.fixture(scope="module")
@@ -263,21 +270,23 @@ def sentencepiece_tokenizer():
 
     tok = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>", fuse_unk=True))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
-    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
-                                     decoders.Strip(" ", 1, 0)])
-    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False)
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(),
+                                     decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["<unk>", "<s>", "</s>"],
+                                  show_progress=False)
     tok.train_from_iterator([TRAINING_TEXT.replace("我喜欢吃披萨", "")], trainer=trainer)
     spec = json.loads(tok.to_str())
     for b in range(256):  # the byte tokens live in the model's vocabulary, as in Llama 2
         spec["model"]["vocab"].setdefault(f"<0x{b:02X}>", len(spec["model"]["vocab"]))
-    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)), unk_token="<unk>",
-                                   bos_token="<s>", eos_token="</s>")
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
+                                   unk_token="<unk>", bos_token="<s>", eos_token="</s>")
 
 
 def test_sentencepiece_byte_fallback_and_dummy_prefix(sentencepiece_tokenizer):
     text = "我喜欢 pizza 🍕"
     spans = token_spans(sentencepiece_tokenizer, text)
-    assert spans[0].token == "▁" and spans[0].bytes == b"", "the dummy-prefix space is not part of the text"
+    assert spans[0].token == "▁" and spans[0].bytes == b"", (
+        "the dummy-prefix space is not part of the text")
     assert spans[2].token == "<0xE5>" and spans[2].bytes == b"\xe5" and spans[2].is_fragment
     assert b"".join(s.bytes for s in spans) == text.encode("utf-8")
     pieces = readable_pieces(spans)
