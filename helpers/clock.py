@@ -444,8 +444,8 @@ class Clock:
         if record.has_attention:
             return None
         return (f"The attention of tick {record.index} was not kept: the history keeps the "
-                f"attention of its newest ticks only ({byte_size(self.attention_budget)} in all), so "
-                f"that a long run's memory stays bounded. Rewind to this tick and step to see "
+                f"attention of its newest ticks only ({byte_size(self.attention_budget)} in all), "
+                f"so that a long run's memory stays bounded. Rewind to this tick and step to see "
                 f"it again.")
 
     def history_note(self, n: int) -> str | None:

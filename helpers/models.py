@@ -50,7 +50,8 @@ class LoadedModel:
         params = sum(p.numel() for p in self.model.parameters())
         return (
             f"LoadedModel({self.name!r}: {self.family}, {params / 1e6:.0f}M parameters, "
-            f"{self.n_layers} layers, {self.n_heads} query heads / {self.n_kv_heads} key-value heads, "
+            f"{self.n_layers} layers, {self.n_heads} query heads / "
+            f"{self.n_kv_heads} key-value heads, "
             f"context {self.context_length} tokens, vocabulary {self.vocab_size}, on {self.device})"
         )
 
@@ -113,12 +114,15 @@ def _resolve_folder(name: str) -> Path | None:
             )
         if not any(path.glob("*.safetensors")):
             raise ModelLoadError(
-                f"{path} has no .safetensors weights; LLM Clock loads only safetensors (pickled .bin "
-                f"files can run code). Convert it: model.save_pretrained(folder, safe_serialization=True)."
+                f"{path} has no .safetensors weights; LLM Clock loads only safetensors "
+                f"(pickled .bin files can run code). Convert it: "
+                f"model.save_pretrained(folder, safe_serialization=True)."
             )
         return path
-    if name.startswith((".", "/", "~")) or name.count("/") > 1:  # a path, since hub ids are "owner/name"
-        raise ModelLoadError(f"No such folder: {path}. Check the path, or pass a Hugging Face model id.")
+    # a path, since hub ids are "owner/name"
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelLoadError(f"No such folder: {path}. "
+                             f"Check the path, or pass a Hugging Face model id.")
     return None
 
 
@@ -127,7 +131,8 @@ def _describe(model: torch.nn.Module, tokenizer, name: str, device: torch.device
     family = family_of(cfg)
     n_heads = cfg.num_attention_heads
     d_model = cfg.hidden_size
-    context = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
+    context = (getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
+               or 2048)
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
@@ -181,13 +186,15 @@ def load_model(name: str | None = None, device: str | None = None) -> LoadedMode
         if isinstance(source, Path):
             raise ModelLoadError(f"{source} has an unreadable config.json: {err}") from None
         raise ModelLoadError(
-            f"Could not load {name!r}: it is not a model id on the Hugging Face Hub, or there is no "
-            f"network to fetch it. The embedded default needs no network: load_model() with no name."
+            f"Could not load {name!r}: it is not a model id on the Hugging Face Hub, or there is "
+            f"no network to fetch it. The embedded default needs no network: "
+            f"load_model() with no name."
         ) from None
     if config.model_type not in MODEL_TYPES:
         raise ModelLoadError(
             f"{display!r} is a {config.model_type!r} model; LLM Clock supports causal LMs of the "
-            f"GPT-2, Llama and Gemma 3 families (gpt2, distilgpt2, SmolLM2, TinyLlama, Gemma 3, ...)."
+            f"GPT-2, Llama and Gemma 3 families "
+            f"(gpt2, distilgpt2, SmolLM2, TinyLlama, Gemma 3, ...)."
         )
     # Sizes, layer count, memory, and a local folder's weights and tokenizer (helpers.validate).
     check_model_config(config, source if isinstance(source, Path) else None, ModelLoadError)
@@ -233,12 +240,12 @@ def _check_device(device: str | None) -> torch.device:
         raise ModelLoadError(f"device={device!r} is not a device: use 'cpu', 'cuda' or 'mps', "
                              f"or leave it out.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(f"device={device!r} asks for a GPU, but this torch has no CUDA or sees "
-                             f"no GPU: use device='cpu', or leave device out to use a GPU only "
-                             f"when there is one.")
+        raise ModelLoadError(f"device={device!r} asks for a GPU, but this torch has no CUDA or "
+                             f"sees no GPU: use device='cpu', or leave device out to use a GPU "
+                             f"only when there is one.")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ModelLoadError(f"device={device!r} asks for Apple's GPU, which is not available here: "
-                             f"use device='cpu'.")
+        raise ModelLoadError(f"device={device!r} asks for Apple's GPU, which is not available "
+                             f"here: use device='cpu'.")
     return dev
 
 

@@ -4,7 +4,8 @@ The model's output at a tick is a vector of logits, one score per vocabulary ent
 softmax turns it into a *categorical* distribution over the vocabulary. The sampler
 reshapes that distribution and draws from it:
 
-    logits --repetition penalty--> --temperature--> --top-k--> --top-p--> --min-p--> softmax --> draw
+    logits --repetition penalty--> --temperature--> --top-k--> --top-p--> --min-p-->
+        softmax --> draw
 
 That is the order transformers' `generate` applies its processors in, so the same settings
 here and there give the same distribution. Every function is pure and works on a 1-D
@@ -22,7 +23,8 @@ import torch
 from .validate import check_number, check_whole
 
 __all__ = [
-    "SamplingConfig", "CLOCK_TEMPERATURE", "SETTING_NAMES", "check_setting_names", "Candidate", "apply_repetition_penalty", "apply_temperature", "apply_top_k",
+    "SamplingConfig", "CLOCK_TEMPERATURE", "SETTING_NAMES", "check_setting_names", "Candidate",
+    "apply_repetition_penalty", "apply_temperature", "apply_top_k",
     "apply_top_p", "apply_min_p", "process_logits", "filtered_probs", "draw", "greedy",
     "entropy_bits", "top_candidates",
 ]
@@ -51,7 +53,8 @@ class SamplingConfig:
     temperature: float = 1.0          # 0 means greedy (always the most likely token)
     top_k: int | None = None          # keep the k most likely tokens; None or 0 = off
     top_p: float = 1.0                # keep the smallest set whose probability reaches p; 1 = off
-    min_p: float = 0.0                # drop tokens below min_p x (probability of the best token); 0 = off
+    min_p: float = 0.0                # drop tokens below min_p x (probability of the best
+                                      # token); 0 = off
     repetition_penalty: float = 1.0   # > 1 discourages tokens already in the context; 1 = off
                                       # (from 0.001 to 1000)
 
@@ -72,10 +75,12 @@ SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(SamplingConfig))
 
 
 def check_setting_names(settings) -> None:
-    """TypeError naming the valid settings when `settings` has a name SamplingConfig does not know."""
+    """TypeError naming the valid settings when `settings` has a name SamplingConfig does not
+    know."""
     unknown = set(settings) - set(SETTING_NAMES)
     if unknown:
-        raise TypeError(f"Unknown setting(s) {sorted(unknown)}; the sampling settings are {list(SETTING_NAMES)}.")
+        raise TypeError(f"Unknown setting(s) {sorted(unknown)}; "
+                        f"the sampling settings are {list(SETTING_NAMES)}.")
 
 
 class Candidate(NamedTuple):
@@ -89,10 +94,12 @@ class Candidate(NamedTuple):
 def _check_logits(logits: torch.Tensor) -> None:
     if not isinstance(logits, torch.Tensor) or logits.dim() != 1:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"Expected a 1-D logits vector [vocab], got {shape}; take logits[0, -1] of the model output.")
+        raise ValueError(f"Expected a 1-D logits vector [vocab], got {shape}; "
+                         f"take logits[0, -1] of the model output.")
 
 
-def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int], penalty: float) -> torch.Tensor:
+def apply_repetition_penalty(logits: torch.Tensor, previous_ids: Iterable[int],
+                             penalty: float) -> torch.Tensor:
     """Make every token already in `previous_ids` less likely: transformers' repetition_penalty.
 
     The idea is CTRL's (Keskar et al. 2019), which divided the logits of the tokens generated
@@ -184,7 +191,8 @@ def apply_min_p(logits: torch.Tensor, min_p: float) -> torch.Tensor:
     return logits.masked_fill(drop, -math.inf)
 
 
-def process_logits(logits: torch.Tensor, config: SamplingConfig, previous_ids: Iterable[int] = ()) -> torch.Tensor:
+def process_logits(logits: torch.Tensor, config: SamplingConfig,
+                   previous_ids: Iterable[int] = ()) -> torch.Tensor:
     """All the settings of `config`, in the order transformers' `generate` applies them.
 
     Greedy (T = 0) applies only the repetition penalty: like `generate(do_sample=False)`,
@@ -207,7 +215,8 @@ def process_logits(logits: torch.Tensor, config: SamplingConfig, previous_ids: I
     return out
 
 
-def filtered_probs(logits: torch.Tensor, config: SamplingConfig, previous_ids: Iterable[int] = ()) -> torch.Tensor:
+def filtered_probs(logits: torch.Tensor, config: SamplingConfig,
+                   previous_ids: Iterable[int] = ()) -> torch.Tensor:
     """The distribution the sampler draws from: softmax of the processed logits, or a
     one-hot vector at the best token when greedy."""
     processed = process_logits(logits, config, previous_ids)
@@ -230,7 +239,8 @@ def draw(probs: torch.Tensor, generator: torch.Generator) -> int:
     the generator's state after a tick does not depend on which token won. That is also
     what transformers' generate calls, so the same seed gives the same tokens there."""
     if not isinstance(probs, torch.Tensor) or probs.dim() != 1:
-        raise ValueError("draw expects a 1-D probability vector [vocab]; use filtered_probs(logits, config).")
+        raise ValueError("draw expects a 1-D probability vector [vocab]; "
+                         "use filtered_probs(logits, config).")
     return int(torch.multinomial(probs, num_samples=1, generator=generator).item())
 
 

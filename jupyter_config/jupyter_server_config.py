@@ -1,5 +1,6 @@
 # Jupyter server settings for LLM Clock: ./lab.sh passes this file with --config, and a
-# classroom server can do the same (jupyter lab --config=/path/to/jupyter_config/jupyter_server_config.py).
+# classroom server can do the same
+# (jupyter lab --config=/path/to/jupyter_config/jupyter_server_config.py).
 import sys
 from pathlib import Path
 
@@ -16,8 +17,9 @@ _longest_socket = Path(jupyter_runtime_dir()) / "kernel-00000000-0000-0000-0000-
 if len(str(_longest_socket).encode()) <= 103:
     c.KernelManager.transport = "ipc"
 else:
-    print(f"LLM Clock: the Jupyter runtime folder {jupyter_runtime_dir()} is too long a path for Unix "
-          f"sockets; kernels use loopback TCP. Set JUPYTER_RUNTIME_DIR to a shorter folder.", file=sys.stderr)
+    print(f"LLM Clock: the Jupyter runtime folder {jupyter_runtime_dir()} is too long a path "
+          f"for Unix sockets; kernels use loopback TCP. "
+          f"Set JUPYTER_RUNTIME_DIR to a shorter folder.", file=sys.stderr)
 
 # No first-run "Would you like to get notified about official Jupyter news?" pop-up and no
 # requests to the internet: news and update checks are off (settings in lab-settings/).

@@ -9,5 +9,7 @@ fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
 echo "==> Installing Chromium for the browser tests (first run only)"
 $SUDO apt-get update -qq >/dev/null && \
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
-[ -x /usr/bin/chromium ] || { echo "Chromium could not be installed; browser tests will be skipped." >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+    chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
+[ -x /usr/bin/chromium ] || {
+  echo "Chromium could not be installed; browser tests will be skipped." >&2; exit 1; }

@@ -7,12 +7,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VERSION=1.0.15
-INTEGRITY="sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="
+INTEGRITY="sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//"
+INTEGRITY+="SABeNz1yp47bCrJ3CQA=="
 DEST=tests/browser/html_manager
 [ "$(cat "$DEST/VERSION" 2>/dev/null)" = "$VERSION" ] && [ -f "$DEST/dist/embed.js" ] && exit 0
 command -v npm >/dev/null || {
   echo "No npm here: the widget render test (without JupyterLab) will be skipped." >&2; exit 1; }
-echo "==> Fetching the standalone widget renderer @jupyter-widgets/html-manager $VERSION (first run only)"
+echo "==> Fetching the standalone widget renderer @jupyter-widgets/html-manager $VERSION" \
+  "(first run only)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack -q "@jupyter-widgets/html-manager@$VERSION" >/dev/null) || {
   echo "npm pack failed: the widget render test will be skipped." >&2; exit 1; }

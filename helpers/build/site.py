@@ -7,9 +7,9 @@
 Each language's notebooks make one edition of the site: notebooks/*.ipynb the English pages at
 the top (index.html), notebooks/zh/*.ipynb the Chinese pages in zh/ (zh/index.html, each page
 <html lang="zh-CN">). The two indexes link to each other, and every page to the same notebook in
-the other edition (to that edition's index when it has no such notebook). Every word the site itself puts on a page (navigation,
-index, titles, notes on widget snapshots, the recorded clock) comes from the catalogue of the
-page's language (helpers.i18n.messages), never from this file.
+the other edition (to that edition's index when it has no such notebook). Every word the site
+itself puts on a page (navigation, index, titles, notes on widget snapshots, the recorded clock)
+comes from the catalogue of the page's language (helpers.i18n.messages), never from this file.
 
 Why nbconvert with a small template, not Jupyter Book: nbconvert is already installed with
 JupyterLab (no new toolchain), renders the notebooks exactly as JupyterLab's HTML export does,

@@ -22,7 +22,8 @@ from ..clock import ClockError, next_token_logits
 from ..i18n import messages
 from ..plots.distribution import distribution_figure, update_distribution_figure
 from ..plots.style import CHOSEN_COLOR, font_size
-from ..sampling import SETTING_NAMES, SamplingConfig, check_setting_names, draw, entropy_bits, filtered_probs, top_candidates
+from ..sampling import (SETTING_NAMES, SamplingConfig, check_setting_names, draw, entropy_bits,
+                        filtered_probs, top_candidates)
 from ..tick_view import percent_label
 from ..tokens import visible
 from .figure_output import figure_output, show_figures
@@ -33,7 +34,8 @@ DEFAULT_PROMPT = "The capital of France is"
 
 
 class SamplingExplorer:
-    """An ipywidgets UI over `helpers.sampling` for one prompt's next token; display it, or use `.ui`.
+    """An ipywidgets UI over `helpers.sampling` for one prompt's next token; display it, or use
+    `.ui`.
 
     sampling: temperature, top_k, top_p, min_p, repetition_penalty (see SamplingConfig).
     k: how many of the most likely tokens the chart shows.
@@ -47,7 +49,8 @@ class SamplingExplorer:
         self.k = k
         self.seed = seed
         self.config = SamplingConfig(**sampling)
-        self.prompt, self.prompt_ids, self.logits = self._read(prompt)  # raises ClockError on a bad prompt
+        # raises ClockError on a bad prompt
+        self.prompt, self.prompt_ids, self.logits = self._read(prompt)
         self.generator = torch.Generator().manual_seed(seed)
         self.chosen_id: int | None = None
         self.last_error: str | None = None
@@ -58,7 +61,8 @@ class SamplingExplorer:
     # ------------------------------------------------------------------ state
     def _read(self, prompt: str) -> tuple[str, list[int], torch.Tensor]:
         if not isinstance(prompt, str) or not prompt:
-            raise ClockError("The prompt is empty: type some text for the model to continue, e.g. 'Once upon a time'.")
+            raise ClockError("The prompt is empty: type some text for the model to continue, "
+                             "e.g. 'Once upon a time'.")
         ids = self.lm.encode_prompt(prompt)
         return prompt, ids, next_token_logits(self.lm, ids)
 
@@ -109,7 +113,8 @@ class SamplingExplorer:
         return True
 
     def draw(self) -> int:
-        """Sample one token from the current distribution (seeded: a fresh explorer repeats the sequence)."""
+        """Sample one token from the current distribution (seeded: a fresh explorer repeats the
+        sequence)."""
         self.chosen_id = draw(self.probs, self.generator)
         self._say(self.t("sx.drew", token=repr(visible(self.lm.decode([self.chosen_id]))),
                          id=self.chosen_id))
@@ -120,25 +125,34 @@ class SamplingExplorer:
     def _build(self) -> None:
         # Each slider wide enough to drag: its label takes up to 210 px of it. Temperature, the
         # one students drag live, gets a row of its own.
-        slider = dict(continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="380px"))
+        slider = dict(continuous_update=True, style={"description_width": "initial"},
+                      layout=w.Layout(width="380px"))
         c = self.config
-        self.temperature = w.FloatSlider(value=c.temperature, min=0.0, max=2.0, step=0.01, readout_format=".2f",
-                                         description=self.t("sx.temperature"), continuous_update=True,
-                                         style={"description_width": "initial"}, layout=w.Layout(width="96%"))
-        self.top_k = w.IntSlider(value=c.top_k or 0, min=0, max=100, description=self.t("sx.top_k"), **slider)
-        self.top_p = w.FloatSlider(value=c.top_p, min=0.0, max=1.0, step=0.01, description=self.t("sx.top_p"), **slider)
-        self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01, description=self.t("sx.min_p"), **slider)
-        self.repetition_penalty = w.FloatSlider(value=c.repetition_penalty, min=0.0, max=3.0, step=0.05,
-                                                description=self.t("sx.repetition_penalty"), **slider)
+        self.temperature = w.FloatSlider(value=c.temperature, min=0.0, max=2.0, step=0.01,
+                                         readout_format=".2f", description=self.t("sx.temperature"),
+                                         continuous_update=True,
+                                         style={"description_width": "initial"},
+                                         layout=w.Layout(width="96%"))
+        self.top_k = w.IntSlider(value=c.top_k or 0, min=0, max=100,
+                                 description=self.t("sx.top_k"), **slider)
+        self.top_p = w.FloatSlider(value=c.top_p, min=0.0, max=1.0, step=0.01,
+                                   description=self.t("sx.top_p"), **slider)
+        self.min_p = w.FloatSlider(value=c.min_p, min=0.0, max=1.0, step=0.01,
+                                   description=self.t("sx.min_p"), **slider)
+        self.repetition_penalty = w.FloatSlider(
+            value=c.repetition_penalty, min=0.0, max=3.0, step=0.05,
+            description=self.t("sx.repetition_penalty"), **slider)
         for name in SETTING_NAMES:
             control = getattr(self, name)
             control.add_class(f"llmclock-sampling-{name.replace('_', '-')}")
             control.observe(self._on_slider, names="value")
-        self.prompt_box = w.Text(value=self.prompt, description=self.t("label.prompt"), layout=w.Layout(width="70%"))
+        self.prompt_box = w.Text(value=self.prompt, description=self.t("label.prompt"),
+                                 layout=w.Layout(width="70%"))
         self.read_button = w.Button(description=self.t("sx.read"), tooltip=self.t("sx.read_tip"),
                                     icon="refresh", layout=w.Layout(width="auto"))
-        self.draw_button = w.Button(description=self.t("sx.draw"), button_style="primary", icon="random",
-                                    tooltip=self.t("sx.draw_tip"), layout=w.Layout(width="auto"))
+        self.draw_button = w.Button(description=self.t("sx.draw"), button_style="primary",
+                                    icon="random", tooltip=self.t("sx.draw_tip"),
+                                    layout=w.Layout(width="auto"))
         self.read_button.on_click(lambda _: self.set_prompt(self.prompt_box.value))
         self.draw_button.on_click(lambda _: self.draw())
         self.stats = w.HTML()
@@ -150,7 +164,8 @@ class SamplingExplorer:
             w.HBox([self.prompt_box, self.read_button]),
             w.HBox([self.temperature], layout=w.Layout(width="100%")),
             w.HBox([self.top_k, self.top_p, self.min_p], layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.repetition_penalty, self.draw_button], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.repetition_penalty, self.draw_button],
+                   layout=w.Layout(flex_flow="row wrap")),
             self.stats, self.message, self.plot,
         ])
         self.ui.add_class("llmclock-sampling-explorer")
@@ -173,17 +188,19 @@ class SamplingExplorer:
         top_filtered = top_candidates(probs, self.lm.tokenizer, self.k)
         chosen_probs = None
         if self.chosen_id is not None:
-            chosen_probs = (self.lm.decode([self.chosen_id]), float(raw[self.chosen_id]), float(probs[self.chosen_id]))
-        update_distribution_figure(self.figure, top_raw, top_filtered, self.chosen_id, chosen_probs, tokenizer=self.lm)
+            chosen_probs = (self.lm.decode([self.chosen_id]), float(raw[self.chosen_id]),
+                            float(probs[self.chosen_id]))
+        update_distribution_figure(self.figure, top_raw, top_filtered, self.chosen_id, chosen_probs,
+                                   tokenizer=self.lm)
         self.figure.layout.title.text = self._title()
         show_figures(self.plot, self.figure)
         kept = int((probs > 0).sum())
         best = top_raw[0]
         self.stats.value = (
             f"<div style='font-size:{font_size('body')}px'>"
-            + self.t("sx.stats", kept=f"{kept:,}", n=f"{probs.numel():,}", raw=f"{entropy_bits(raw):.2f}",
-                     after=f"{entropy_bits(probs):.2f}", best=html.escape(visible(best.text)),
-                     p=percent_label(best.prob))
+            + self.t("sx.stats", kept=f"{kept:,}", n=f"{probs.numel():,}",
+                     raw=f"{entropy_bits(raw):.2f}", after=f"{entropy_bits(probs):.2f}",
+                     best=html.escape(visible(best.text)), p=percent_label(best.prob))
             + "</div>")
 
     def _say(self, text: str, error: bool = False) -> None:
