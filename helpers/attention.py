@@ -174,7 +174,8 @@ class HeadComputation:
     kv_head: int               # the key/value head this query head reads (grouped-query attention)
     tokens: list[str]          # visible token labels
     x: torch.Tensor            # [T, d_model] normed input of the layer's attention
-    q: torch.Tensor            # [T, head_dim] queries (after q_norm and RoPE, where the model has them)
+    q: torch.Tensor            # [T, head_dim] queries (after q_norm and RoPE, where the model
+                               # has them)
     k: torch.Tensor            # [T, head_dim] keys (the same)
     v: torch.Tensor            # [T, head_dim] values
     scores: torch.Tensor       # [T, T] q·k × the scale, before the mask

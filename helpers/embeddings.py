@@ -67,7 +67,8 @@ def single_token_id(lm, word: str) -> int:
     alternative = word[1:] if word.startswith(" ") else " " + word
     if len(lm.encode(alternative)) == 1:
         hint = f" {alternative!r} is a single token: use that."
-    raise ValueError(f"{word!r} is {len(ids)} tokens ({pieces}), not one; this needs single-token words.{hint}")
+    raise ValueError(f"{word!r} is {len(ids)} tokens ({pieces}), not one; "
+                     f"this needs single-token words.{hint}")
 
 
 def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -89,10 +90,12 @@ def nearest_neighbours(lm, word: str | int, k: int = 10) -> list[Neighbour]:
     token_id = word if isinstance(word, int) else single_token_id(lm, word)
     if not 0 <= token_id < table.shape[0]:
         raise ValueError(f"Token id must be in 0..{table.shape[0] - 1}, got {token_id}.")
-    sims = torch.nn.functional.normalize(table, dim=-1) @ torch.nn.functional.normalize(table[token_id], dim=-1)
+    sims = (torch.nn.functional.normalize(table, dim=-1)
+            @ torch.nn.functional.normalize(table[token_id], dim=-1))
     sims[token_id] = -float("inf")  # the word itself is trivially its own nearest neighbour
     top = torch.topk(sims, min(k, table.shape[0] - 1))
-    return [Neighbour(int(i), lm.decode([int(i)]), float(s)) for s, i in zip(top.values, top.indices)]
+    return [Neighbour(int(i), lm.decode([int(i)]), float(s))
+            for s, i in zip(top.values, top.indices)]
 
 
 # --- a 2-D map -----------------------------------------------------------------------------
@@ -201,7 +204,8 @@ def rope_inverse_frequencies(head_dim: int, theta: float) -> torch.Tensor:
     return 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
 
 
-def rope_angles(positions: Sequence[int] | torch.Tensor, head_dim: int, theta: float) -> torch.Tensor:
+def rope_angles(positions: Sequence[int] | torch.Tensor, head_dim: int,
+                theta: float) -> torch.Tensor:
     """[n_positions, head_dim/2] rotation angle (radians) of every pair at every position."""
     positions = torch.as_tensor(positions, dtype=torch.float32).reshape(-1)
     return positions[:, None] * rope_inverse_frequencies(head_dim, theta)[None, :]
@@ -268,5 +272,6 @@ def residual_norms(lm, text: str, position: int = -1) -> torch.Tensor:
     stream = residual_stream(lm, text)
     n_tokens = stream.shape[1]
     if not -n_tokens <= position < n_tokens:
-        raise ValueError(f"position must be in {-n_tokens}..{n_tokens - 1} for this {n_tokens}-token text.")
+        raise ValueError(f"position must be in {-n_tokens}..{n_tokens - 1} "
+                         f"for this {n_tokens}-token text.")
     return stream[:, position].norm(dim=-1)

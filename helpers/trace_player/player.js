@@ -1,6 +1,7 @@
 /* The recorded clock's player: replays a run saved by helpers/trace.py, with no kernel and no
-   network. Plain JavaScript + SVG; the data sits in a <script type="application/json"> inside each
-   .llmclock-trace element, so a page can hold several players (a notebook page of the HTML edition).
+   network. Plain JavaScript + SVG; the data sits in a <script type="application/json"> inside
+   each .llmclock-trace element, so a page can hold several players (a notebook page of the HTML
+   edition).
 
    Panels, as in the clock widget: the text so far (newest token marked), the next-token
    distribution raw vs sampled-from (chosen token outlined), and the attention of the newest
@@ -40,8 +41,9 @@
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     if (typeof DecompressionStream === "undefined") {
-      return Promise.reject(new Error("this browser is too old (no DecompressionStream): open the file " +
-                                      "in a current Chrome, Edge, Firefox or Safari"));
+      return Promise.reject(new Error(
+        "this browser is too old (no DecompressionStream): open the file " +
+        "in a current Chrome, Edge, Firefox or Safari"));
     }
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Response(stream).arrayBuffer().then(function (buffer) {
@@ -118,12 +120,20 @@
     this.headSelect.value = String(this.head);
     el("div", "trace-keys", root, this.t("player.keys"));
 
-    this.backButton.addEventListener("click", function () { self.pause(); self.show(self.shown - 1); });
-    this.stepButton.addEventListener("click", function () { self.pause(); self.show(self.shown + 1); });
+    this.backButton.addEventListener("click", function () {
+      self.pause(); self.show(self.shown - 1);
+    });
+    this.stepButton.addEventListener("click", function () {
+      self.pause(); self.show(self.shown + 1);
+    });
     this.playButton.addEventListener("click", function () { self.toggle(); });
-    this.presenterButton.addEventListener("click", function () { self.setPresenter(!self.presenter); });
+    this.presenterButton.addEventListener("click", function () {
+      self.setPresenter(!self.presenter);
+    });
     this.setPresenter(this.presenter, true);
-    this.scrubber.addEventListener("input", function () { self.pause(); self.show(+self.scrubber.value); });
+    this.scrubber.addEventListener("input", function () {
+      self.pause(); self.show(+self.scrubber.value);
+    });
     this.layerInput.addEventListener("input", function () {
       self.layer = +self.layerInput.value;
       self.layerValue.textContent = String(self.layer);
@@ -227,13 +237,16 @@
       // them are in the text; until then each shows its bytes in hex.
       var group = this.groups[pos], count = 1, text = d.text[pos];
       if (group && pos + group[1] <= end) { count = group[1]; text = group[2]; }
-      var last = pos + count - 1, isPrompt = pos < d.n_prompt, newest = last === end - 1 && !isPrompt;
-      var span = el("span", "tok " + (newest ? "tok-new" : isPrompt ? "tok-prompt" : "tok-generated") +
+      var last = pos + count - 1, isPrompt = pos < d.n_prompt;
+      var newest = last === end - 1 && !isPrompt;
+      var span = el("span", "tok " +
+                    (newest ? "tok-new" : isPrompt ? "tok-prompt" : "tok-generated") +
                     (count > 1 ? " tok-group" : ""), tokens);
       var ids = d.ids.slice(pos, last + 1);
       var title = (count === 1 ? this.t("text.position", {pos: pos})
                    : this.t("text.positions", {first: pos, last: last})) +
-                  (isPrompt ? this.t("text.prompt_mark") : "") + this.t("player.id", {ids: ids.join(", ")});
+                  (isPrompt ? this.t("text.prompt_mark") : "") +
+                  this.t("player.id", {ids: ids.join(", ")});
       if (count > 1) title += this.t("text.one_character", {n: count});
       if (!isPrompt) {
         var probs = [];
@@ -269,12 +282,13 @@
     var bottom = top + rows.length * rowH, axis = this.d.percent_axis;
     for (var t = 0; t < axis.length; t++) {
       var gx = x(axis[t][0]);
-      svg("line", {x1: gx, x2: gx, y1: top - 4, y2: bottom, "class": t === 0 ? "axis" : "grid"}, root);
-      svg("text", {x: gx, y: bottom + 18, "font-size": 14, "text-anchor": "middle", "class": "muted"},
-          root, axis[t][1]);
+      svg("line", {x1: gx, x2: gx, y1: top - 4, y2: bottom, "class": t === 0 ? "axis" : "grid"},
+          root);
+      svg("text", {x: gx, y: bottom + 18, "font-size": 14, "text-anchor": "middle",
+                   "class": "muted"}, root, axis[t][1]);
     }
-    svg("text", {x: left + plotW / 2, y: bottom + 40, "font-size": 15, "text-anchor": "middle"}, root,
-        this.t("player.probability"));
+    svg("text", {x: left + plotW / 2, y: bottom + 40, "font-size": 15, "text-anchor": "middle"},
+        root, this.t("player.probability"));
     var barH = 10;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i], y0 = top + i * rowH + 3, isChosen = i === chosen;
@@ -306,7 +320,10 @@
     var d = this.d, n = tick.context_len, heads = [], mean = new Array(n).fill(0);
     for (var h = 0; h < d.n_heads; h++) {
       var start = tick.attention_offset + (this.layer * d.n_heads + h) * n, row = new Array(n);
-      for (var i = 0; i < n; i++) { row[i] = this.att[start + i] / 1000; mean[i] += row[i] / d.n_heads; }
+      for (var i = 0; i < n; i++) {
+        row[i] = this.att[start + i] / 1000;
+        mean[i] += row[i] / d.n_heads;
+      }
       heads.push(row);
     }
     return {heads: heads, mean: mean};
@@ -335,7 +352,8 @@
         head < 0 ? this.t("chart.layer_mean", {layer: this.layer})
                  : this.t("chart.layer_head", {layer: this.layer, head: head}));
     if (head >= 0) {  // the widget's legend: this head's bars, the mean as a line
-      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "legend-attention"}, root);
+      svg("rect", {x: width - 290, y: 52, width: 14, height: 14, "class": "legend-attention"},
+          root);
       svg("text", {x: width - 270, y: 64, "font-size": 14}, root, this.t("chart.this_head"));
       svg("line", {x1: width - 180, x2: width - 160, y1: 59, y2: 59, "class": "line-mean"}, root);
       svg("text", {x: width - 154, y: 64, "font-size": 14}, root, this.t("chart.all_heads"));
@@ -343,17 +361,20 @@
     var axis = d.weight_axis;
     for (var t = 0; t < axis.length; t++) {
       var gy = y(axis[t][0]);
-      svg("line", {x1: left, x2: width - right, y1: gy, y2: gy, "class": t === 0 ? "axis" : "grid"}, root);
+      svg("line", {x1: left, x2: width - right, y1: gy, y2: gy,
+                   "class": t === 0 ? "axis" : "grid"}, root);
       svg("text", {x: left - 6, y: gy + 4, "font-size": 14, "text-anchor": "end", "class": "muted"},
           root, axis[t][1]);
     }
     svg("text", {x: 16, y: top + plotH / 2, "font-size": 15, "text-anchor": "middle",
-                 transform: "rotate(-90 16 " + (top + plotH / 2) + ")"}, root, this.t("player.attention_weight"));
+                 transform: "rotate(-90 16 " + (top + plotH / 2) + ")"}, root,
+        this.t("player.attention_weight"));
     var labels = d.axis_labels[this.size()];
     var barW = Math.max(1, slot * 0.8);
     for (var i = 0; i < n; i++) {
       var rect = svg("rect", {x: x(i) - barW / 2, y: y(values[i]), width: barW,
-                              height: Math.max(0, y(0) - y(values[i])), "class": "bar-attention"}, root);
+                              height: Math.max(0, y(0) - y(values[i])),
+                              "class": "bar-attention"}, root);
       tooltip(rect, this.t("text.position", {pos: i}) + ": " + labels[i] + "\n" +
               (head < 0 ? this.t("chart.all_heads") : this.t("chart.this_head")) + ": " +
               values[i].toFixed(3) +
@@ -363,18 +384,21 @@
       var points = [];
       for (var m = 0; m < n; m++) points.push(x(m).toFixed(1) + "," + y(w.mean[m]).toFixed(1));
       svg("polyline", {points: points.join(" "), "class": "line-mean"}, root);
-      for (var k = 0; k < n; k++) svg("circle", {cx: x(k), cy: y(w.mean[k]), r: 3, "class": "dot-mean"}, root);
+      for (var k = 0; k < n; k++) {
+        svg("circle", {cx: x(k), cy: y(w.mean[k]), r: 3, "class": "dot-mean"}, root);
+      }
     }
     var labelled = tick.labelled[this.size()];  // which positions get a label (all that fit)
     for (var k = 0; k < labelled.length; k++) {
       var j = labelled[k], lx = x(j), ly = y(0) + 12;
       var label = svg("text", {x: lx, y: ly, "font-size": labelPx, "text-anchor": "end",
-                               "font-weight": j === n - 1 ? 700 : 400,  // the query: the newest position
+                               // bold for the query: the newest position
+                               "font-weight": j === n - 1 ? 700 : 400,
                                transform: "rotate(-50 " + lx + " " + ly + ")"}, root, labels[j]);
       tooltip(label, this.t("text.position", {pos: j}));
     }
-    svg("text", {x: left + plotW / 2, y: height - 4, "font-size": 15, "text-anchor": "middle"}, root,
-        this.t("player.context_position"));
+    svg("text", {x: left + plotW / 2, y: height - 4, "font-size": 15, "text-anchor": "middle"},
+        root, this.t("player.context_position"));
   };
 
   // ------------------------------------------------------------------ mounting
@@ -399,7 +423,8 @@
   // A page holding one player (the standalone file): the keys work without clicking it first.
   document.addEventListener("keydown", function (event) {
     var target = event.target;
-    if (players.length !== 1 || (target !== document.body && target !== document.documentElement)) return;
+    if (players.length !== 1 ||
+        (target !== document.body && target !== document.documentElement)) return;
     if (players[0].key(event.key)) event.preventDefault();
   });
 
