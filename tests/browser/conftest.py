@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from lab_driver import (
-    CHROMIUM, CHROMIUM_ARGS, REPO, LabServer, PageGuard, chromium_problem, copy_notebooks, start_lab, stop_lab,
+    CHROMIUM, CHROMIUM_ARGS, REPO, LabServer, PageGuard, chromium_problem, copy_notebooks,
+    start_lab, stop_lab,
 )
 
 VIEWPORT = {"width": 1280, "height": 720}  # a classroom projector
@@ -36,7 +37,8 @@ def browser():
 
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
     except Exception as error:  # a broken install must skip loudly, not fail every test
         playwright.stop()
         pytest.skip(f"{CHROMIUM} failed to launch: {str(error).splitlines()[0]}")
@@ -59,7 +61,8 @@ def lab_server(browser, lab_root, tmp_path_factory):
 
 @pytest.fixture
 def lab(browser, lab_server):
-    """A fresh browser context on the server; every request to another host is blocked and recorded."""
+    """A fresh browser context on the server; every request to another host is blocked and
+    recorded."""
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     guard = PageGuard()
     guard.attach(context)

@@ -39,7 +39,8 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 # Text that means something broke while rendering, whatever cell it appears in.
 BROKEN_RENDER = re.compile(
-    r"Javascript Error|Error displaying widget|Traceback \(most recent call last\)|Error rendering", re.I
+    r"Javascript Error|Error displaying widget|Traceback \(most recent call last\)|Error rendering",
+    re.I,
 )
 
 # JupyterLab settings for a quiet, deterministic test session (user settings dir is a temp folder).
@@ -48,7 +49,8 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
     # Every cell attached to the DOM: the output checks and full screenshots see the whole notebook.
     # recordTiming: each cell's execution times land in its metadata, to report the slow cells.
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "scrollPastEnd": False, "recordTiming": True},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "scrollPastEnd": False,
+                                               "recordTiming": True},
 }
 
 
@@ -66,7 +68,8 @@ class LabServer:
     def api(self, method: str, path: str) -> object:
         """Call the Jupyter REST API with the token; returns parsed JSON (or None)."""
         request = urllib.request.Request(
-            f"{self.base_url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+            f"{self.base_url}{path}", method=method,
+            headers={"Authorization": f"token {self.token}"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
@@ -131,14 +134,16 @@ def start_lab(root_dir: Path, work_dir: Path, timeout_s: float = 90.0) -> LabSer
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with code {process.returncode}:\n{server.log_tail()}")
+            raise RuntimeError(f"jupyter lab exited with code {process.returncode}:\n"
+                               f"{server.log_tail()}")
         try:
             server.api("GET", "/api/status")
             return server
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.3)
     stop_lab(server)
-    raise RuntimeError(f"jupyter lab did not answer /api/status within {timeout_s:.0f} s:\n{server.log_tail()}")
+    raise RuntimeError(f"jupyter lab did not answer /api/status within {timeout_s:.0f} s:\n"
+                       f"{server.log_tail()}")
 
 
 def stop_lab(server: LabServer) -> None:
@@ -169,7 +174,8 @@ def copy_notebooks(src: Path, dst: Path) -> Path:
 def chromium_problem() -> str | None:
     """Why the browser tests cannot run here, or None when Chromium is usable."""
     if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing: run scripts/install-browser.sh (Debian: apt-get install chromium)"
+        return (f"{CHROMIUM} is missing: run scripts/install-browser.sh "
+                "(Debian: apt-get install chromium)")
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -207,9 +213,11 @@ class PageGuard:
         context.on("weberror", lambda web_error: self.on_page_error(web_error.error))
 
     def problems(self) -> list[str]:
-        found = [f"request to another host (blocked: the project must work offline): {u}" for u in self.blocked]
+        found = [f"request to another host (blocked: the project must work offline): {u}"
+                 for u in self.blocked]
         found += [f"uncaught page error: {e}" for e in self.page_errors]
-        found += [f"console error: {e}" for e in self.console_errors if not _benign_console_error(e)]
+        found += [f"console error: {e}" for e in self.console_errors
+                  if not _benign_console_error(e)]
         return found
 
     def assert_clean(self) -> None:
@@ -258,14 +266,19 @@ def run_all_cells(page, timeout_s: float = 240.0) -> float:
     return time.monotonic() - started
 
 
-_STATE_JS = """() => {
-    const panel = window.__nbPanel;
-    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-    const prompts = [...panel.node.querySelectorAll('.jp-InputArea-prompt')].map(p => p.textContent);
-    const cells = panel.content.widgets.filter(c => c.model.type === 'code');
-    return { kernel: kernel ? kernel.status : 'none', busyPrompts: prompts.filter(p => p.includes('*')).length,
-             unexecuted: cells.filter(c => c.model.executionCount === null && c.model.sharedModel.getSource().trim()).length };
-}"""
+_STATE_JS = (
+    "() => {\n"
+    "    const panel = window.__nbPanel;\n"
+    "    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;\n"
+    "    const prompts = [...panel.node.querySelectorAll('.jp-InputArea-prompt')]"
+    ".map(p => p.textContent);\n"
+    "    const cells = panel.content.widgets.filter(c => c.model.type === 'code');\n"
+    "    return { kernel: kernel ? kernel.status : 'none', "
+    "busyPrompts: prompts.filter(p => p.includes('*')).length,\n"
+    "             unexecuted: cells.filter(c => c.model.executionCount === null "
+    "&& c.model.sharedModel.getSource().trim()).length };\n"
+    "}"
+)
 
 
 def notebook_state(page) -> dict:
@@ -273,7 +286,8 @@ def notebook_state(page) -> dict:
 
 
 def wait_until_idle(page, timeout_s: float) -> dict:
-    """Done = kernel idle and no `[*]` prompt, seen twice 0.5 s apart (run-all has gaps between cells)."""
+    """Done = kernel idle and no `[*]` prompt, seen twice 0.5 s apart (run-all has gaps between
+    cells)."""
     deadline = time.monotonic() + timeout_s
     calm = 0
     state: dict = {}
@@ -284,15 +298,16 @@ def wait_until_idle(page, timeout_s: float) -> dict:
             return state
         time.sleep(0.5)
     running = page.evaluate(
-        """() => window.__nbPanel.content.widgets
-                 .filter(c => c.model.type === 'code' && c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*'))
-                 .map(c => c.model.sharedModel.getSource().split('\\n')[0].slice(0, 80))"""
+        "() => window.__nbPanel.content.widgets\n"
+        "                 .filter(c => c.model.type === 'code' "
+        "&& c.node.querySelector('.jp-InputArea-prompt').textContent.includes('*'))\n"
+        "                 .map(c => c.model.sharedModel.getSource().split('\\n')[0].slice(0, 80))"
     )
     where = f"; running or queued from: {running[0]!r}" if running else ""
     raise AssertionError(f"notebook still running after {timeout_s:.0f} s: {state}{where}")
 
 
-_OUTPUTS_JS = """() => {
+_OUTPUTS_JS = ("""() => {
     const found = [];
     window.__nbPanel.content.widgets.forEach((cell, index) => {
         if (cell.model.type !== 'code') return;
@@ -305,18 +320,20 @@ _OUTPUTS_JS = """() => {
                 kind: 'stderr', text: text(out.text)});
         }
         if (cell.model.executionCount === null && cell.model.sharedModel.getSource().trim())
-            found.push({cell: index, kind: 'not run', text: cell.model.sharedModel.getSource().slice(0, 80)});
+            found.push({cell: index, kind: 'not run', """
+               """text: cell.model.sharedModel.getSource().slice(0, 80)});
     });
     return found;
-}"""
+}""")
 
 
-_TIMING_JS = """() => window.__nbPanel.content.widgets.map((cell, index) => {
+_TIMING_JS = ("""() => window.__nbPanel.content.widgets.map((cell, index) => {
     const t = cell.model.type === 'code' ? cell.model.getMetadata('execution') : null;
     if (!t || !t['iopub.execute_input'] || !t['shell.execute_reply']) return null;
-    return [index, (Date.parse(t['shell.execute_reply']) - Date.parse(t['iopub.execute_input'])) / 1000,
+    return [index, (Date.parse(t['shell.execute_reply']) """
+              """- Date.parse(t['iopub.execute_input'])) / 1000,
             cell.model.sharedModel.getSource().split('\\n')[0].slice(0, 70)];
-}).filter(Boolean)"""
+}).filter(Boolean)""")
 
 
 def slowest_cells(page, n: int = 3) -> list[tuple[int, float, str]]:
@@ -325,8 +342,9 @@ def slowest_cells(page, n: int = 3) -> list[tuple[int, float, str]]:
     return sorted(timings, key=lambda t: -t[1])[:n]
 
 
-_CELLS_JS = """() => window.__nbPanel.content.widgets.map(cell => [
-    cell.model.sharedModel.getSource(), cell.model.type === 'code' ? cell.model.outputs.toJSON() : []])"""
+_CELLS_JS = ("() => window.__nbPanel.content.widgets.map(cell => [\n"
+             "    cell.model.sharedModel.getSource(), "
+             "cell.model.type === 'code' ? cell.model.outputs.toJSON() : []])")
 
 
 def notebook_cells(page) -> list[tuple[str, list[dict]]]:
@@ -335,8 +353,10 @@ def notebook_cells(page) -> list[tuple[str, list[dict]]]:
 
 
 def output_problems(page) -> list[str]:
-    """Errors, stderr, unexecuted cells (from the notebook model) and broken renders (from the DOM)."""
-    problems = [f"cell {p['cell']}: {p['kind']}: {p['text'][:400]}" for p in page.evaluate(_OUTPUTS_JS)]
+    """Errors, stderr, unexecuted cells (from the notebook model) and broken renders (from the
+    DOM)."""
+    problems = [f"cell {p['cell']}: {p['kind']}: {p['text'][:400]}"
+                for p in page.evaluate(_OUTPUTS_JS)]
     rendered = page.evaluate(
         # Whole output children: a failed renderer replaces the output node's classes with
         # "jp-RenderedText" and writes "Javascript Error: ..." into it.
@@ -347,7 +367,8 @@ def output_problems(page) -> list[str]:
         match = BROKEN_RENDER.search(text)
         if match:
             start = max(0, match.start() - 100)
-            problems.append(f"rendered output shows {match.group(0)!r}: ...{text[start:match.end() + 300]}")
+            problems.append(f"rendered output shows {match.group(0)!r}: "
+                            f"...{text[start:match.end() + 300]}")
     # Anywhere else on the page too (dialogs, other panels).
     if not problems and "Javascript Error" in page.evaluate("() => document.body.innerText"):
         problems.append("the page shows 'Javascript Error' outside the notebook outputs")
@@ -391,10 +412,12 @@ def plotly_figures(page) -> list[dict]:
 
 def assert_plotly_drawn(figures: list[dict], at_least: int = 1) -> None:
     """Every figure is a drawn, non-empty SVG with something plotted in it."""
-    assert len(figures) >= at_least, f"expected at least {at_least} plotly figure(s), found {len(figures)}"
+    assert len(figures) >= at_least, (
+        f"expected at least {at_least} plotly figure(s), found {len(figures)}")
     for i, fig in enumerate(figures):
         label = f"plotly figure {i} ({fig['title']!r}, cell {fig['cell']})"
-        assert fig["drawn"] and fig["width"] > 50 and fig["height"] > 50, f"{label} is not drawn: {fig}"
+        assert fig["drawn"] and fig["width"] > 50 and fig["height"] > 50, (
+            f"{label} is not drawn: {fig}")
         # A widget's figure may be empty until it is used (the clock before its first tick);
         # the widget tests drive those. A figure a cell shows must have data.
         if not fig["inWidget"]:
@@ -416,9 +439,11 @@ def bertviz_views(page) -> list[dict]:
     return page.evaluate(_BERTVIZ_JS)
 
 
-def assert_bertviz_drawn(views: list[dict], at_least: int = 1, tokens: list[str] | None = None) -> None:
+def assert_bertviz_drawn(views: list[dict], at_least: int = 1,
+                         tokens: list[str] | None = None) -> None:
     """Each view drew SVG (token labels for the head view); `tokens` must all appear as labels."""
-    assert len(views) >= at_least, f"expected at least {at_least} bertviz view(s), found {len(views)}"
+    assert len(views) >= at_least, (
+        f"expected at least {at_least} bertviz view(s), found {len(views)}")
     for view in views:
         assert view["texts"] or view["rects"], f"bertviz view {view['id']} drew nothing: {view}"
     if tokens:
@@ -451,7 +476,8 @@ def screenshot_notebook(page, name: str, max_height: int = 16000) -> Path:
         f"() => {{ const s = window.__nbPanel.node.querySelector('{scroller}');"
         f"  return s ? s.scrollHeight - s.clientHeight : 0; }}"
     )
-    page.set_viewport_size({"width": viewport["width"], "height": min(max_height, viewport["height"] + content_height)})
+    page.set_viewport_size({"width": viewport["width"],
+                            "height": min(max_height, viewport["height"] + content_height)})
     page.wait_for_timeout(500)  # let plotly re-layout to the new size
     page.screenshot(path=str(path))
     page.set_viewport_size(viewport)
@@ -482,7 +508,8 @@ def write_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
     """A small notebook from (cell_type, source) pairs; for the harness's own tests."""
     nb = {
         "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
         "cells": [
             {"cell_type": kind, "id": f"c{i}", "metadata": {}, "source": source,
              **({"outputs": [], "execution_count": None} if kind == "code" else {})}

@@ -20,15 +20,17 @@ import nbformat
 import pytest
 
 from lab_driver import (
-    ARTIFACTS, REPO, PageGuard, assert_everything_drawn_clean, assert_plotly_drawn, notebook_cells, open_notebook,
-    plotly_figures, run_all_cells, screenshot_element, screenshot_notebook, slowest_cells,
+    ARTIFACTS, REPO, PageGuard, assert_everything_drawn_clean, assert_plotly_drawn, notebook_cells,
+    open_notebook, plotly_figures, run_all_cells, screenshot_element, screenshot_notebook,
+    slowest_cells,
 )
 from notebook_checks import exercise_problems, output_problems, with_worked_solutions
 
 CLOCK_NOTEBOOK = REPO / "notebooks" / "06_tick_by_tick.ipynb"
 pytestmark = [
     pytest.mark.browser, pytest.mark.slow,
-    pytest.mark.skipif(not CLOCK_NOTEBOOK.exists(), reason="06_tick_by_tick.ipynb not present yet"),
+    pytest.mark.skipif(not CLOCK_NOTEBOOK.exists(),
+                       reason="06_tick_by_tick.ipynb not present yet"),
 ]
 WIDGET = ".llmclock:has(.llmclock-step)"  # the token explorer is an .llmclock too
 TICK = re.compile(r"\btick (\d+)\b")
@@ -87,11 +89,13 @@ class ClockPage:
                 const root = document.querySelector(selector);
                 const status = root.querySelector('.llmclock-status');
                 const before = status.innerText;
-                const timer = setTimeout(() => reject(new Error('status did not change within ' + timeout + ' ms')), timeout);
+                const timer = setTimeout(() => reject("""
+                    """new Error('status did not change within ' + timeout + ' ms')), timeout);
                 const observer = new MutationObserver(() => {
                     if (status.innerText === before) return;
                     observer.disconnect(); clearTimeout(timer);
-                    requestAnimationFrame(() => resolve([performance.now() - t0, status.innerText]));
+                    requestAnimationFrame(() => """
+                        """resolve([performance.now() - t0, status.innerText]));
                 });
                 observer.observe(status, {subtree: true, childList: true, characterData: true});
                 const t0 = performance.now();
@@ -105,7 +109,8 @@ class ClockPage:
         """Titles of the widget's charts that stick out of the widget (cut off on screen)."""
         return self.root.evaluate(
             """root => { const box = root.getBoundingClientRect();
-                return [...root.querySelectorAll('svg.llmclock-distribution-svg, svg.llmclock-attention-svg')]
+                return [...root.querySelectorAll('svg.llmclock-distribution-svg, """
+                    """svg.llmclock-attention-svg')]
                   .filter(svg => { const b = svg.getBoundingClientRect();
                     return b.left < box.left - 1 || b.right > box.right + 1; })
                   .map(svg => svg.getAttribute('aria-label') || '(untitled)'); }"""
@@ -114,7 +119,8 @@ class ClockPage:
     def wait_for_tick(self, n: int, timeout_ms: int = 60_000) -> None:
         self.page.wait_for_function(
             r"""([selector, n]) => {
-                const m = document.querySelector(selector + ' .llmclock-status').innerText.match(/\btick (\d+)\b/);
+                const m = document.querySelector(selector + ' .llmclock-status').innerText"""
+                    r""".match(/\btick (\d+)\b/);
                 return m !== null && Number(m[1]) === n; }""",
             arg=[WIDGET, n], timeout=timeout_ms,
         )
@@ -123,7 +129,8 @@ class ClockPage:
         """A run is over when Pause is disabled and Step enabled again."""
         self.page.wait_for_function(
             """(selector) => { const root = document.querySelector(selector);
-                 return root.querySelector('.llmclock-pause').disabled && !root.querySelector('.llmclock-step').disabled; }""",
+                 return root.querySelector('.llmclock-pause').disabled && """
+                     """!root.querySelector('.llmclock-step').disabled; }""",
             arg=WIDGET, timeout=timeout_ms,
         )
 
@@ -146,7 +153,8 @@ def clock(browser, lab_server, lab_root):
             page.wait_for_timeout(1000)
         finally:
             screenshot_notebook(page, CLOCK_NOTEBOOK.stem)
-        print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser; slowest cells:")
+        print(f"\n{CLOCK_NOTEBOOK.name}: Run All took {seconds:.1f} s in the browser; "
+              "slowest cells:")
         for index, cell_seconds, first_line in slowest_cells(page):
             print(f"    cell {index:3d}  {cell_seconds:6.1f} s  {first_line}")
         cells = notebook_cells(page)   # as the notebook would be saved after Run All
@@ -186,7 +194,8 @@ def test_step_advances_tick_text_and_bars(clock):
         view.page.wait_for_timeout(300)  # the chart may arrive in a message just after the status
         expected = 0 if tick_before is None else tick_before + 1
         assert TICK.search(status) and int(TICK.search(status).group(1)) == expected, status
-        assert view.text() != text_before and len(view.text()) >= len(text_before.rstrip()), "text advanced"
+        assert (view.text() != text_before
+                and len(view.text()) >= len(text_before.rstrip())), "text advanced"
         assert view.bars() != bars_before, "the distribution bars changed"
         forward_ms, sampling_ms = map(float, KERNEL_MS.search(status).groups())
         rows.append((expected, screen_ms, forward_ms, sampling_ms))
@@ -196,7 +205,8 @@ def test_step_advances_tick_text_and_bars(clock):
     overhead = statistics.median(s - f - m for _, s, f, m in rows)
     print(f"median browser + comm overhead per Step: {overhead:.0f} ms")
     assert not view.message().startswith("⚠"), view.message()
-    assert not view.figures_overflowing(), f"figures cut off at the widget's edge: {view.figures_overflowing()}"
+    assert not view.figures_overflowing(), (
+        f"figures cut off at the widget's edge: {view.figures_overflowing()}")
     screenshot_element(view.root, "clock-widget")
     guard.assert_clean()
 
@@ -226,7 +236,8 @@ def test_pause_during_a_long_run_leaves_the_screen_on_the_kernels_last_tick(cloc
             window.__shown = [];
             window.__observer = new MutationObserver(() =>
                 window.__shown.push([performance.now(), status.innerText]));
-            window.__observer.observe(status, {subtree: true, childList: true, characterData: true});
+            window.__observer.observe(status, {subtree: true, """
+                """childList: true, characterData: true});
             window.__clicked = performance.now();
             root.querySelector('.llmclock-pause').click(); }""", WIDGET)
     view.wait_until_idle()
@@ -238,11 +249,13 @@ def test_pause_during_a_long_run_leaves_the_screen_on_the_kernels_last_tick(cloc
     ran = int(re.search(r"Paused after (\d+) tick", message).group(1))
     last_tick = ran - 1  # ticks 0 .. ran - 1 since the Reset
     assert 1 <= ran < 2000 and view.tick() == last_tick, (view.status(), message)
-    ticks_seen = [(t - clicked, int(TICK.search(text).group(1))) for t, text in shown if TICK.search(text)]
+    ticks_seen = [(t - clicked, int(TICK.search(text).group(1)))
+                  for t, text in shown if TICK.search(text)]
     assert ticks_seen and ticks_seen[-1][1] == last_tick, ticks_seen
     settled_ms = ticks_seen[-1][0]
     forward_ms, sampling_ms = map(float, KERNEL_MS.search(view.status()).groups())
-    print(f"\nPause: the screen settled on tick {last_tick} (the kernel's last) {settled_ms:.0f} ms after "
+    print(f"\nPause: the screen settled on tick {last_tick} (the kernel's last) "
+          f"{settled_ms:.0f} ms after "
           f"the click; the tick in progress took {forward_ms + sampling_ms:.0f} ms in the kernel; "
           f"{len(ticks_seen)} tick(s) drawn after the click")
     # The tick in progress must finish (a forward pass is not cut in half); after it the
@@ -270,7 +283,8 @@ def test_force_takes_another_candidate(clock):
     choice = view.control("force-choice").locator("select")
     options = choice.locator("option")
     sampled = choice.input_value()
-    other = next(i for i in range(options.count()) if options.nth(i).get_attribute("value") != sampled)
+    other = next(i for i in range(options.count())
+                 if options.nth(i).get_attribute("value") != sampled)
     label = options.nth(other).inner_text()
     choice.select_option(index=other)
     forced_token = re.split(r"\s{2,}", label)[0].strip()  # "·The  8.8% → 7.0%"
@@ -303,26 +317,32 @@ def test_scrubber_reshows_a_past_tick(clock):
 
 # ---------------------------------------------------------------- one 720p screen
 
-_LAYOUT_JS = """(selector) => {
+_LAYOUT_JS = ("""(selector) => {
     const root = document.querySelector(selector);
-    const area = window.__nbPanel.node.querySelector('.jp-WindowedPanel-outer').getBoundingClientRect();
-    const box = (el) => { const b = el.getBoundingClientRect(); return [b.top, b.bottom, b.left, b.right]; };
-    const panels = {step: root.querySelector('.llmclock-step'), status: root.querySelector('.llmclock-status'),
+    const area = window.__nbPanel.node.querySelector('.jp-WindowedPanel-outer')"""
+        """.getBoundingClientRect();
+    const box = (el) => { const b = el.getBoundingClientRect(); """
+        """return [b.top, b.bottom, b.left, b.right]; };
+    const panels = {step: root.querySelector('.llmclock-step'), """
+        """status: root.querySelector('.llmclock-status'),
                     text: root.querySelector('.llmclock-text'),
                     distribution: root.querySelector('svg.llmclock-distribution-svg'),
                     attention: root.querySelector('svg.llmclock-attention-svg'),
                     candidate: root.querySelector('.llmclock-force'),
                     head: root.querySelector('.llmclock-head')};
-    const out = {area: [area.top, area.bottom, area.left, area.right], widgetHeight: root.getBoundingClientRect().height,
+    const out = {area: [area.top, area.bottom, area.left, area.right], """
+        """widgetHeight: root.getBoundingClientRect().height,
                  panels: {}};
     for (const [name, el] of Object.entries(panels)) out.panels[name] = el ? box(el) : null;
     // Text that does not fit its box: labels, buttons, the status, dropdowns (the selected
     // option's text measured against the select's inner width, arrow excluded).
     const canvas = document.createElement('canvas').getContext('2d');
     const overflow = [];
-    for (const el of root.querySelectorAll('.widget-label, .widget-readout, button, .llmclock-status div, input')) {
+    for (const el of root.querySelectorAll('.widget-label, .widget-readout, button, """
+        """.llmclock-status div, input')) {
         if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
-            overflow.push(`${el.className || el.tagName}: '${(el.innerText || el.value || '').slice(0, 40)}' `
+            overflow.push(`${el.className || el.tagName}: """
+                """'${(el.innerText || el.value || '').slice(0, 40)}' `
                           + `${el.scrollWidth} > ${el.clientWidth}`);
     }
     for (const el of root.querySelectorAll('select')) {
@@ -331,7 +351,8 @@ _LAYOUT_JS = """(selector) => {
         canvas.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
         const text = el.options[el.selectedIndex].text;
         const need = canvas.measureText(text).width, room = el.clientWidth - 28;
-        if (need > room) overflow.push(`select '${text}': ${need.toFixed(0)} px text in ${room} px`);
+        if (need > room) """
+            """overflow.push(`select '${text}': ${need.toFixed(0)} px text in ${room} px`);
     }
     // The smallest text on the widget (HTML text and SVG text alike).
     const sizes = [];
@@ -341,12 +362,13 @@ _LAYOUT_JS = """(selector) => {
         if (!node.textContent.trim() || !el || el.closest('style')) continue;
         const rect = el.getBoundingClientRect();
         if (rect.width === 0 || rect.height === 0) continue;
-        sizes.push([parseFloat(getComputedStyle(el).fontSize), node.textContent.trim().slice(0, 30)]);
+        sizes.push([parseFloat(getComputedStyle(el).fontSize), """
+            """node.textContent.trim().slice(0, 30)]);
     }
     sizes.sort((a, b) => a[0] - b[0]);
     out.overflow = overflow; out.smallest = sizes.slice(0, 5);
     return out;
-}"""
+}""")
 
 
 def _layout(view) -> dict:
@@ -357,7 +379,8 @@ def _layout(view) -> dict:
 
 def _assert_one_screen(layout: dict, mode: str) -> None:
     top, bottom, left, right = layout["area"]
-    print(f"\n{mode}: widget {layout['widgetHeight']:.0f} px tall, notebook area {bottom - top:.0f} px; "
+    print(f"\n{mode}: widget {layout['widgetHeight']:.0f} px tall, "
+          f"notebook area {bottom - top:.0f} px; "
           f"smallest text {layout['smallest'][:3]}")
     for name, b in layout["panels"].items():
         assert b is not None, f"{mode}: no {name} panel"

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from lab_driver import (
-    assert_notebook_clean, assert_plotly_drawn, open_notebook, output_problems, plotly_figures, run_all_cells,
-    screenshot_notebook, write_notebook,
+    assert_notebook_clean, assert_plotly_drawn, open_notebook, output_problems, plotly_figures,
+    run_all_cells, screenshot_notebook, write_notebook,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLEAN = [
-    ("markdown", "# Harness check\nA clean notebook: text, a plotly figure, a FigureWidget, a button."),
+    ("markdown", "# Harness check\n"
+                 "A clean notebook: text, a plotly figure, a FigureWidget, a button."),
     ("code", "print('hello from the kernel')"),
     ("code", "import plotly.graph_objects as go\n"
              "fig = go.Figure(go.Bar(x=['a', 'b', 'c'], y=[3, 1, 2]))\n"
@@ -31,7 +32,8 @@ DEFECTS = [
     ("code", "from IPython.display import HTML, Javascript, display\n"
              "display(HTML('<script src=\"https://cdn.example.org/lib.js\"></script><p>cdn</p>'))"),
     ("code", "display(Javascript('throw new Error(\"deliberate\")'))"),
-    ("code", "display(Javascript('setTimeout(() => { throw new Error(\"uncaught deliberate\") }, 0)'))"),
+    ("code", "display(Javascript("
+             "'setTimeout(() => { throw new Error(\"uncaught deliberate\") }, 0)'))"),
     ("code", "import sys\nprint('careful', file=sys.stderr)"),
     ("code", "raise ValueError('deliberate failure')"),
     ("code", "print('never reached')"),

@@ -28,13 +28,15 @@ def test_slides_open_offline_and_step_with_the_keys(browser, kit):
         for svg in ("svg.analogy", "svg.llmclock-distribution-svg", "svg.llmclock-attention-svg"):
             box = page.locator(svg).first.bounding_box()
             assert box and box["width"] > 500, (svg, box)
-        assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert page.evaluate(
+            "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
         page.keyboard.press("ArrowRight")
         page.wait_for_timeout(300)
         second = page.evaluate("() => document.querySelectorAll('section')[1].offsetTop")
         assert abs(page.evaluate("() => window.scrollY") - second) < 2
         page.emulate_media(media="print")
-        assert page.evaluate("() => getComputedStyle(document.querySelector('section')).breakAfter") == "page"
+        assert page.evaluate(
+            "() => getComputedStyle(document.querySelector('section')).breakAfter") == "page"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.emulate_media(media="screen")
         page.screenshot(path=str(ARTIFACTS / "lecture-slide-2.png"))
@@ -48,7 +50,8 @@ def test_worksheet_opens_offline_with_its_answer_sheet(browser, kit):
     try:
         page.wait_for_load_state("load")
         text = page.inner_text("body")
-        assert "Predict the next token" in text and "Answer sheet" in text and "Exit questions" in text
+        assert ("Predict the next token" in text and "Answer sheet" in text
+                and "Exit questions" in text)
         assert page.locator("svg.llmclock-distribution-svg").first.bounding_box()["width"] > 500
         guard.assert_clean()
     finally:

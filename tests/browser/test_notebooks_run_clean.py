@@ -56,7 +56,8 @@ def _expect_the_clock(page) -> None:
     tick0 = _figure_titled(figures, "Tick 0: the next-token distribution")
     assert tick0["bars"] >= 10 and any("Paris" in t for t in tick0["yTicks"]), tick0
     assert _figures_with(figures, "heatmaps"), "attention over the ticks is a heatmap"
-    bars = page.locator(".js-plotly-plot", has=page.locator(".gtitle", has_text="Tick 0: the next-token")).first
+    bars = page.locator(".js-plotly-plot",
+                        has=page.locator(".gtitle", has_text="Tick 0: the next-token")).first
     screenshot_element(bars, "distribution")
 
 
@@ -71,13 +72,15 @@ def _expect_tokenization(page) -> None:
     assert_plotly_drawn(figures, at_least=2)
     counts = _figure_titled(figures, "characters, bytes and tokens")
     assert counts["bars"] >= 3, counts
-    # The token explorer, typed into: Chinese splits into byte fragments, grouping glues them back.
+    # The token explorer, typed into: Chinese splits into byte fragments, grouping glues them
+    # back.
     explorer = page.locator(".llmclock-token-explorer").first
     explorer.locator(".llmclock-token-text textarea").fill("我喜欢吃披萨")
     counts_line = explorer.locator(".llmclock-token-counts")
     page.wait_for_function("(el) => /6\\s*characters\\s*·\\s*18\\s*bytes/.test(el.innerText)",
                            arg=counts_line.element_handle())
-    assert explorer.locator(".llmclock-token-view .llmclock-fragment").count() > 0, "byte fragments outlined"
+    assert explorer.locator(".llmclock-token-view .llmclock-fragment").count() > 0, (
+        "byte fragments outlined")
     explorer.locator(".llmclock-group-toggle").click()
     pieces = explorer.locator(".llmclock-token-view .llmclock-piece")
     pieces.first.wait_for()
@@ -89,7 +92,8 @@ def _expect_tokenization(page) -> None:
 def _expect_embeddings(page) -> None:
     figures = plotly_figures(page)
     assert_plotly_drawn(figures, at_least=3)
-    neighbours = [f for f in figures if f["bars"] and any("Paris" in t for t in f["yTicks"] + f["xTicks"])]
+    neighbours = [f for f in figures
+                  if f["bars"] and any("Paris" in t for t in f["yTicks"] + f["xTicks"])]
     assert neighbours, "the nearest neighbours of ' Paris' are drawn as bars labelled with tokens"
     maps = [f for f in figures if any("Tokyo" in t for t in f["pointTexts"])]
     assert maps, "the 2-D map labels its points with the words"
@@ -124,18 +128,21 @@ def _expect_attention(page) -> None:
                            arg=[image, before], timeout=30_000)
     assert "head 2" in explorer.locator(".js-plotly-plot .gtitle").first.text_content()
     screenshot_element(explorer, "attention-explorer")
-    screenshot_element(explorer.locator(".js-plotly-plot", has=page.locator(".hm image")).first, "attention-heatmap")
+    screenshot_element(explorer.locator(".js-plotly-plot", has=page.locator(".hm image")).first,
+                       "attention-heatmap")
     screenshot_element(page.locator('[id^="bertviz-"]').first, "attention-bertviz")
 
 
-_BAR_GEOMETRY_JS = ("plot => plot === null ? null : [...plot.querySelectorAll('.trace.bars .point path')]"
+_BAR_GEOMETRY_JS = ("plot => plot === null ? null : "
+                    "[...plot.querySelectorAll('.trace.bars .point path')]"
                     ".map(p => p.getAttribute('d')).join('|')")
 
 
 def _expect_sampling(page) -> None:
     figures = plotly_figures(page)
     assert_plotly_drawn(figures, at_least=3)
-    assert len(_figures_with(figures, "bars")) >= 3, "raw vs filtered distributions and histograms as bars"
+    assert len(_figures_with(figures, "bars")) >= 3, (
+        "raw vs filtered distributions and histograms as bars")
     # The sampling explorer, driven: temperature to 0 (Home key on the slider) makes the
     # filtered distribution greedy, so its bars are redrawn.
     explorer = page.locator(".llmclock-sampling-explorer").first
@@ -145,7 +152,8 @@ def _expect_sampling(page) -> None:
     handle = explorer.locator(".llmclock-sampling-temperature .noUi-handle").first
     handle.focus()
     handle.press("Home")
-    page.wait_for_function(f"([sel, before]) => {{ const got = ({_BAR_GEOMETRY_JS})(document.querySelector(sel));"
+    page.wait_for_function(f"([sel, before]) => {{ "
+                           f"const got = ({_BAR_GEOMETRY_JS})(document.querySelector(sel));"
                            " return got !== null && got !== '' && got !== before; }",
                            arg=[plot, before], timeout=30_000)
     assert "0.00" in explorer.locator(".llmclock-sampling-temperature").inner_text()

@@ -22,9 +22,10 @@ ONE_LINE = 'ClockWidget(lm, "The capital of France is", temperature=0.7, seed=0)
 
 # Where the widget's parts are on screen once its cell (one line of code) is scrolled to the
 # top of the notebook area.
-_PLACES_JS = """(selector) => {
+_PLACES_JS = ("""(selector) => {
     const panel = window.__nbPanel;
-    const cell = panel.content.widgets.find(c => c.model.sharedModel.getSource().startsWith('ClockWidget('));
+    const cell = panel.content.widgets.find("""
+              """c => c.model.sharedModel.getSource().startsWith('ClockWidget('));
     cell.node.scrollIntoView({block: 'start'});
     const area = panel.node.querySelector('.jp-WindowedPanel-outer').getBoundingClientRect();
     const root = cell.node.querySelector(selector);
@@ -36,7 +37,7 @@ _PLACES_JS = """(selector) => {
         out.parts[name] = box(root.querySelector('.llmclock-' + name));
     out.code = box(cell.node.querySelector('.jp-InputArea'));
     return out;
-}"""
+}""")
 
 # The text panel: is the first prompt token / the newest token inside the panel's visible box?
 _TEXT_JS = """(selector) => {
@@ -87,7 +88,8 @@ PICKERS = ["step", "presenter-toggle", "status", "text", "force", "force-choice"
 def test_normal_mode_pickers_in_view_with_one_line_of_code_above(teacher):
     page, guard = teacher
     places = page.evaluate(_PLACES_JS, WIDGET)
-    assert places["code"][1] - places["code"][0] < 60, f"more than one line of code: {places['code']}"
+    assert places["code"][1] - places["code"][0] < 60, (
+        f"more than one line of code: {places['code']}")
     assert not _in_view(places, PICKERS), f"out of view at 1280x720: {_in_view(places, PICKERS)}"
     guard.assert_clean()
 
@@ -104,10 +106,12 @@ def test_presenter_toggle_by_click_and_30_ticks_keep_start_and_end_in_view(teach
     n_box.press("Enter")
     root.locator(".llmclock-run").click()
     page.wait_for_function(
-        """(selector) => { const s = document.querySelector(selector + ' .llmclock-status').innerText;
+        "(selector) => { "
+        """const s = document.querySelector(selector + ' .llmclock-status').innerText;
              return /\\btick 29\\b/.test(s) || /stopped/.test(s); }""", arg=WIDGET, timeout=240_000)
     page.wait_for_function(
-        "(s) => document.querySelector(s + ' .llmclock-pause').disabled", arg=WIDGET, timeout=60_000)
+        "(s) => document.querySelector(s + ' .llmclock-pause').disabled", arg=WIDGET,
+        timeout=60_000)
     page.wait_for_timeout(800)
     page.evaluate(_PLACES_JS, WIDGET)  # the cell at the top, as the teacher sees it
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -116,9 +120,11 @@ def test_presenter_toggle_by_click_and_30_ticks_keep_start_and_end_in_view(teach
     print(f"\nafter 30 ticks in presenter mode: {text}")
     assert text["first"] and text["first"].strip() == "The" and text["firstVisible"], text
     assert text["newest"] and text["newestVisible"], text
-    assert text["elided"], "30 ticks at projector size do not fit two lines: the middle is left out"
+    assert text["elided"], (
+        "30 ticks at projector size do not fit two lines: the middle is left out")
     places = page.evaluate(_PLACES_JS, WIDGET)
-    assert not _in_view(places, PICKERS), f"presenter mode, out of view: {_in_view(places, PICKERS)}"
+    assert not _in_view(places, PICKERS), (
+        f"presenter mode, out of view: {_in_view(places, PICKERS)}")
     status = root.locator(".llmclock-status div").first
     assert status.evaluate("d => d.scrollWidth <= d.clientWidth + 1"), status.inner_text()
     assert " ms" in status.inner_text()
@@ -128,12 +134,13 @@ def test_presenter_toggle_by_click_and_30_ticks_keep_start_and_end_in_view(teach
 def test_attention_title_names_the_token_the_text_frames(teacher):
     page, guard = teacher
     root = page.locator(WIDGET).first
-    title = root.locator("svg.llmclock-attention-svg .llmclock-attention-title").first.text_content()
+    title = root.locator(
+        "svg.llmclock-attention-svg .llmclock-attention-title").first.text_content()
     text = page.evaluate(_TEXT_JS, WIDGET)
     reading = text["reading"].strip().replace("\n", "")
     assert text["readingVisible"], text
-    assert title.startswith(f"Where '{reading[:13]}") and title.endswith("read at this tick, looked"), \
-        (title, reading)
+    assert (title.startswith(f"Where '{reading[:13]}")
+            and title.endswith("read at this tick, looked")), (title, reading)
     guard.assert_clean()
 
 
@@ -168,7 +175,8 @@ def test_chinese_clock_widget_at_720p(chinese):
     page.wait_for_function(
         "(s) => /第 2 拍/.test(document.querySelector(s + ' .llmclock-status').innerText)",
         arg=WIDGET, timeout=120_000)
-    title = root.locator("svg.llmclock-attention-svg .llmclock-attention-title").first.text_content()
+    title = root.locator(
+        "svg.llmclock-attention-svg .llmclock-attention-title").first.text_content()
     assert "这一拍读入的" in title, title
     assert "下一个词元的概率分布" in root.locator("svg.llmclock-distribution-svg").first.text_content()
     assert cjk_drawn(page, f"{WIDGET} .llmclock-status div"), "CJK drawn as missing-glyph boxes"

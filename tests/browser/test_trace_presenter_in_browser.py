@@ -17,20 +17,25 @@ from helpers.trace import save_trace
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # On-screen size of the chart texts: the SVG's font-size times the scale of its viewBox.
-_SIZES_JS = """(cls) => [...document.querySelectorAll('svg.' + cls + ' text')].map(t => {
-    const svg = t.ownerSVGElement, scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-    return [t.textContent, parseFloat(t.getAttribute('font-size')) * scale]; })"""
+_SIZES_JS = (
+    "(cls) => [...document.querySelectorAll('svg.' + cls + ' text')].map(t => {\n"
+    "    const svg = t.ownerSVGElement, "
+    "scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;\n"
+    "    return [t.textContent, parseFloat(t.getAttribute('font-size')) * scale]; })"
+)
 
 
 @pytest.fixture(scope="module")
 def trace_file(embedded_lm, tmp_path_factory):
-    clock = Clock(embedded_lm, "The capital of France is", SamplingConfig(temperature=CLOCK_TEMPERATURE))
+    clock = Clock(embedded_lm, "The capital of France is",
+                  SamplingConfig(temperature=CLOCK_TEMPERATURE))
     clock.run(6)
     return save_trace(clock, tmp_path_factory.mktemp("trace") / "paris.html")
 
 
 def _percent_sizes(page) -> list:
-    return [(text, px) for text, px in page.evaluate(_SIZES_JS, "trace-distribution-svg") if "%" in text]
+    return [(text, px) for text, px in page.evaluate(_SIZES_JS, "trace-distribution-svg")
+            if "%" in text]
 
 
 def test_percentages_are_14px_and_presenter_button_enlarges(browser, trace_file):
@@ -43,7 +48,8 @@ def test_percentages_are_14px_and_presenter_button_enlarges(browser, trace_file)
         assert "presenter" in page.locator(".llmclock-trace").get_attribute("class")
         big = _percent_sizes(page)
         assert min(px for _, px in big) >= 17, big
-        status_px = page.locator(".trace-status").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        status_px = page.locator(".trace-status").evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize)")
         assert status_px >= 19
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "trace-player-presenter.png"))
@@ -65,7 +71,8 @@ def test_panels_stay_side_by_side_at_150_percent_zoom(browser, trace_file):
         page.wait_for_selector(".llmclock-trace[data-mounted=ready]")
         boxes = page.evaluate("""() => [...document.querySelectorAll('.trace-panel')].map(p => {
             const b = p.getBoundingClientRect(); return [b.top, b.left, b.width]; })""")
-        assert len(boxes) == 2 and abs(boxes[0][0] - boxes[1][0]) < 2 and boxes[1][1] > boxes[0][1], boxes
+        assert (len(boxes) == 2 and abs(boxes[0][0] - boxes[1][0]) < 2
+                and boxes[1][1] > boxes[0][1]), boxes
         guard.assert_clean()
     finally:
         context.close()

@@ -14,13 +14,17 @@ from lab_driver import ARTIFACTS, PageGuard, open_notebook, run_all_cells, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SETUP = """from helpers import load_model
-from helpers.attention import attention_weights, induction_scores, repeated_random_tokens, token_labels
-from helpers.plots.attention import attention_heatmap
-from helpers.widgets import AttentionExplorer, SamplingExplorer
-
-lm = load_model()"""
-EXPLORER = 'AttentionExplorer(lm, "The capital of France is Paris. The capital of Italy is", layer=2, head=1)'
+SETUP = (
+    "from helpers import load_model\n"
+    "from helpers.attention import attention_weights, induction_scores, repeated_random_tokens, "
+    "token_labels\n"
+    "from helpers.plots.attention import attention_heatmap\n"
+    "from helpers.widgets import AttentionExplorer, SamplingExplorer\n"
+    "\n"
+    "lm = load_model()"
+)
+EXPLORER = ('AttentionExplorer(lm, "The capital of France is Paris. The capital of Italy is", '
+            'layer=2, head=1)')
 INDUCTION = """length = 20
 sequence = repeated_random_tokens(lm, length)
 W_repeat = attention_weights(lm, sequence)
