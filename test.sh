@@ -2,7 +2,7 @@
 # Sets everything up on first use (packages, both embedded models, headless Chromium for the
 # browser tests) and runs the whole test suite. Extra arguments go to pytest,
 # e.g. ./test.sh -m "not slow" for the fast tier only. Two pytest-xdist workers share the
-# tests (tests/conftest.py says how); ./test.sh -n 0 runs them in this one process.
+# tests (tests/work_units.py says how); ./test.sh -n 0 runs them in this one process.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh test
