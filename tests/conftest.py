@@ -204,7 +204,7 @@ def fake_convert(monkeypatch, tiny_llama_dir):
 def pytest_collection_modifyitems(config, items):
     from work_units import in_queue_order
 
-    in_queue_order(items, REPO)
+    in_queue_order(items)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)   # before xdist's own; no xdist, no call

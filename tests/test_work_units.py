@@ -38,12 +38,13 @@ def test_a_file_is_one_unit_and_each_notebook_run_is_its_own():
 
 
 def test_the_longest_units_come_first_and_a_file_keeps_its_order():
-    items = [SimpleNamespace(path=REPO / path, name=name) for path, name in [
-        ("tests/test_sampling.py", "a"), (NOTEBOOK_RUNS, "00"),
-        ("tests/browser/test_demo_in_browser.py", "b"), ("tests/test_sampling.py", "b"),
-        (NOTEBOOK_RUNS, "zh/00"), ("tests/test_existing_environment.py", "c")]]
-    in_queue_order(items, REPO)
-    assert [item.name for item in items] == ["c", "00", "zh/00", "b", "a", "b"]
+    items = [SimpleNamespace(nodeid=nodeid) for nodeid in [
+        "tests/test_sampling.py::a", f"{NOTEBOOK_RUNS}::t[00]",
+        "tests/browser/test_demo_in_browser.py::b", "tests/test_sampling.py::b",
+        f"{NOTEBOOK_RUNS}::t[zh/00]", "tests/test_existing_environment.py::c"]]
+    in_queue_order(items)
+    assert [item.nodeid.split("::")[1] for item in items] == [
+        "c", "t[00]", "t[zh/00]", "b", "a", "b"]
     for prefix in LONGEST_FIRST:
         assert (REPO / prefix).exists(), f"{prefix} is ranked in work_units.py but is gone"
     assert rank("tests/test_tokens.py") == len(LONGEST_FIRST)

@@ -10,13 +10,11 @@ Units are handed out in the order below, longest first, and the many short files
 tier fill in at the end, so the two workers finish close together. Without xdist
 (`./test.sh -n 0`, or plain pytest) only the order changes.
 
-    in_queue_order(items, REPO)          # at collection: sorts the items in place
+    in_queue_order(items)                # at collection: sorts the items in place
     make_scheduler(config, log)          # for xdist: the units above, for --dist loadfile
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 NOTEBOOK_RUNS = "tests/browser/test_notebooks_run_clean.py"
 LONGEST_FIRST = (
@@ -27,11 +25,16 @@ LONGEST_FIRST = (
 )
 
 
+def file_of(nodeid: str) -> str:
+    """'tests/test_x.py' for 'tests/test_x.py::test_a[1]' (pytest writes node ids relative to
+    the checkout, where pyproject.toml is)."""
+    return nodeid.split("::", 1)[0]
+
+
 def work_unit(nodeid: str) -> str:
     """What runs on one worker together: the test's file, or the test alone for a notebook
-    run. nodeid: relative to the checkout, as pytest writes it ('tests/test_x.py::test_a')."""
-    path = nodeid.split("::", 1)[0]
-    return nodeid if path == NOTEBOOK_RUNS else path
+    run."""
+    return nodeid if file_of(nodeid) == NOTEBOOK_RUNS else file_of(nodeid)
 
 
 def rank(path: str) -> int:
@@ -42,15 +45,9 @@ def rank(path: str) -> int:
     return len(LONGEST_FIRST)
 
 
-def in_queue_order(items: list, repo: Path) -> None:
+def in_queue_order(items: list) -> None:
     """Sort collected test items longest unit first; stable, so a file keeps its own order."""
-    def path_of(item) -> str:
-        try:
-            return Path(item.path).relative_to(repo).as_posix()
-        except ValueError:   # a test file outside the checkout: last
-            return str(item.path)
-
-    items.sort(key=lambda item: rank(path_of(item)))
+    items.sort(key=lambda item: rank(file_of(item.nodeid)))
 
 
 def make_scheduler(config, log):
